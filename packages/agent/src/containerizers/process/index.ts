@@ -1,0 +1,2 @@
+export { ProcessContainerizer, type ProcessContainerizerOptions } from "./process-containerizer.js";
+export { cgroupsAvailable } from "./cgroups.js";

@@ -1,0 +1,278 @@
+/**
+ * The "mesos" containerizer: tasks as native processes. Each runs under a detached supervisor
+ * (supervisor.ts) so it survives an agent crash; the run directory `<runDir>/<containerId>` holds
+ * the supervisor's `pid` and `exit` files, which is all a new agent process needs to reattach.
+ * With root and cgroup v1 each task gets memory/cpu/pids limits and OOM detection (cgroups.ts);
+ * without, tasks run unconfined and that is logged once.
+ *
+ * Volumes: without a mount namespace a task cannot see a path outside its sandbox at an absolute
+ * container path, so each volume becomes a symlink at `<sandbox>/<container_path>` (leading `/`
+ * dropped) pointing at the host path; read-only mode is not enforced that way.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { CommandInfo, ContainerInfo } from "@caravel/api";
+import { silentLogger, type Logger } from "@caravel/runtime";
+import { fetchUris } from "../../fetcher/fetcher.js";
+import type {
+  CheckpointedContainer,
+  ContainerExit,
+  ContainerInfoReport,
+  Containerizer,
+  LaunchSpec,
+  ResourceUsage,
+} from "../types.js";
+import { LaunchError } from "../types.js";
+import { Cgroup, cgroupsAvailable, DEFAULT_CGROUPS, type CgroupSettings } from "./cgroups.js";
+import { decodeWaitStatus, execTarget, taskEnvironment } from "./command.js";
+import { runExec } from "./exec.js";
+import { CLOCK_TICKS, isSameProcessAlive, readProcStat, readRssBytes } from "./proc.js";
+import { SUPERVISOR_SOURCE } from "./supervisor.js";
+
+export interface ProcessContainerizerOptions {
+  /** Where run directories live (under the agent's work dir, outside any sandbox). */
+  runDir: string;
+  /** Cache for fetched URIs with `cache: true`. */
+  cacheDir?: string;
+  logger?: Logger;
+  /** "auto" (default) uses cgroups when root and mounted; false never does. */
+  cgroups?: "auto" | false;
+  cgroupSettings?: CgroupSettings;
+  /** pids.max per task; 0 = unlimited. */
+  pidsMax?: number;
+  /** Memory on top of the task's mem, as Mesos gives its command executor. */
+  memAllowanceMb?: number;
+  /** How often recovered containers (not our children) are checked for an exit. */
+  pollMs?: number;
+}
+
+/** The checkpointed handle: enough to find the task again after an agent restart. */
+interface ProcessHandle {
+  pid: number;
+  startTime: number;
+  runDir: string;
+  cgroup: boolean;
+}
+
+interface Entry {
+  spec: LaunchSpec;
+  handle: ProcessHandle;
+  exit: Promise<ContainerExit>;
+  settle: (exit: ContainerExit) => void;
+  ended?: ContainerExit;
+  /** True when this instance spawned the supervisor (its exit event fires); else we poll. */
+  child: boolean;
+}
+
+export class ProcessContainerizer implements Containerizer {
+  readonly name = "mesos" as const;
+  private readonly entries = new Map<string, Entry>();
+  private readonly log: Logger;
+  private readonly useCgroups: boolean;
+  private readonly cgroupSettings: CgroupSettings;
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ProcessContainerizerOptions) {
+    this.log = options.logger ?? silentLogger();
+    this.cgroupSettings = options.cgroupSettings ?? DEFAULT_CGROUPS;
+    this.useCgroups = options.cgroups !== false && cgroupsAvailable(this.cgroupSettings);
+    if (!this.useCgroups) this.log.warn("cgroup v1 unavailable (needs root and /sys/fs/cgroup/{memory,cpu,cpuacct,pids}): process tasks run without resource limits");
+    mkdirSync(options.runDir, { recursive: true });
+  }
+
+  accepts(container: ContainerInfo | undefined): boolean {
+    return container === undefined || (container.type === "MESOS" && container.mesos?.image === undefined);
+  }
+
+  async launch(spec: LaunchSpec): Promise<CheckpointedContainer> {
+    if (this.entries.has(spec.containerId)) throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `container ${spec.containerId} already exists`);
+    const target = execTarget(spec.task.command);
+    await fetchUris(spec.task.command?.uris ?? [], { sandbox: spec.sandbox, cacheDir: this.options.cacheDir, user: spec.task.command?.user });
+    linkVolumes(spec);
+    const runDir = join(this.options.runDir, spec.containerId);
+    mkdirSync(runDir, { recursive: true });
+    const cgroup = this.useCgroups ? new Cgroup(spec.containerId, this.cgroupSettings) : undefined;
+    try {
+      cgroup?.create({ ...spec.limits, pidsMax: this.options.pidsMax ?? 4096, memAllowanceMb: this.options.memAllowanceMb ?? 32 });
+    } catch (err) {
+      await cgroup?.remove();
+      throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `could not set up cgroups: ${(err as Error).message}`);
+    }
+    const args = ["-e", SUPERVISOR_SOURCE, runDir, spec.sandbox, (cgroup?.procsFiles() ?? []).join(":"), target.file, ...target.argv];
+    const supervisor = spawn("perl", args, {
+      detached: true,
+      stdio: ["ignore", "pipe", "ignore"],
+      env: taskEnvironment(spec.env, process.env),
+    });
+    supervisor.unref();
+    const line = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: supervisor.stdout });
+      lines.once("line", (first) => {
+        lines.close();
+        resolve(first);
+      });
+      supervisor.once("error", (err) => reject(new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `could not start the supervisor (perl): ${err.message}`)));
+      supervisor.once("exit", (code) => reject(new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `the supervisor exited with ${code} before starting the task`)));
+    }).catch(async (err: unknown) => {
+      await cgroup?.remove();
+      throw err;
+    });
+    (supervisor.stdout as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    const [pid, startTime] = line.trim().split(" ").map(Number) as [number, number];
+    const handle: ProcessHandle = { pid, startTime, runDir, cgroup: cgroup !== undefined };
+    const entry = this.track(spec, handle, true);
+    supervisor.once("exit", () => this.collect(entry));
+    this.log.info({ containerId: spec.containerId, pid }, "process task started");
+    return { containerId: spec.containerId, containerizer: "mesos", handle: { ...handle }, spec };
+  }
+
+  wait(containerId: string): Promise<ContainerExit> {
+    return this.get(containerId).exit;
+  }
+
+  async kill(containerId: string, gracePeriodMs: number): Promise<void> {
+    const entry = this.get(containerId);
+    if (entry.ended) return;
+    this.signal(entry, "SIGTERM");
+    const timer = setTimeout(() => this.signal(entry, "SIGKILL"), Math.max(0, gracePeriodMs));
+    try {
+      await entry.exit;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async recover(containers: CheckpointedContainer[]): Promise<string[]> {
+    const running: string[] = [];
+    for (const c of containers) {
+      if (c.containerizer !== "mesos") continue;
+      const handle = c.handle as unknown as ProcessHandle;
+      const entry = this.entries.get(c.containerId) ?? this.track(c.spec, handle, false);
+      this.collect(entry);
+      if (!entry.ended) running.push(c.containerId);
+    }
+    this.ensurePoller();
+    return running;
+  }
+
+  exec(containerId: string, command: CommandInfo, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const entry = this.get(containerId);
+    return runExec(execTarget(command), { cwd: entry.spec.sandbox, env: taskEnvironment(entry.spec.env, process.env), timeoutMs });
+  }
+
+  info(containerId: string): ContainerInfoReport {
+    return { pid: this.get(containerId).handle.pid };
+  }
+
+  async usage(containerId: string): Promise<ResourceUsage | undefined> {
+    const entry = this.entries.get(containerId);
+    if (!entry || entry.ended) return undefined;
+    const base = { cpusLimit: entry.spec.limits.cpus, timestamp: Date.now() / 1000 };
+    const cg = entry.handle.cgroup ? new Cgroup(containerId, this.cgroupSettings).usage() : undefined;
+    if (cg) return { ...base, cpusUserTimeSecs: cg.userSecs, cpusSystemTimeSecs: cg.systemSecs, memRssBytes: cg.rssBytes, memLimitBytes: cg.limitBytes };
+    const stat = readProcStat(entry.handle.pid);
+    if (!stat) return undefined;
+    return {
+      ...base,
+      cpusUserTimeSecs: stat.utime / CLOCK_TICKS,
+      cpusSystemTimeSecs: stat.stime / CLOCK_TICKS,
+      memRssBytes: readRssBytes(entry.handle.pid),
+      memLimitBytes: entry.spec.limits.memMb * 1024 * 1024,
+    };
+  }
+
+  async destroy(containerId: string): Promise<void> {
+    const entry = this.entries.get(containerId);
+    if (!entry) return;
+    if (!entry.ended) await this.kill(containerId, 0);
+    if (entry.handle.cgroup) await new Cgroup(containerId, this.cgroupSettings).remove();
+    rmSync(entry.handle.runDir, { recursive: true, force: true });
+    this.entries.delete(containerId);
+  }
+
+  async close(): Promise<void> {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  private track(spec: LaunchSpec, handle: ProcessHandle, child: boolean): Entry {
+    let settle!: (exit: ContainerExit) => void;
+    const exit = new Promise<ContainerExit>((resolve) => (settle = resolve));
+    const entry: Entry = { spec, handle, exit, settle, child };
+    this.entries.set(spec.containerId, entry);
+    return entry;
+  }
+
+  /** Settles the entry if the task has ended: from the `exit` file, or as lost if the pid is gone without one. */
+  private collect(entry: Entry): void {
+    if (entry.ended) return;
+    const exitFile = join(entry.handle.runDir, "exit");
+    let exit: ContainerExit | undefined;
+    if (existsSync(exitFile)) {
+      const status = Number(readFileSync(exitFile, "utf8").trim());
+      exit = decodeWaitStatus(status);
+    } else if (!isSameProcessAlive(entry.handle.pid, entry.handle.startTime)) {
+      // Re-check: the supervisor may have written the file between the two reads.
+      if (existsSync(exitFile)) return this.collect(entry);
+      if (!entry.child) exit = { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the task ended while the agent was down and its exit status was lost (supervisor gone)" };
+    }
+    if (!exit) return;
+    if (entry.handle.cgroup && new Cgroup(entry.spec.containerId, this.cgroupSettings).oomKilled()) {
+      const limit = entry.spec.limits.memMb;
+      exit = { ...exit, oomKilled: true, reason: "REASON_CONTAINER_LIMITATION_MEMORY", message: `Memory limit exceeded: the task used more than its ${limit} MB (+${this.options.memAllowanceMb ?? 32} MB allowance) and was OOM-killed` };
+    }
+    entry.ended = exit;
+    entry.settle(exit);
+  }
+
+  private signal(entry: Entry, signal: NodeJS.Signals): void {
+    if (!isSameProcessAlive(entry.handle.pid, entry.handle.startTime)) return;
+    for (const target of [-entry.handle.pid, entry.handle.pid]) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // The group may not exist yet (setsid not reached) or be gone already.
+      }
+    }
+    if (entry.handle.cgroup) new Cgroup(entry.spec.containerId, this.cgroupSettings).signalAll(signal);
+    if (!entry.child) this.ensurePoller();
+  }
+
+  private ensurePoller(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => {
+      let pending = 0;
+      for (const entry of this.entries.values()) {
+        if (entry.ended || entry.child) continue;
+        this.collect(entry);
+        if (!entry.ended) pending++;
+      }
+      if (pending === 0 && this.poller) {
+        clearInterval(this.poller);
+        this.poller = undefined;
+      }
+    }, this.options.pollMs ?? 100);
+    this.poller.unref();
+  }
+
+  private get(containerId: string): Entry {
+    const entry = this.entries.get(containerId);
+    if (!entry) throw new Error(`unknown container ${containerId}`);
+    return entry;
+  }
+}
+
+/** Symlinks each volume into the sandbox (see the module comment for why not a bind mount). */
+function linkVolumes(spec: LaunchSpec): void {
+  for (const volume of spec.volumes) {
+    const relative = volume.containerPath.replace(/^\/+/, "");
+    if (relative === "" || relative.split("/").includes("..")) {
+      throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `volume container_path '${volume.containerPath}' must name a path inside the sandbox`);
+    }
+    const link = join(spec.sandbox, relative);
+    mkdirSync(dirname(link), { recursive: true });
+    if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(volume.hostPath, link);
+  }
+}
