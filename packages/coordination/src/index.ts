@@ -1,1 +1,10 @@
-export {};
+export * from "./store.js";
+export * from "./paths.js";
+export { BaseStore, decodeJson, encodeJson } from "./base-store.js";
+export { FileStore, createFileStore, type FileStoreOptions } from "./file/file-store.js";
+export type { JournalStats } from "./file/journal.js";
+export { ZkStore, createZkStore, type ZkStoreOptions } from "./zk/zk-store.js";
+export { parseZkUrl, type ZkUrl } from "./zk/url.js";
+export { createStore, type StoreOptions } from "./create-store.js";
+export * from "./election.js";
+export * from "./detector.js";
