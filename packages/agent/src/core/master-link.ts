@@ -1,0 +1,170 @@
+/**
+ * The agent's connection to the master (Caravel's agent protocol, packages/api agent-protocol.ts):
+ * POST SUBSCRIBE and read the RecordIO event stream; POST other calls with the stream id. Follows
+ * 307s to the leader, reconnects with a random backoff that doubles up to a minute (the first tries
+ * stay fast so that master restarts heal quickly), and gives up on a stream that stays silent for
+ * five ping intervals (a half-open connection would otherwise look alive forever).
+ */
+import type { AgentEvent } from "@caravel/api";
+import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, fetchFollowingLeader, sleep } from "@caravel/api";
+import type { Logger } from "@caravel/runtime";
+
+/**
+ * A call posted on the stream (UPDATE, PONG …), shaped as packages/api's AgentCall. Declared loosely
+ * here because the full AgentCall type is too deep for the compiler to check at every call site.
+ */
+export interface OutgoingCall {
+  type: "UPDATE" | "UPDATE_RESOURCES" | "PONG" | "UNSUBSCRIBE";
+  agent_id?: { value: string };
+  [field: string]: unknown;
+}
+
+export interface MasterLinkOptions {
+  /** Base URLs tried in turn (http://host:port). */
+  masters: string[];
+  /** Builds the SUBSCRIBE call afresh for every attempt (it carries the current tasks). */
+  subscribeCall: () => unknown;
+  onEvent: (event: AgentEvent) => void;
+  onDisconnected?: () => void;
+  backoffFactorMs: number;
+  maxBackoffMs?: number;
+  log: Logger;
+}
+
+/** Random delay in [0, min(max, factor·2^attempt)], as Mesos' registration backoff. */
+export function backoffDelay(attempt: number, factorMs: number, maxMs: number, random = Math.random): number {
+  return Math.floor(random() * Math.min(maxMs, factorMs * 2 ** Math.min(attempt, 30)));
+}
+
+export class MasterLink {
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private streamId: string | undefined;
+  private leader: string | undefined;
+  private subscribed = false;
+  private loop: Promise<void> | undefined;
+  private silenceMs = 75_000;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly opts: MasterLinkOptions) {}
+
+  get connected(): boolean {
+    return this.subscribed;
+  }
+
+  /** The master currently serving this agent (after redirects). */
+  get masterUrl(): string | undefined {
+    return this.leader;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort?.abort();
+    if (this.watchdog) clearTimeout(this.watchdog);
+    await this.loop?.catch(() => undefined);
+  }
+
+  /** Drops the current stream so that the agent re-subscribes (e.g. after an ERROR event). */
+  reconnect(): void {
+    this.abort?.abort();
+  }
+
+  /** Sets the silence limit from SUBSCRIBED's ping interval. */
+  setPingInterval(seconds: number): void {
+    this.silenceMs = Math.max(5_000, seconds * 5 * 1000);
+    if (this.watchdog && this.abort) this.armWatchdog(this.abort);
+  }
+
+  /** POSTs a call on the current stream; false when not connected or the master refused it. */
+  async send(call: OutgoingCall): Promise<boolean> {
+    if (!this.subscribed || !this.leader || !this.streamId) return false;
+    try {
+      const raw = await fetchFollowingLeader(`${this.leader}${AGENT_API_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "mesos-stream-id": this.streamId },
+        body: JSON.stringify(call),
+      });
+      const ok = raw.response.status === 202 || raw.response.ok;
+      if (!ok) this.opts.log.warn({ status: raw.response.status, body: await raw.response.text().catch(() => ""), call: call.type }, "master refused a call");
+      else await raw.response.body?.cancel();
+      return ok;
+    } catch (error) {
+      this.opts.log.debug({ err: error, call: call.type }, "call to master failed");
+      return false;
+    }
+  }
+
+  private armWatchdog(abort: AbortController): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => abort.abort(), this.silenceMs);
+    this.watchdog.unref?.();
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    let index = 0;
+    while (!this.stopped) {
+      const base = this.opts.masters[index % this.opts.masters.length]!;
+      index++;
+      const gotSubscribed = await this.session(base).catch((error: unknown) => {
+        this.opts.log.debug({ err: error, master: base }, "master connection failed");
+        return false;
+      });
+      const wasSubscribed = this.subscribed;
+      this.subscribed = false;
+      this.streamId = undefined;
+      if (this.watchdog) clearTimeout(this.watchdog);
+      if (wasSubscribed) this.opts.onDisconnected?.();
+      if (this.stopped) break;
+      attempt = gotSubscribed ? 0 : attempt + 1;
+      await sleep(backoffDelay(attempt, this.opts.backoffFactorMs, this.opts.maxBackoffMs ?? 60_000));
+    }
+  }
+
+  /** One subscription: resolves when the stream ends; true if SUBSCRIBED was received. */
+  private async session(base: string): Promise<boolean> {
+    const abort = new AbortController();
+    this.abort = abort;
+    if (this.stopped) return false;
+    const raw = await fetchFollowingLeader(`${base}${AGENT_API_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/recordio" },
+      body: JSON.stringify(this.opts.subscribeCall()),
+      signal: abort.signal,
+    });
+    if (raw.response.status !== 200 || !raw.response.body) {
+      const text = await raw.response.text().catch(() => "");
+      this.opts.log.warn({ status: raw.response.status, body: text.slice(0, 500), master: raw.url }, "master refused SUBSCRIBE");
+      return false;
+    }
+    this.leader = new URL(raw.url).origin;
+    this.streamId = raw.response.headers.get("mesos-stream-id") ?? undefined;
+    this.armWatchdog(abort);
+    const decoder = new RecordIODecoder();
+    let got = false;
+    try {
+      for await (const chunk of raw.response.body as AsyncIterable<Uint8Array>) {
+        this.watchdog?.refresh();
+        for (const record of decoder.decode(chunk)) {
+          const parsed = AgentEventSchema.safeParse(JSON.parse(record));
+          if (!parsed.success) {
+            this.opts.log.warn({ error: describeZodError(parsed.error) }, "ignoring a malformed event from the master");
+            continue;
+          }
+          if (parsed.data.type === "SUBSCRIBED") {
+            got = true;
+            this.subscribed = true;
+          }
+          this.opts.onEvent(parsed.data);
+        }
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+    return got;
+  }
+}

@@ -1,0 +1,29 @@
+/** Sandbox layout as Mesos lays it out (mesos-core.md §5.4), and its creation with the `latest` links. */
+import { mkdir, rename, symlink } from "node:fs/promises";
+import { join } from "node:path";
+
+export const slavesRoot = (workDir: string): string => join(workDir, "slaves");
+
+export function executorDir(workDir: string, agentId: string, frameworkId: string, executorId: string): string {
+  return join(slavesRoot(workDir), agentId, "frameworks", frameworkId, "executors", executorId);
+}
+
+export function runDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string {
+  return join(executorDir(workDir, agentId, frameworkId, executorId), "runs", containerId);
+}
+
+/** Points `link` at `target` atomically (a temp link renamed over the old one). */
+async function relink(target: string, link: string): Promise<void> {
+  const tmp = `${link}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await symlink(target, tmp);
+  await rename(tmp, link);
+}
+
+/** Creates a run directory and updates `runs/latest` and `slaves/latest`. */
+export async function createRunDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): Promise<string> {
+  const dir = runDir(workDir, agentId, frameworkId, executorId, containerId);
+  await mkdir(dir, { recursive: true });
+  await relink(containerId, join(dir, "..", "latest"));
+  await relink(agentId, join(slavesRoot(workDir), "latest")).catch(() => undefined);
+  return dir;
+}
