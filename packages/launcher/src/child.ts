@@ -1,0 +1,173 @@
+/**
+ * One supervised process: started with node, its output appended to its log file, watched until
+ * healthy, restarted with backoff when it dies, and stopped with SIGTERM then SIGKILL.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { DEFAULT_BACKOFF, nextRestart, type BackoffPolicy } from "./backoff.js";
+import { probe } from "./health.js";
+import type { Instance } from "./plan.js";
+import type { ComponentState } from "./state.js";
+
+export interface ChildOptions {
+  /** Working directory of the process (the repository root). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  backoff?: BackoffPolicy;
+  /** Crashes before the first healthy answer after which startup is declared failed. */
+  maxStartCrashes?: number;
+  /** Called on every change of `state`. */
+  onChange(): void;
+}
+
+const HEALTH_POLL_MS = 100;
+
+export class SupervisedProcess {
+  readonly state: ComponentState;
+  /** Settles once: healthy for the first time, or failed to get there. */
+  readonly ready: Promise<void>;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private failures = 0;
+  private healthySince: number | undefined;
+  private everHealthy = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+  private settle!: { resolve(): void; reject(error: Error): void; done: boolean };
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly instance: Instance,
+    private readonly options: ChildOptions,
+  ) {
+    this.state = {
+      name: instance.name,
+      port: instance.port,
+      url: instance.url,
+      healthUrl: instance.healthUrl,
+      status: "pending",
+      restarts: 0,
+      optional: instance.spec.optional,
+      log: instance.logFile,
+    };
+    this.ready = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject, done: false }));
+    this.ready.catch(() => undefined); // observed by the supervisor; never an unhandled rejection
+  }
+
+  /** Starts the process and the startup deadline. */
+  start(): void {
+    mkdirSync(this.instance.workDir, { recursive: true });
+    mkdirSync(dirname(this.instance.logFile), { recursive: true });
+    this.startTimer = setTimeout(() => {
+      this.fail(`did not answer 200 on ${this.instance.healthUrl} within ${this.options.startTimeoutMs / 1000} s`);
+    }, this.options.startTimeoutMs);
+    this.spawnOnce();
+  }
+
+  /** The last lines of this process's log file. */
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.instance.logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no log yet)";
+    }
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace; no restart afterwards. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.startTimer);
+    this.fail("stopped before it was ready");
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      signalGroup(child, "SIGTERM");
+      const kill = setTimeout(() => signalGroup(child, "SIGKILL"), this.options.stopTimeoutMs);
+      await this.exited;
+      clearTimeout(kill);
+    }
+    // Whatever the process left in its group (helpers it started) goes with it.
+    if (child) signalGroup(child, "SIGKILL");
+    this.update({ status: "stopped", pid: undefined });
+  }
+
+  /** Last-resort cleanup on supervisor exit: synchronous, no waiting. */
+  killNow(): void {
+    if (this.child) signalGroup(this.child, "SIGKILL");
+  }
+
+  private spawnOnce(): void {
+    const { bin, args, logFile, name } = this.instance;
+    appendFileSync(logFile, `--- caravel-launch ${new Date().toISOString()}: starting ${name}: node ${bin} ${args.join(" ")}\n`);
+    const fd = openSync(logFile, "a");
+    // Own process group: Ctrl-C reaches only the supervisor, which then stops children in order;
+    // the log fd goes straight to the child, so output survives a supervisor crash.
+    const child = spawn(process.execPath, [bin, ...args], { cwd: this.options.cwd, env: this.options.env, detached: true, stdio: ["ignore", fd, fd] });
+    closeSync(fd);
+    this.child = child;
+    this.healthySince = undefined;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    child.once("error", (error) => appendFileSync(logFile, `--- caravel-launch: cannot start: ${error.message}\n`));
+    child.once("exit", (code, signal) => this.onExit(code, signal));
+    this.update({ status: this.everHealthy ? "restarting" : "starting", pid: child.pid });
+    void this.watchHealth(child);
+  }
+
+  private async watchHealth(child: ChildProcess): Promise<void> {
+    while (this.child === child && child.exitCode === null && child.signalCode === null && !this.stopping) {
+      const result = await probe(this.instance.healthUrl, 1_000);
+      if (this.child !== child || this.stopping || child.exitCode !== null) return;
+      if (result.healthy) {
+        this.healthySince = Date.now();
+        this.everHealthy = true;
+        clearTimeout(this.startTimer);
+        this.update({ status: "healthy", message: undefined });
+        if (!this.settle.done) {
+          this.settle.done = true;
+          this.settle.resolve();
+        }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    const upFor = this.healthySince !== undefined ? Date.now() - this.healthySince : 0;
+    const decision = nextRestart(this.failures, upFor, this.options.backoff ?? DEFAULT_BACKOFF);
+    this.failures = decision.failures;
+    appendFileSync(this.instance.logFile, `--- caravel-launch: ${this.instance.name} ${how}; restarting in ${decision.delayMs} ms\n`);
+    this.update({ status: "restarting", pid: undefined, restarts: this.state.restarts + 1, message: how });
+    if (!this.everHealthy && this.failures >= (this.options.maxStartCrashes ?? 3)) {
+      this.fail(`${how} ${this.failures} times before it answered its health check`);
+    }
+    this.restartTimer = setTimeout(() => this.spawnOnce(), decision.delayMs);
+  }
+
+  private fail(reason: string): void {
+    if (this.settle.done) return;
+    this.settle.done = true;
+    if (!this.stopping) this.update({ status: "failed", message: reason });
+    this.settle.reject(new Error(`${this.instance.name} ${reason}; log ${this.instance.logFile}:\n${this.logTail()}`));
+  }
+
+  private update(patch: Partial<ComponentState>): void {
+    Object.assign(this.state, patch);
+    for (const key of Object.keys(patch) as (keyof ComponentState)[]) if (patch[key] === undefined) delete this.state[key];
+    this.options.onChange();
+  }
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}

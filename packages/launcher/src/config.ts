@@ -1,0 +1,33 @@
+/** caravel-launch's flags (shared by `up`, `down` and `status`). */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+const flag = z.preprocess((v) => (v === "" ? true : v), z.coerce.boolean());
+
+export const LaunchConfig = z.object({
+  home: z.coerce.string().default(join(homedir(), ".caravel")).describe("CARAVEL_HOME: logs and state live in <home>/local"),
+  agents: z.coerce.number().int().min(0).max(64).default(2).describe("private agents to start (up)"),
+  public_agents: z.coerce.number().int().min(0).max(64).default(1).describe("public agents (role slave_public) to start (up)"),
+  detach: flag.default(false).describe("up: start the supervisor in the background, wait for health, print and return"),
+  containerizers: z.coerce
+    .string()
+    .optional()
+    .describe("agents' containerizers (default: mesos, plus docker when `docker info` answers; sim when the agent knows no other)"),
+  random_ports: flag.default(false).describe("bind free ports instead of the defaults (5050, 5051 …), e.g. for tests"),
+  components_file: z.coerce.string().optional().describe("JSON file of components replacing the built-in table (tests, custom clusters)"),
+  start_timeout: z.coerce.number().min(1).default(120).describe("seconds each process has to answer its health check"),
+  stop_timeout: z.coerce.number().min(0).default(10).describe("seconds between SIGTERM and SIGKILL when stopping a process"),
+  log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level of the supervisor"),
+});
+export type LaunchConfig = z.output<typeof LaunchConfig>;
+
+export const COMMANDS = ["up", "down", "status"] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const SUMMARY = `Starts and supervises a whole local Caravel cluster on 127.0.0.1.
+
+Commands:
+  up       start the cluster (foreground supervisor; Ctrl-C stops it) and print its endpoints
+  down     stop a running cluster and every process it started
+  status   show each process's pid, port and health`;

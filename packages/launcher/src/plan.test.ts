@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { COMPONENTS } from "./components.js";
+import { levels, planCluster, portKeys, type PlanInput } from "./plan.js";
+import { formatTable } from "./table.js";
+
+const base: PlanInput = {
+  components: COMPONENTS,
+  shape: { agents: 2, publicAgents: 1 },
+  home: "/h",
+  root: "/repo",
+  host: "127.0.0.1",
+  containerizers: "mesos,docker",
+  machine: { cpus: 2, memMb: 24 * 1024, diskMb: 50 * 1024 },
+  available: () => true,
+};
+
+describe("planCluster", () => {
+  it("plans the default local cluster with Mesos-style flags", () => {
+    const plan = planCluster({ ...base, available: (bin) => !bin.includes("marathon") && !bin.includes("universe") });
+    expect(plan.instances.map((i) => `${i.name}:${i.port}`)).toEqual([
+      "master:5050",
+      "agent-1:5051",
+      "agent-2:5052",
+      "public-agent-1:5053",
+      "dns:8123",
+      "l4lb:8124",
+      "admin-router:8000",
+    ]);
+    expect(plan.skipped.map((s) => s.name)).toEqual(["marathon", "universe"]);
+    const master = plan.instances[0]!;
+    expect(master.args).toEqual(["--ip", "127.0.0.1", "--port", "5050", "--work_dir", "/h/local/master"]);
+    expect(master.logFile).toBe("/h/local/logs/master.log");
+    expect(master.bin).toBe("/repo/packages/master/dist/main.js");
+    const pub = plan.instances.find((i) => i.name === "public-agent-1")!;
+    expect(pub.args.join(" ")).toBe(
+      "--master 127.0.0.1:5050 --ip 127.0.0.1 --port 5053 --work_dir /h/local/public-agent-1 " +
+        "--resources cpus:0.666;mem:7850;disk:15360;ports:[31666-32000] --containerizers mesos,docker " +
+        "--default_role slave_public --attributes public_ip:true",
+    );
+    expect(pub.after).toEqual(["master"]);
+    const dns = plan.instances.find((i) => i.name === "dns")!;
+    expect(dns.args).toEqual(["--master", "http://127.0.0.1:5050", "--port", "8053", "--http_port", "8123"]);
+    expect(dns.healthUrl).toBe("http://127.0.0.1:8123/health");
+  });
+
+  it("gives each agent a disjoint port range", () => {
+    const plan = planCluster(base);
+    const ranges = plan.ctx.agents.map((a) => /ports:\[(\d+)-(\d+)\]/.exec(plan.ctx.resources(a))!.slice(1).map(Number));
+    expect(ranges).toEqual([
+      [31000, 31332],
+      [31333, 31665],
+      [31666, 32000],
+    ]);
+  });
+
+  it("uses chosen ports everywhere a port appears", () => {
+    const first = planCluster(base);
+    const keys = portKeys(first);
+    expect(keys).toContain("dns:dns");
+    const ports = new Map(keys.map((k, i) => [k, 40000 + i]));
+    const plan = planCluster({ ...base, ports });
+    const master = plan.instances[0]!;
+    expect(master.port).toBe(40000);
+    expect(plan.instances[1]!.args.slice(0, 2)).toEqual(["--master", "127.0.0.1:40000"]);
+    expect(plan.instances.find((i) => i.name === "universe")!.args).toContain(`http://127.0.0.1:${ports.get("marathon")}`);
+  });
+
+  it("orders start levels by dependency", () => {
+    const plan = planCluster(base);
+    expect(levels(plan.instances).map((l) => l.map((i) => i.name))).toEqual([
+      ["master"],
+      ["agent-1", "agent-2", "public-agent-1", "marathon", "dns", "l4lb", "admin-router"],
+      ["universe"],
+    ]);
+  });
+
+  it("drops dependencies on entries that are not built", () => {
+    const plan = planCluster({ ...base, available: (bin) => !bin.includes("marathon") });
+    expect(plan.instances.find((i) => i.name === "universe")!.after).toEqual([]);
+  });
+});
+
+describe("formatTable", () => {
+  it("aligns columns", () => {
+    expect(formatTable([["A", "BB"], ["ccc", "d"]])).toBe("A    BB\nccc  d");
+  });
+});
