@@ -1,0 +1,128 @@
+/**
+ * caravel-dns wiring: master sync → record generation (coalesced, swapped atomically) → DNS
+ * listeners and the HTTP API. `createServer` has no side effects until `listen`.
+ */
+import { emptyClusterView, startMasterSync, type ClusterView, type MasterSync } from "@caravel/api";
+import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
+import { ipSourcesOf, masterUrls, mesosDnsConfigView, type DnsConfig } from "./config.js";
+import { dnsRouter } from "./http/routes.js";
+import { generateRecords, type GenerateOptions } from "./records/generate.js";
+import type { RecordSet } from "./records/record-set.js";
+import { addDummyAddress } from "./server/dummy-interface.js";
+import { createForwarder, parseUpstream, systemResolvers } from "./server/forwarder.js";
+import { createQueryHandler } from "./server/handler.js";
+import { listenDns, type DnsListener } from "./server/sockets.js";
+
+export const VERSION = "0.1.0-caravel";
+
+export interface DnsServerDeps {
+  config: DnsConfig;
+  log: Logger;
+  metrics?: MetricsRegistry;
+  /** Start without following a master (tests feed views through `update`). */
+  noMaster?: boolean;
+}
+
+export interface DnsServer {
+  listen(): Promise<{ dnsPort: number; tcpPort: number; httpPort: number; httpUrl: string }>;
+  close(): Promise<void>;
+  /** Replaces the cluster view (what the master sync does on every change). */
+  update(view: ClusterView): void;
+  records(): RecordSet;
+}
+
+export function createServer(deps: DnsServerDeps): DnsServer {
+  const { config, log } = deps;
+  const metrics = deps.metrics ?? new MetricsRegistry();
+  const resolvers = config.resolvers ? config.resolvers.split(",").map((s) => s.trim()).filter(Boolean) : systemResolvers();
+  // Never forward to ourselves: that would loop until every query times out.
+  const upstreams = resolvers.map(parseUpstream).filter((u) => !(u.port === config.port && (u.host === config.listen || u.host === config.dummy_ip)));
+  const options: GenerateOptions = {
+    domain: config.domain,
+    ttl: config.ttl,
+    ipSources: ipSourcesOf(config),
+    nameserverIps: [config.listen, ...(config.dummy_ip ? [config.dummy_ip] : [])].filter((ip) => ip !== "0.0.0.0"),
+    masters: [],
+    vipCidr: config.vip_cidr,
+  };
+  let view = emptyClusterView();
+  let set = generateRecords(view, options);
+  let generation = Math.floor(Date.now() / 1000);
+  let scheduled = false;
+  const regenerate = () => {
+    scheduled = false;
+    const started = performance.now();
+    set = generateRecords(view, options);
+    generation++;
+    metrics.observe("dns/regenerate_ms", performance.now() - started);
+  };
+  const update = (next: ClusterView) => {
+    view = next;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(regenerate);
+    }
+  };
+
+  const queries = metrics.counter("dns/queries", "DNS messages answered");
+  const byKind = { authoritative: metrics.counter("dns/authoritative"), forwarded: metrics.counter("dns/forwarded"), error: metrics.counter("dns/errors") };
+  const nxdomain = metrics.counter("dns/nxdomain");
+  metrics.gauge("dns/records", () => set.size, "names in the record set");
+  metrics.gauge("dns/synced", () => (sync?.synced() ? 1 : 0));
+
+  const handler = createQueryHandler({
+    records: () => set,
+    generation: () => generation,
+    forwarder: upstreams.length ? createForwarder(upstreams, config.timeout * 1000) : undefined,
+    authoritativeOnly: config.authoritative_only,
+    soa: { refresh: 60, retry: 600, expire: 86400, minimum: config.ttl },
+    onAnswer(rcode, kind) {
+      queries.inc();
+      byKind[kind].inc();
+      if (rcode === "NXDOMAIN") nxdomain.inc();
+    },
+  });
+
+  let sync: MasterSync | undefined;
+  const listeners: DnsListener[] = [];
+  let http: Listening | undefined;
+  let removeDummy: (() => void) | undefined;
+
+  return {
+    update,
+    records: () => set,
+    async listen() {
+      const main = await listenDns(handler, config.listen, config.port);
+      listeners.push(main);
+      if (config.dummy_ip) {
+        removeDummy = addDummyAddress(config.dummy_ip);
+        listeners.push(await listenDns(handler, config.dummy_ip, 53));
+        log.info({ address: `${config.dummy_ip}:53` }, "answering on the dummy interface address");
+      }
+      const router = dnsRouter({
+        records: () => set,
+        config: mesosDnsConfigView(config, resolvers),
+        metrics,
+        healthy: () => deps.noMaster === true || (sync?.synced() ?? false),
+        version: VERSION,
+      });
+      http = await listenHttp(router.listener(log), config.http_port, config.listen);
+      if (!deps.noMaster) {
+        sync = startMasterSync({
+          masters: masterUrls(config),
+          resyncMs: config.refresh_seconds * 1000,
+          onView: (next) => update(next),
+          onError: (error, master) => log.warn({ master, err: (error as Error).message }, "lost the master; keeping the last records"),
+        });
+      }
+      log.info({ dns: `${config.listen}:${main.udpPort}`, http: http.url, upstreams: upstreams.map((u) => `${u.host}:${u.port}`) }, "caravel-dns listening");
+      return { dnsPort: main.udpPort, tcpPort: main.tcpPort, httpPort: http.port, httpUrl: http.url };
+    },
+    async close() {
+      sync?.close();
+      await Promise.all(listeners.map((l) => l.close()));
+      await http?.close();
+      removeDummy?.();
+    },
+  };
+}
