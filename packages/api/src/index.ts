@@ -18,3 +18,4 @@ export * from "./dns/wire.js";
 export * from "./l4lb/vip.js";
 export * from "./l4lb/table.js";
 export * from "./marathon/index.js";
+export * from "./dns/master-sync.js";
