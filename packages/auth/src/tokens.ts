@@ -3,7 +3,7 @@
  * Bouncer issues them. Verification accepts RS256 only (so `alg: none` and HS256-with-the-public-key
  * tricks fail), requires `uid` and `exp`, and looks the key up by `kid`.
  */
-import { SignJWT, createLocalJWKSet, errors, importSPKI, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { SignJWT, createLocalJWKSet, errors, exportSPKI, importSPKI, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { randomUUID } from "node:crypto";
 import { CaravelError } from "@caravel/api";
 import { KeySet } from "./keys.js";
@@ -109,4 +109,13 @@ function asUnauthorized(error: unknown): CaravelError {
 
 function toClaims(payload: JWTPayload): TokenClaims {
   return { uid: payload["uid"] as string, exp: payload.exp!, iat: payload.iat ?? 0, jti: payload.jti };
+}
+
+/** Checks and normalises a PEM SubjectPublicKeyInfo RSA key (as service accounts register them). */
+export async function normalizePublicKeyPem(pem: string): Promise<string> {
+  try {
+    return await exportSPKI(await importSPKI(pem, "RS256", { extractable: true }));
+  } catch {
+    throw new CaravelError("INVALID_REQUEST", "public_key is not an RSA public key in PEM SubjectPublicKeyInfo form (-----BEGIN PUBLIC KEY-----)", { path: "public_key" });
+  }
 }

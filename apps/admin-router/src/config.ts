@@ -1,0 +1,32 @@
+/** Flags of caravel-admin-router (Admin Router's settings under Mesos-style snake_case names). */
+import { z } from "zod";
+import { port } from "@caravel/runtime";
+
+const url = (what: string) => z.string().url(`must be a URL such as ${what}`).optional();
+
+export const RouterConfig = z.object({
+  port: port.default(8000).describe("port to listen on (0 = any free port)"),
+  ip: z.string().default("127.0.0.1").describe("address to listen on"),
+  tls: z.coerce.boolean().default(false).describe("serve HTTPS (with --tls_cert/--tls_key, or a self-signed certificate generated into --work_dir)"),
+  tls_cert: z.string().optional().describe("PEM certificate file for HTTPS"),
+  tls_key: z.string().optional().describe("PEM private key file for HTTPS"),
+  master: z
+    .string()
+    .default("http://127.0.0.1:5050")
+    .describe("Mesos master URL(s), comma-separated; the leader is found through /master/redirect"),
+  marathon: url("http://127.0.0.1:8080").default("http://127.0.0.1:8080").describe("Marathon URL"),
+  dns_http: url("http://127.0.0.1:8123").default("http://127.0.0.1:8123").describe("caravel-dns HTTP API URL"),
+  universe: url("http://127.0.0.1:7070").default("http://127.0.0.1:7070").describe("caravel-universe (Cosmos API) URL"),
+  console: url("http://127.0.0.1:3000").describe("web console URL; a placeholder page is served when unset"),
+  work_dir: z.string().default(".caravel/admin-router").describe("directory for the embedded Store (IAM state, keys, audit) and generated files"),
+  auth: z.coerce.boolean().default(true).describe("require tokens (false: everyone is a superuser, as oauth_enabled=false in DC/OS)"),
+  token_ttl: z.coerce.number().int().min(60).default(5 * 24 * 3600).describe("lifetime of issued tokens, in seconds"),
+  login_max_failures_per_uid: z.coerce.number().int().min(1).default(5).describe("failed logins per uid within the window before 429"),
+  login_max_failures_per_client: z.coerce.number().int().min(1).default(20).describe("failed logins per client address within the window before 429"),
+  login_window: z.coerce.number().int().min(1).default(300).describe("login rate-limit window, in seconds"),
+  admin_password: z.string().optional().describe("password of the first admin (uid admin) on first start; generated and printed when unset"),
+  cluster_id: z.string().optional().describe("cluster id for /metadata (generated and stored when unset)"),
+  public_ip: z.string().default("127.0.0.1").describe("PUBLIC_IPV4 reported by /metadata"),
+  log_level: z.string().default("info").describe("pino log level"),
+});
+export type RouterConfig = z.output<typeof RouterConfig>;
