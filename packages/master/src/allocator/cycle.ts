@@ -1,0 +1,129 @@
+/**
+ * One allocation cycle (mesos-core.md §6.1–6.4): agents in random order; on each agent, roles in
+ * sorter order, then the role's frameworks in sorter order; each framework is offered everything on
+ * the agent allocatable to the role (unreserved + reserved to the role or an ancestor), chopped by
+ * quota, unless a refusal filter covers it, it is below the min-allocatable sets, or it is a GPU
+ * agent and the framework lacks GPU_RESOURCES.
+ *
+ * With quota guarantees, stage 1 first serves only roles below their guarantee (and only where the
+ * agent has something counting toward it); stage 2 then serves everyone, agents reshuffled.
+ *
+ * Sorter updates are applied after each agent, so the orders iterated for one agent stay fixed (as
+ * in Mesos, which sorts once per agent), and a cycle costs one sorter move per allocation.
+ */
+import { Bag, addBags, allocatableTo, chopUnreserved, scalarVector, toResources } from "./bag.js";
+import type { Entry } from "./bag.js";
+import type { AllocatorBook } from "./book.js";
+import { QuotaCycle } from "./quota.js";
+import { shuffle } from "./random.js";
+import { isFiltered } from "./state.js";
+import type { AgentState, AllocationEntry, ClientState } from "./state.js";
+import type { Allocation } from "./types.js";
+
+export interface CycleResult {
+  allocations: Allocation[];
+  skippedAgents: number;
+}
+
+interface Made {
+  client: ClientState;
+  agent: AgentState;
+  bag: Bag;
+}
+
+const isUnreservedScalar = (e: Entry): boolean => !e.kind.reserved && !e.kind.revocable;
+
+export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<string>): CycleResult {
+  const candidates: AgentState[] = [];
+  if (agentIds === undefined) {
+    for (const a of book.agentList) if (a.active && a.offerable) candidates.push(a);
+  } else {
+    const seen = new Set<AgentState>();
+    for (const id of agentIds) {
+      const a = book.agents.get(id);
+      if (a && a.active && a.offerable && !seen.has(a)) (seen.add(a), candidates.push(a));
+    }
+  }
+  shuffle(candidates, book.random);
+
+  const made = new Map<string, Made>();
+  const result: CycleResult = { allocations: [], skippedAgents: 0 };
+  const quota = book.quotas.size > 0 ? new QuotaCycle(book.quotas, (r) => book.consumedOf(r), [...subtractVec(book.unreservedTotal, book.unreservedAllocated)]) : undefined;
+
+  if (quota && quota.unsatisfiedRoles().size > 0) {
+    for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 1, made, result);
+    shuffle(candidates, book.random);
+  }
+  for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, result);
+
+  for (const m of made.values()) {
+    result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role) });
+  }
+  return result;
+}
+
+function subtractVec(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) out[i] = (a[i] ?? 0) - (b[i] ?? 0);
+  return out;
+}
+
+function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, quota: QuotaCycle | undefined, stage: 1 | 2, made: Map<string, Made>, result: CycleResult): void {
+  if (agent.available.isEmpty) return;
+  // Nothing here changed since a cycle found it fully filtered: skip without looking.
+  if (!quota && agent.idleVersion === agent.version && agent.idleEpoch === book.epoch && now < agent.idleUntil) {
+    result.skippedAgents++;
+    return;
+  }
+  let blockedUntil = Infinity;
+  const given: Array<{ entry: AllocationEntry; bag: Bag }> = [];
+  const roles = book.roleSorter.sort();
+  for (let r = 0; r < roles.length; r++) {
+    const roleName = roles[r]!;
+    if (stage === 1 && !quota!.hasUnsatisfiedGuarantee(roleName)) continue;
+    const role = book.roles.get(roleName);
+    if (!role || role.activeClients === 0) continue;
+    const frameworks = role.sorter.sort();
+    let offer = offerFor(agent, roleName, quota, stage);
+    for (let f = 0; f < frameworks.length && !offer.isEmpty; f++) {
+      const fw = book.frameworks.get(frameworks[f]!);
+      const client = fw?.clients.get(roleName);
+      if (!fw || !client) continue;
+      if (agent.gpu && book.filterGpu && !fw.gpu) continue;
+      const until = isFiltered(agent, client, offer, now);
+      if (until !== undefined) {
+        if (until < blockedUntil) blockedUntil = until;
+        continue;
+      }
+      if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) continue;
+      const entry = book.allocateOn(agent, client, offer, false);
+      given.push({ entry, bag: offer });
+      quota?.consume(roleName, scalarVector(offer, isUnreservedScalar));
+      const key = `${client.id}:${agent.index}`;
+      const prev = made.get(key);
+      if (prev) prev.bag = addBags(prev.bag, offer);
+      else made.set(key, { client, agent, bag: offer });
+      offer = offerFor(agent, roleName, quota, stage);
+    }
+  }
+  for (const g of given) book.updateSorters(g.entry, scalarVector(g.bag), 1);
+  if (given.length === 0 && stage === 2) {
+    agent.idleVersion = agent.version;
+    agent.idleEpoch = book.epoch;
+    agent.idleUntil = blockedUntil;
+  }
+}
+
+/** Everything on the agent the role may use now, chopped by quota limits and headroom. */
+function offerFor(agent: AgentState, role: string, quota: QuotaCycle | undefined, stage: 1 | 2): Bag {
+  let offer = agent.reserved ? allocatableTo(agent.available, role) : agent.available;
+  if (!quota || offer.isEmpty) return offer;
+  offer = chopUnreserved(offer, quota.capsFor(role));
+  if (stage === 1) {
+    // Stage 1 only serves guarantees: skip unless the offer holds something counting toward one.
+    const unsatisfied = quota.ownUnsatisfied(role);
+    const counts = offer.entries.some((e) => isUnreservedScalar(e) && e.kind.type === "SCALAR" && (unsatisfied.get(e.kind.nameId) ?? 0) > 0);
+    if (!counts) return Bag.EMPTY;
+  }
+  return offer;
+}
