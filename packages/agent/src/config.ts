@@ -37,6 +37,7 @@ export const AgentConfig = z.object({
   gc_disk_budget_mb: z.coerce.number().min(0).default(10_240).describe("MiB that ended tasks' sandboxes may use before the oldest are collected"),
   gc_interval: seconds.default(60).describe("seconds between garbage collection rounds"),
   dns_server: text("DNS server address given to containers (caravel-dns)"),
+  log_dir: text("directory for the agent's log file (served as /slave/log); logs go to stdout otherwise"),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level"),
   registration_backoff_factor: seconds
     .default(0.25)
