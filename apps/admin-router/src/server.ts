@@ -74,7 +74,13 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
   const upstreamErrors = metrics.counter("admin_router/upstream_errors", "upstream failures (502/503/504)");
   metrics.gauge("admin_router/audit_records", () => audit.size);
 
-  const clientOf = (req: IncomingMessage) => req.socket.remoteAddress ?? "unknown";
+  // The peer address is read once per request: after the response the socket may be gone.
+  const clients = new WeakMap<IncomingMessage, string>();
+  const clientOf = (req: IncomingMessage): string => {
+    let client = clients.get(req);
+    if (client === undefined) clients.set(req, (client = req.socket?.remoteAddress ?? "unknown"));
+    return client;
+  };
   const anonymous = (uid = "anonymous"): Authenticated => ({ identity: superuserIdentity(uid), claims: { uid, exp: 0, iat: 0, jti: undefined }, token: "", from: "authorization" });
 
   async function authenticate(req: IncomingMessage, required: boolean): Promise<Authenticated | undefined> {
@@ -273,6 +279,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requests.inc();
+    clientOf(req);
     const method = req.method ?? "GET";
     const ctx: AuditContext = { uid: "anonymous", resource: undefined, action: undefined, result: undefined, reason: undefined, forward: {} };
     let path = (req.url ?? "/").split("?")[0]!;
