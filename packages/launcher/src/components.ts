@@ -2,6 +2,8 @@
  * The processes of a local cluster, one table entry each. A later issue adds its process with one
  * entry here. Flags follow each process's own `--help`; keep them easy to adjust.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** What an entry's `args` and `printLines` may use: the cluster's layout as the launcher decided it. */
 export interface LaunchContext {
@@ -59,6 +61,14 @@ export interface ComponentSpec {
 }
 
 const MASTER = "127.0.0.1:5050";
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 const masterUrl = (ctx: LaunchContext) => ctx.url("master");
 
 function agentArgs(ctx: LaunchContext, instance: string, extra: string[]): string[] {
@@ -159,12 +169,21 @@ export const COMPONENTS: ComponentSpec[] = [
       "--port", String(ctx.port(i)),
       "--master", masterUrl(ctx),
       "--marathon", ctx.url("marathon"),
+      "--dns_http", ctx.url("dns"),
+      "--universe", ctx.url("universe"),
       "--work_dir", ctx.workDir(i),
     ],
     healthPath: "/health",
     port: 8000,
     after: ["master"],
     optional: true,
+    printLines: (ctx) => {
+      const lines = [`console: ${ctx.url("admin-router")}/`];
+      // The router writes the first admin's password into its work dir on first start.
+      const password = readIfExists(join(ctx.workDir("admin-router"), "admin-password"));
+      if (password) lines.push(`first admin: uid "admin", password "${password}" (from ${join(ctx.workDir("admin-router"), "admin-password")})`);
+      return lines;
+    },
   },
 ];
 

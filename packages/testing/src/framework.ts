@@ -32,7 +32,7 @@ export class TestFramework {
   readonly offers = new Map<string, Offer>();
   /** Status updates per task id, oldest first. */
   readonly statuses = new Map<string, TaskStatus[]>();
-  /** Set when the event stream failed (not when `close()` ended it). */
+  /** Set when the event stream failed or ended (not when `close()` ended it). */
   streamError: Error | undefined;
   private closed = false;
   private readonly loop: Promise<void>;
@@ -133,6 +133,7 @@ export class TestFramework {
 
   /** Tears the framework down at the master (its tasks are killed), then closes the stream. */
   async teardown(): Promise<void> {
+    this.closed = true; // the master ends the stream in answer; that is not a failure
     await this.send({ type: "TEARDOWN" });
     await this.close();
   }
@@ -152,6 +153,8 @@ export class TestFramework {
   private async consume(): Promise<void> {
     try {
       for await (const event of this.subscription.events) this.handle(event);
+      // The master closed the stream (it stopped, or failed over): nothing more will arrive.
+      if (!this.closed) this.streamError ??= new Error("the master closed the event stream");
     } catch (error) {
       if (!this.closed) this.streamError = error as Error;
     }
