@@ -8,7 +8,8 @@
  *
  * Bags are immutable values: every operation returns a new bag (or the same one when nothing changes).
  */
-import { fixed, mergeRanges, normalizeResource, rangesContain, resourceKey, subtractRanges } from "@caravel/api";
+import { fixed, mergeRanges, normalizeResource, resourceKey } from "@caravel/api";
+import { rangesMinus, rangesSubset, rangesUnion } from "./ranges.js";
 import type { Range, Resource } from "@caravel/api";
 
 /** A resource identity, interned by a `KindRegistry`. */
@@ -23,6 +24,8 @@ export interface Kind {
   readonly role: string;
   readonly reserved: boolean;
   readonly revocable: boolean;
+  /** No reservation, disk, revocable, shared or provider: rebuilt from a literal, not a copy. */
+  readonly plain: boolean;
   /** The normalized resource without its value, used to rebuild wire resources. */
   readonly template: Resource;
 }
@@ -39,6 +42,8 @@ export class KindRegistry {
   readonly kinds: Kind[] = [];
   readonly names: string[] = [];
   private readonly byKey = new Map<string, Kind>();
+  /** Kinds of plain resources (no reservation, disk, revocable, shared or provider), by name, then role. */
+  private readonly plain = new Map<string, Map<string, Kind>>();
   private readonly nameIds = new Map<string, number>();
 
   nameId(name: string): number {
@@ -49,6 +54,24 @@ export class KindRegistry {
       this.nameIds.set(name, id);
     }
     return id;
+  }
+
+  /**
+   * The kind of a wire resource, without normalizing it when it is plain: converting offers back
+   * (every decline) is the allocator's hottest edge, and Mesos' full key costs a JSON encoding.
+   */
+  quickKind(r: Resource): Kind | undefined {
+    if (r.reservation || r.disk || r.revocable || r.shared || r.provider_id || (r.reservations !== undefined && r.reservations.length > 0)) return undefined;
+    const role = r.role ?? "*";
+    let byRole = this.plain.get(r.name);
+    if (!byRole) this.plain.set(r.name, (byRole = new Map()));
+    let kind = byRole.get(role);
+    if (!kind) {
+      kind = this.kindOf(normalizeResource({ ...r, reservations: [] }));
+      byRole.set(role, kind);
+    }
+    // A name used with two value types is not plain: let the full key tell them apart.
+    return kind.type === r.type ? kind : undefined;
   }
 
   /** The kind of a normalized resource, interning it on first sight. */
@@ -67,6 +90,7 @@ export class KindRegistry {
         role,
         reserved: role !== "*",
         revocable: r.revocable !== undefined,
+        plain: !r.reservation && !r.disk && !r.revocable && !r.shared && !r.provider_id,
         template,
       };
       this.kinds.push(kind);
@@ -97,7 +121,7 @@ function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
     case "SCALAR":
       return { kind: a.kind, scalar: fixed(a.scalar + sign * b.scalar), ranges: null, items: null };
     case "RANGES": {
-      const ranges = sign === 1 ? mergeRanges([...(a.ranges ?? []), ...(b.ranges ?? [])]) : subtractRanges(a.ranges ?? [], b.ranges ?? []);
+      const ranges = sign === 1 ? rangesUnion(a.ranges ?? [], b.ranges ?? []) : rangesMinus(a.ranges ?? [], b.ranges ?? []);
       return { kind: a.kind, scalar: 0, ranges, items: null };
     }
     default: {
@@ -110,19 +134,31 @@ function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
 
 /** Converts wire resources (any form: refinements, allocation_info) into a bag. */
 export function toBag(registry: KindRegistry, resources: readonly Resource[]): Bag {
-  let bag = Bag.EMPTY;
+  const entries: Entry[] = [];
   for (const raw of resources) {
-    const r = normalizeResource({ ...raw, reservations: raw.reservations ?? [] });
-    const kind = registry.kindOf(r);
+    let kind = registry.quickKind(raw);
+    let r = raw;
+    if (!kind) {
+      r = normalizeResource({ ...raw, reservations: raw.reservations ?? [] });
+      kind = registry.kindOf(r);
+    }
     const entry: Entry = {
       kind,
       scalar: kind.type === "SCALAR" ? fixed(r.scalar?.value ?? 0) : 0,
       ranges: kind.type === "RANGES" ? mergeRanges(r.ranges?.range ?? []) : null,
       items: kind.type === "SET" ? [...new Set(r.set?.item ?? [])].sort() : null,
     };
-    if (!entryEmpty(entry)) bag = addBags(bag, new Bag([entry]));
+    if (!entryEmpty(entry)) entries.push(entry);
   }
-  return bag;
+  entries.sort((a, b) => a.kind.id - b.kind.id);
+  // Merge repeated kinds (a list may name the same resource twice).
+  const out: Entry[] = [];
+  for (const e of entries) {
+    const last = out[out.length - 1];
+    if (last && last.kind === e.kind) out[out.length - 1] = combine(last, e, 1);
+    else out.push(e);
+  }
+  return new Bag(out);
 }
 
 /** a + b. */
@@ -164,7 +200,7 @@ function merge(a: Bag, b: Bag, sign: 1 | -1): Bag {
 }
 
 /** The common part of a and b. */
-export const intersectBags = (a: Bag, b: Bag): Bag => subtractBags(a, subtractBags(a, b));
+export const intersectBags = (a: Bag, b: Bag): Bag => (bagContains(a, b) ? b : subtractBags(a, subtractBags(a, b)));
 
 /** Whether `outer` holds all of `inner` (the refusal-filter test). */
 export function bagContains(outer: Bag, inner: Bag): boolean {
@@ -179,7 +215,7 @@ export function bagContains(outer: Bag, inner: Bag): boolean {
         if (e.scalar > o.scalar) return false;
         break;
       case "RANGES":
-        if (!rangesContain(o.ranges ?? [], e.ranges ?? [])) return false;
+        if (!rangesSubset(e.ranges ?? [], o.ranges ?? [])) return false;
         break;
       default: {
         const items = new Set(o.items ?? []);
@@ -255,12 +291,17 @@ export function chopUnreserved(bag: Bag, caps: ReadonlyMap<number, number>): Bag
 
 /** Wire resources for an offer, each tagged with `allocation_info.role` when a role is given. */
 export function toResources(bag: Bag, allocationRole?: string): Resource[] {
-  return bag.entries.map((e) => {
-    const r: Resource = { ...e.kind.template };
-    if (e.kind.type === "SCALAR") r.scalar = { value: e.scalar };
-    else if (e.kind.type === "RANGES") r.ranges = { range: e.ranges!.map((x) => ({ begin: x.begin, end: x.end })) };
+  const out: Resource[] = new Array(bag.entries.length);
+  for (let i = 0; i < bag.entries.length; i++) {
+    const e = bag.entries[i]!;
+    const k = e.kind;
+    // Plain kinds (nearly all offers) are built as one literal shape, which V8 creates fastest.
+    const r: Resource = k.plain ? { name: k.name, type: k.type, role: k.role, reservations: [] } : { ...k.template };
+    if (k.type === "SCALAR") r.scalar = { value: e.scalar };
+    else if (k.type === "RANGES") r.ranges = { range: e.ranges!.map((x) => ({ begin: x.begin, end: x.end })) };
     else r.set = { item: [...e.items!] };
     if (allocationRole !== undefined) r.allocation_info = { role: allocationRole };
-    return r;
-  });
+    out[i] = r;
+  }
+  return out;
 }

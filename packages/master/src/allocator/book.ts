@@ -4,7 +4,7 @@
  * vectors quota headroom needs. The public API (hierarchical.ts) and the cycle (cycle.ts) both work
  * through it, so every change to an allocation goes through `allocateOn` / `release`.
  */
-import { Bag, KindRegistry, addBags, addScalarsInto, scalarVector, subtractBags } from "./bag.js";
+import { Bag, KindRegistry, addBags, addScalarsInto, bagContains, scalarVector, subtractBags } from "./bag.js";
 import type { Entry } from "./bag.js";
 import { DrfSorter } from "./drf-sorter.js";
 import type { ResolvedQuota } from "./quota.js";
@@ -140,7 +140,8 @@ export class AllocatorBook {
       client.allocations.set(agent, entry);
     }
     entry.bag = addBags(entry.bag, bag);
-    agent.available = subtractBags(agent.available, bag);
+    // The common case takes everything: no need to compute an empty difference.
+    agent.available = bag === agent.available ? Bag.EMPTY : subtractBags(agent.available, bag);
     agent.version++;
     this.account(entry, bag, 1, updateSorters);
     return entry;
@@ -148,7 +149,7 @@ export class AllocatorBook {
 
   /** Takes `bag` (a part of the entry) back into the agent's available resources. */
   release(agent: AgentState, entry: AllocationEntry, bag: Bag): void {
-    entry.bag = subtractBags(entry.bag, bag);
+    entry.bag = bag === entry.bag || bagContains(bag, entry.bag) ? Bag.EMPTY : subtractBags(entry.bag, bag);
     agent.available = addBags(agent.available, bag);
     agent.version++;
     this.account(entry, bag, -1, true);
@@ -169,9 +170,22 @@ export class AllocatorBook {
   account(entry: AllocationEntry, bag: Bag, sign: 1 | -1, updateSorters: boolean): void {
     if (!entry.tracked) return;
     const role = this.role(entry.role);
-    if (updateSorters) this.updateSorters(entry, scalarVector(bag), sign);
+    if (updateSorters) this.updateSorters(entry, this.scalarsOf(bag), sign);
     addScalarsInto(role.unreservedAllocated, bag, sign, isUnreservedScalar);
     addScalarsInto(this.unreservedAllocated, bag, sign, isUnreservedScalar);
+  }
+
+  private readonly scratch: number[] = [];
+
+  /**
+   * A bag's scalar vector in a reused array (valid until the next call): sorters copy what they
+   * are given, and two allocations per offer and per decline add up to real GC pressure.
+   */
+  scalarsOf(bag: Bag): Quantities {
+    const out = this.scratch;
+    out.fill(0);
+    for (const e of bag.entries) if (e.kind.type === "SCALAR") out[e.kind.nameId] = (out[e.kind.nameId] ?? 0) + e.scalar;
+    return out;
   }
 
   updateSorters(entry: AllocationEntry, q: Quantities, sign: 1 | -1): void {

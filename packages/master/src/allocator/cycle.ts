@@ -46,17 +46,20 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
   }
   shuffle(candidates, book.random);
 
-  const made = new Map<string, Made>();
+  const made: Made[] = [];
   const result: CycleResult = { allocations: [], skippedAgents: 0 };
   const quota = book.quotas.size > 0 ? new QuotaCycle(book.quotas, (r) => book.consumedOf(r), [...subtractVec(book.unreservedTotal, book.unreservedAllocated)]) : undefined;
 
+  // Only a two-stage cycle can give one client two parts of one agent: index them to merge.
+  let index: Map<string, Made> | undefined;
   if (quota && quota.unsatisfiedRoles().size > 0) {
-    for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 1, made, result);
+    index = new Map();
+    for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 1, made, index, result);
     shuffle(candidates, book.random);
   }
-  for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, result);
+  for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, index, result);
 
-  for (const m of made.values()) {
+  for (const m of made) {
     result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role) });
   }
   return result;
@@ -68,7 +71,7 @@ function subtractVec(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, quota: QuotaCycle | undefined, stage: 1 | 2, made: Map<string, Made>, result: CycleResult): void {
+function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, quota: QuotaCycle | undefined, stage: 1 | 2, made: Made[], index: Map<string, Made> | undefined, result: CycleResult): void {
   if (agent.available.isEmpty) return;
   // Nothing here changed since a cycle found it fully filtered: skip without looking.
   if (!quota && agent.idleVersion === agent.version && agent.idleEpoch === book.epoch && now < agent.idleUntil) {
@@ -99,14 +102,18 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
       const entry = book.allocateOn(agent, client, offer, false);
       given.push({ entry, bag: offer });
       quota?.consume(roleName, scalarVector(offer, isUnreservedScalar));
-      const key = `${client.id}:${agent.index}`;
-      const prev = made.get(key);
+      const key = index ? `${client.id}:${agent.index}` : "";
+      const prev = index?.get(key);
       if (prev) prev.bag = addBags(prev.bag, offer);
-      else made.set(key, { client, agent, bag: offer });
+      else {
+        const m = { client, agent, bag: offer };
+        made.push(m);
+        index?.set(key, m);
+      }
       offer = offerFor(agent, roleName, quota, stage);
     }
   }
-  for (const g of given) book.updateSorters(g.entry, scalarVector(g.bag), 1);
+  for (const g of given) book.updateSorters(g.entry, book.scalarsOf(g.bag), 1);
   if (given.length === 0 && stage === 2) {
     agent.idleVersion = agent.version;
     agent.idleEpoch = book.epoch;

@@ -34,28 +34,27 @@ export class DrfSorter extends ClientTree implements Sorter {
     const flatMode = this.deepNodes === 0;
     for (let item: TreeNode | null = leaf; item && item.parent; item = item.parent) {
       const parent: TreeNode = item.parent;
-      if (!item.live || parent.order === null) {
-        if (item.live) this.flat = null;
-        continue;
-      }
       const order = parent.order;
+      if (!item.live || order === null) continue;
       const from = order.indexOf(item);
       if (from < 0) {
         this.stale = true;
         this.flat = null;
         return;
       }
-      order.splice(from, 1);
       item.share = this.shareOf(item);
+      const prev = order[from - 1];
+      const next = order[from + 1];
+      if ((!next || compare(next, item) > 0) && (!prev || compare(prev, item) < 0)) continue;
+      // splice is a native memmove: far cheaper than shifting items in a JS loop.
+      order.splice(from, 1);
       const to = insertionIndex(order, item);
       order.splice(to, 0, item);
-      if (from === to) continue;
-      if (parent === this.root && flatMode && this.flat) {
-        this.flat.splice(from, 1);
-        this.flat.splice(to, 0, item.path);
-      } else if (parent !== this.root || !flatMode) {
-        this.flat = null;
-      }
+      const names = parent === this.root && flatMode ? this.flat : null;
+      if (names) {
+        names.splice(from, 1);
+        names.splice(to, 0, item.path);
+      } else this.flat = null;
     }
   }
 
