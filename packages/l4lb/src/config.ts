@@ -1,0 +1,34 @@
+/** caravel-l4lb flags. */
+import { z } from "zod";
+import { port, seconds } from "@caravel/runtime";
+
+export const L4lbConfig = z.object({
+  http_port: port.default(62080).describe("HTTP port of /v1/vips (dcos-net's REST port), /health, /metrics"),
+  listen: z.string().default("127.0.0.1").describe("address of the HTTP listener"),
+  master: z.string().default("http://127.0.0.1:5050").describe("master URL(s), comma separated (host:port or http://host:port)"),
+  refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep VIPs current in between)"),
+  data_plane: z.enum(["auto", "kernel", "userspace"]).default("auto").describe("kernel (iptables NAT, root) or userspace proxy; auto picks kernel when it works"),
+  vip_cidr: z
+    .string()
+    .default("")
+    .describe("pool of named VIP addresses (default 11.0.0.0/8 for the kernel plane, 127.0.0.0/8 for userspace); caravel-dns --vip_cidr must match"),
+  chain_prefix: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9]{0,6}$/, "must be 1-7 upper-case letters or digits, starting with a letter")
+    .default("CARAVEL")
+    .describe("kernel plane: prefix of Caravel's iptables chains (<prefix>-VIPS, <prefix>-VIP-*, <prefix>-SEP-*)"),
+  kernel_balance: z.enum(["random", "nth"]).default("random").describe("kernel plane: iptables statistic mode"),
+  balance: z.enum(["round_robin", "least_connections"]).default("round_robin").describe("userspace plane: backend choice"),
+  drain_seconds: seconds.default(30).describe("userspace plane: how long connections to a removed backend may continue"),
+  log_level: z.string().default("info").describe("pino log level"),
+});
+export type L4lbConfig = z.output<typeof L4lbConfig>;
+
+export const masterUrls = (config: L4lbConfig): string[] =>
+  config.master
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .map((m) => (/^https?:\/\//.test(m) ? m : `http://${m}`));
+
+export const defaultCidr = (kind: "kernel" | "userspace"): string => (kind === "kernel" ? "11.0.0.0/8" : "127.0.0.0/8");

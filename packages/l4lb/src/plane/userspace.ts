@@ -1,0 +1,193 @@
+/**
+ * The userspace data plane: a node:net TCP proxy and a node:dgram UDP relay per VIP, for when the
+ * kernel plane is unavailable (not root, no iptables). Health-aware (weight-0 backends get nothing
+ * new), a failed connect penalises the backend and retries the next one, and a removed backend's
+ * connections drain for `drainMs` before they are cut.
+ */
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import type { VipEntry } from "@caravel/api";
+import { BackendPool, type Balance } from "./balancer.js";
+import type { DataPlane } from "./types.js";
+
+export interface UserspacePlaneOptions {
+  balance?: Balance;
+  /** How long connections to a removed backend may continue. */
+  drainMs?: number;
+  /** How long a backend that refused a connection is skipped. */
+  penaltyMs?: number;
+  udpIdleMs?: number;
+  /** Called before binding a VIP address that is not local (e.g. to add it to `lo` as root). */
+  ensureAddress?: (ip: string) => Promise<void>;
+}
+
+interface Listener {
+  entry: VipEntry;
+  pool: BackendPool;
+  close(): void;
+  /** Live connections by backend key, for draining. */
+  conns: Map<string, Set<Socket | UdpSocket>>;
+}
+
+const id = (e: VipEntry) => `${e.protocol}/${e.ip}:${e.port}`;
+
+export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataPlane {
+  const drainMs = options.drainMs ?? 30_000;
+  const penaltyMs = options.penaltyMs ?? 5_000;
+  const listeners = new Map<string, Listener>();
+
+  const track = (l: Listener, key: string, conn: Socket | UdpSocket) => {
+    let set = l.conns.get(key);
+    if (!set) l.conns.set(key, (set = new Set()));
+    set.add(conn);
+    return () => set.delete(conn);
+  };
+
+  async function tcpListener(entry: VipEntry, pool: BackendPool): Promise<Listener> {
+    const l: Listener = { entry, pool, conns: new Map(), close: () => undefined };
+    const server: Server = createServer((client) => {
+      client.pause();
+      client.on("error", () => client.destroy());
+      const tried = new Set<string>();
+      const attempt = () => {
+        const chosen = pool.pick(Date.now(), tried);
+        if (!chosen) return client.destroy();
+        const key = BackendPool.key(chosen.backend);
+        tried.add(key);
+        chosen.active++;
+        const upstream = connect({ host: chosen.backend.ip, port: chosen.backend.port });
+        let connected = false;
+        const untrack = track(l, key, upstream);
+        const done = () => {
+          chosen.active = Math.max(0, chosen.active - 1);
+          untrack();
+        };
+        upstream.once("connect", () => {
+          connected = true;
+          client.pipe(upstream).on("error", () => undefined);
+          upstream.pipe(client);
+          client.resume();
+        });
+        upstream.on("error", () => {
+          if (!connected) {
+            pool.penalise(key, Date.now() + penaltyMs);
+            done();
+            return attempt();
+          }
+          client.destroy();
+          return undefined;
+        });
+        upstream.on("close", () => {
+          if (connected) {
+            done();
+            client.destroy();
+          }
+        });
+        client.on("close", () => upstream.destroy());
+        return undefined;
+      };
+      attempt();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(entry.port, entry.ip, () => resolve());
+    });
+    l.close = () => server.close();
+    return l;
+  }
+
+  async function udpListener(entry: VipEntry, pool: BackendPool): Promise<Listener> {
+    const l: Listener = { entry, pool, conns: new Map(), close: () => undefined };
+    const socket = createSocket("udp4");
+    const sessions = new Map<string, { upstream: UdpSocket; key: string; timer: NodeJS.Timeout }>();
+    socket.on("error", () => undefined);
+    socket.on("message", (msg, rinfo) => {
+      const client = `${rinfo.address}:${rinfo.port}`;
+      let session = sessions.get(client);
+      if (!session || !pool.has(session.key)) {
+        const chosen = pool.pick(Date.now());
+        if (!chosen) return;
+        const upstream = createSocket("udp4");
+        const key = BackendPool.key(chosen.backend);
+        const untrack = track(l, key, upstream);
+        upstream.on("error", () => pool.penalise(key, Date.now() + penaltyMs));
+        upstream.on("message", (reply) => socket.send(reply, rinfo.port, rinfo.address));
+        upstream.on("close", untrack);
+        upstream.connect(chosen.backend.port, chosen.backend.ip);
+        session = { upstream, key, timer: setTimeout(() => undefined, 0) };
+        sessions.set(client, session);
+      }
+      const s = session;
+      clearTimeout(s.timer);
+      s.timer = setTimeout(() => {
+        sessions.delete(client);
+        s.upstream.close();
+      }, options.udpIdleMs ?? 30_000);
+      const send = () => s.upstream.send(msg);
+      try {
+        send();
+      } catch {
+        s.upstream.once("connect", send);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(entry.port, entry.ip, () => resolve());
+    });
+    l.close = () => {
+      for (const s of sessions.values()) {
+        clearTimeout(s.timer);
+        s.upstream.close();
+      }
+      socket.close();
+    };
+    return l;
+  }
+
+  /** Cuts connections to backends that left, after the drain period. */
+  const drain = (l: Listener, keys: string[]) => {
+    setTimeout(() => {
+      for (const key of keys) {
+        if (l.pool.has(key)) continue;
+        for (const c of l.conns.get(key) ?? []) "destroy" in c ? c.destroy() : c.close();
+        l.conns.delete(key);
+      }
+    }, drainMs).unref();
+  };
+
+  return {
+    kind: "userspace",
+    async apply(table) {
+      const wanted = new Map(table.filter((e) => e.backends.length).map((e) => [id(e), e]));
+      for (const [key, l] of listeners) {
+        if (wanted.has(key)) continue;
+        l.close();
+        listeners.delete(key);
+        drain(l, [...l.conns.keys()]);
+        l.pool.set([]);
+      }
+      for (const [key, entry] of wanted) {
+        let l = listeners.get(key);
+        if (!l) {
+          const pool = new BackendPool(options.balance ?? "round_robin");
+          pool.set(entry.backends);
+          await options.ensureAddress?.(entry.ip);
+          l = entry.protocol === "udp" ? await udpListener(entry, pool) : await tcpListener(entry, pool);
+          listeners.set(key, l);
+          continue;
+        }
+        const gone = [...l.conns.keys()].filter((k) => !entry.backends.some((b) => BackendPool.key(b) === k && b.weight > 0));
+        l.pool.set(entry.backends);
+        l.entry = entry;
+        if (gone.length) drain(l, gone);
+      }
+    },
+    async close() {
+      for (const l of listeners.values()) {
+        l.close();
+        for (const set of l.conns.values()) for (const c of set) "destroy" in c ? c.destroy() : c.close();
+      }
+      listeners.clear();
+    },
+  };
+}
