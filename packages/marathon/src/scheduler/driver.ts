@@ -1,0 +1,187 @@
+/**
+ * The Mesos side of Marathon: keeps one subscription to the leading master (re-subscribing with the
+ * persisted framework id after any failure, failover_timeout one week), feeds offers and status
+ * updates to the core, and carries out the core's calls. Implements the core's SchedulerPort.
+ */
+import { createMasterClient, sleep, subscribeScheduler, type Event, type SchedulerSubscription, type TaskInfo } from "@caravel/api";
+import type { Logger } from "@caravel/runtime";
+import type { Marathon } from "../core/marathon.js";
+import type { EventBus } from "../events/bus.js";
+import type { SchedulerPort } from "../core/port.js";
+
+export interface DriverOptions {
+  masters: string[];
+  frameworkName: string;
+  user: string;
+  role: string;
+  hostname: string;
+  webuiUrl: string;
+  failoverTimeoutSeconds: number;
+  reconcileIntervalMs: number;
+  drainPollMs: number;
+}
+
+export class SchedulerDriver implements SchedulerPort {
+  private sub: SchedulerSubscription | undefined;
+  private stopped = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  masterUrl: string | undefined;
+  readonly calls = { failed: 0, sent: 0 };
+
+  constructor(
+    private readonly core: Marathon,
+    private readonly events: EventBus,
+    private readonly log: Logger,
+    private readonly o: DriverOptions,
+  ) {}
+
+  get connected(): boolean {
+    return this.sub !== undefined;
+  }
+
+  /** Runs the subscription loop until `stop()`. */
+  start(): void {
+    void this.loop();
+    this.timers.push(setInterval(() => this.sub && this.core.reconcileAll(), this.o.reconcileIntervalMs).unref());
+    this.timers.push(setInterval(() => void this.pollDraining(), this.o.drainPollMs).unref());
+    this.timers.push(setInterval(() => this.core.tick(), 1000).unref());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.sub?.close();
+    this.sub = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      const master = this.o.masters[attempt % this.o.masters.length]!;
+      try {
+        const sub = await subscribeScheduler(master, {
+          frameworkInfo: {
+            user: this.o.user,
+            name: this.o.frameworkName,
+            ...(this.core.frameworkId ? { id: { value: this.core.frameworkId } } : {}),
+            failover_timeout: this.o.failoverTimeoutSeconds,
+            checkpoint: true,
+            roles: [this.o.role],
+            hostname: this.o.hostname,
+            webui_url: this.o.webuiUrl,
+            capabilities: [{ type: "MULTI_ROLE" }, { type: "PARTITION_AWARE" }, { type: "TASK_KILLING_STATE" }, { type: "GPU_RESOURCES" }],
+          },
+        });
+        attempt = 0;
+        this.sub = sub;
+        this.masterUrl = sub.masterUrl;
+        this.log.info({ frameworkId: sub.frameworkId, master: sub.masterUrl }, "subscribed to the master");
+        this.events.emit("scheduler_registered_event", { frameworkId: sub.frameworkId, master: sub.masterUrl });
+        this.core.port = this;
+        this.core.onSubscribed(sub.frameworkId);
+        await this.consume(sub);
+      } catch (error) {
+        if (this.stopped) return;
+        this.log.warn({ err: (error as Error).message, master }, "subscription failed; retrying");
+      }
+      if (this.sub) {
+        this.sub.close();
+        this.sub = undefined;
+        this.events.emit("scheduler_disconnected_event", {});
+      }
+      attempt++;
+      await sleep(Math.min(5000, 250 * attempt));
+    }
+  }
+
+  /** Reads events until the stream ends or goes silent for three heartbeats. */
+  private async consume(sub: SchedulerSubscription): Promise<void> {
+    const iterator = sub.events[Symbol.asyncIterator]();
+    const silenceMs = sub.heartbeatIntervalSeconds * 3000;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), silenceMs)));
+      const next = await Promise.race([iterator.next(), timeout]);
+      clearTimeout(timer);
+      if (next === "timeout") {
+        this.log.warn("no heartbeat from the master; re-subscribing");
+        return;
+      }
+      if (next.done || this.stopped) return;
+      await this.dispatch(next.value);
+    }
+  }
+
+  private async dispatch(event: Event): Promise<void> {
+    switch (event.type) {
+      case "OFFERS":
+        await this.core.handleOffers(event.offers?.offers ?? []);
+        return;
+      case "UPDATE":
+        if (event.update) this.core.handleStatus(event.update.status);
+        return;
+      case "RESCIND":
+        if (event.rescind) this.core.rescind(event.rescind.offer_id.value);
+        return;
+      case "INVERSE_OFFERS": {
+        const inverse = event.inverse_offers?.inverse_offers ?? [];
+        const agents = inverse.map((o) => o.agent_id?.value).filter((a): a is string => !!a);
+        this.core.setDraining([...this.core.drainingAgents, ...agents]);
+        this.send({ type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: inverse.map((o) => o.id), filters: { refuse_seconds: 5 } } });
+        return;
+      }
+      case "ERROR":
+        this.log.error({ message: event.error?.message }, "master sent an error");
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Agents the master reports as draining (operator API GET_AGENTS drain_info). */
+  private async pollDraining(): Promise<void> {
+    if (!this.masterUrl) return;
+    try {
+      const answer = await createMasterClient(this.masterUrl, { timeoutMs: 5000 }).call<{ get_agents?: { agents?: { agent_info?: { id?: { value?: string } }; drain_info?: { state?: string } }[] } }>("GET_AGENTS");
+      const draining = (answer.get_agents?.agents ?? []).filter((a) => a.drain_info?.state === "DRAINING" || a.drain_info?.state === "DRAINED").map((a) => a.agent_info?.id?.value ?? "");
+      this.core.setDraining(draining.filter(Boolean));
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, "GET_AGENTS failed");
+    }
+  }
+
+  private send(call: Parameters<SchedulerSubscription["call"]>[0]): void {
+    const sub = this.sub;
+    if (!sub) return;
+    this.calls.sent++;
+    sub.call(call).catch((error: unknown) => {
+      this.calls.failed++;
+      this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
+    });
+  }
+
+  launch(offerIds: string[], tasks: TaskInfo[]): void {
+    this.send({ type: "ACCEPT", accept: { offer_ids: offerIds.map((value) => ({ value })), operations: [{ type: "LAUNCH", launch: { task_infos: tasks } }], filters: { refuse_seconds: 1 } } });
+  }
+  decline(offerIds: string[], refuseSeconds: number): void {
+    this.send({ type: "DECLINE", decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: refuseSeconds } } });
+  }
+  kill(taskId: string, agentId: string, gracePeriodSeconds?: number): void {
+    this.send({
+      type: "KILL",
+      kill: { task_id: { value: taskId }, agent_id: { value: agentId }, ...(gracePeriodSeconds !== undefined ? { kill_policy: { grace_period: { nanoseconds: Math.round(gracePeriodSeconds * 1e9) } } } : {}) },
+    });
+  }
+  acknowledge(agentId: string, taskId: string, uuid: string): void {
+    this.send({ type: "ACKNOWLEDGE", acknowledge: { agent_id: { value: agentId }, task_id: { value: taskId }, uuid } });
+  }
+  reconcile(tasks: { taskId: string; agentId: string }[]): void {
+    this.send({ type: "RECONCILE", reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, agent_id: { value: t.agentId } })) } });
+  }
+  revive(): void {
+    this.send({ type: "REVIVE", revive: { roles: [this.o.role] } });
+  }
+  suppress(): void {
+    this.send({ type: "SUPPRESS", suppress: { roles: [this.o.role] } });
+  }
+}
