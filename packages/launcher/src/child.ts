@@ -45,6 +45,7 @@ export class SupervisedProcess {
   ) {
     this.state = {
       name: instance.name,
+      bin: instance.bin,
       port: instance.port,
       url: instance.url,
       healthUrl: instance.healthUrl,

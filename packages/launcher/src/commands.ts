@@ -49,10 +49,15 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
   const home = resolve(config.home);
   const running = runningSupervisor(home);
   if (running !== undefined) return alreadyRunning(home, running, io);
+  // A previous supervisor that died without stopping its children (kill -9, crash) left them
+  // holding the ports; they go first.
+  const leftovers = killLeftovers(readState(home));
+  if (leftovers) io.err(`caravel-launch: stopped ${leftovers} processes left over from a previous run under ${home}\n`);
   if (config.detach) return detach(config, home, io);
 
   const lock = acquirePidFile(home);
   if (!lock.ok) return alreadyRunning(home, lock.pid, io);
+
   const log = createLogger("caravel-launch", { level: config.log_level, destination: 2 });
   let plan: Plan;
   try {
@@ -72,15 +77,22 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
   let exitCode = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
+  let signals = 0;
   const shutdown = (signal: string) => {
-    io.err(`caravel-launch: ${signal}: stopping the cluster…\n`);
+    if (++signals > 1) {
+      // A second Ctrl-C: do not wait for graceful stops any longer.
+      io.err(`caravel-launch: ${signal} again: killing every process now\n`);
+      supervisor.killAll();
+      releasePidFile(home);
+      process.exit(130);
+    }
+    io.err(`caravel-launch: ${signal}: stopping the cluster… (again to kill at once)\n`);
     void supervisor.stop().then(() => {
       releasePidFile(home);
       resolveDone();
     });
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
   process.once("exit", () => {
     supervisor.killAll();
     releasePidFile(home);
@@ -157,7 +169,7 @@ export async function down(config: LaunchConfig, io: Io): Promise<number> {
 function killLeftovers(state: LauncherState | undefined): number {
   let killed = 0;
   for (const c of state?.components ?? []) {
-    if (!c.pid || !isAlive(c.pid) || !cmdline(c.pid).includes("main.js")) continue; // pid reused by another program
+    if (!c.pid || !isAlive(c.pid) || !cmdline(c.pid).includes(c.bin)) continue; // pid reused by another program
     try {
       process.kill(-c.pid, "SIGKILL");
       killed++;

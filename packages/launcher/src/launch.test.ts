@@ -140,6 +140,29 @@ describe("caravel-launch", () => {
     expect(state(home).components.map((c) => c.pid).filter(isAlive)).toEqual([]);
   });
 
+  it("cleans up after a supervisor killed with -9", async () => {
+    const { home, file } = makeHome(cluster);
+    const flags = ["--home", home, "--components_file", file, "--random_ports"];
+    expect((await run(["up", "--detach", ...flags])).code).toBe(0);
+    const first = state(home);
+    process.kill(first.pid, "SIGKILL");
+    await waitFor(() => !isAlive(first.pid), { message: "the supervisor to die" });
+    const orphans = first.components.map((c) => c.pid!);
+    expect(orphans.every(isAlive)).toBe(true);
+
+    const second = await run(["up", "--detach", ...flags]);
+    expect(second.code).toBe(0);
+    expect(second.err).toMatch(/stopped 3 processes left over from a previous run/);
+    await waitFor(() => orphans.every((pid) => !isAlive(pid)), { message: "the orphans to be gone" });
+    expect(state(home).pid).not.toBe(first.pid);
+
+    const pids = [state(home).pid, ...state(home).components.map((c) => c.pid!)];
+    process.kill(pids[0]!, "SIGKILL");
+    await waitFor(() => !isAlive(pids[0]), { message: "the second supervisor to die" });
+    expect((await run(["down", "--home", home])).out).toMatch(/killed 3 leftover processes/);
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), { message: "every process to be gone" });
+  });
+
   it("rejects bad flags and files with a message naming them", async () => {
     const bad = await run(["up", "--agents", "-1"]);
     expect(bad.code).toBe(2);

@@ -10,6 +10,8 @@ export type ProcessStatus = "pending" | "starting" | "healthy" | "restarting" | 
 
 export interface ComponentState {
   name: string;
+  /** The script it runs (to recognise its pid later, against pid reuse). */
+  bin: string;
   pid?: number;
   port: number;
   url: string;
