@@ -83,7 +83,7 @@ export class FakeMaster {
       const streamId = randomUUID();
       res.writeHead(200, { "content-type": "application/recordio", "mesos-stream-id": streamId });
       this.streams.set(streamId, { res, agentId });
-      req.on("close", () => this.streams.delete(streamId));
+      res.on("close", () => this.streams.delete(streamId));
       res.write(
         encodeRecord(
           JSON.stringify({
