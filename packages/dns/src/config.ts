@@ -27,6 +27,7 @@ export const DnsConfig = z.object({
   refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep names current in between)"),
   vip_cidr: z.string().default("11.0.0.0/8").describe("pool of named VIP addresses; must equal caravel-l4lb's"),
   dummy_ip: z.string().default("").describe("as root: also answer on <dummy_ip>:53 on a dummy interface caravel-dns (e.g. 198.51.100.1)"),
+  workers: z.coerce.number().int().min(1).max(64).default(1).describe("processes sharing the DNS sockets (node:cluster); one per core for the most queries per second"),
   log_level: z.string().default("info").describe("pino log level"),
 });
 export type DnsConfig = z.output<typeof DnsConfig>;

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-/** caravel-dns: Mesos-DNS-compatible names and dcos-net zones, kept current from the master's events. */
+/**
+ * caravel-dns: Mesos-DNS-compatible names and dcos-net zones, kept current from the master's events.
+ * With `--workers N` the primary forks N workers that share the DNS and HTTP sockets (node:cluster
+ * hands every worker the same UDP/TCP handles) and each follows the master itself; the primary only
+ * owns the dedicated address and restarts workers that die.
+ */
+import cluster from "node:cluster";
 import { ConfigError, createLogger, helpText, loadConfig, onShutdown } from "@caravel/runtime";
 import { DnsConfig } from "./config.js";
+import { addDummyAddress } from "./server/dummy-interface.js";
 import { createServer } from "./server.js";
 
 if (process.argv.includes("--help")) {
@@ -11,9 +18,25 @@ if (process.argv.includes("--help")) {
 try {
   const config = loadConfig(DnsConfig);
   const log = createLogger("caravel-dns", { level: config.log_level });
-  const server = createServer({ config, log });
-  await server.listen();
-  onShutdown(() => server.close(), log);
+  if (config.workers > 1 && cluster.isPrimary) {
+    const removeDummy = config.dummy_ip ? addDummyAddress(config.dummy_ip) : undefined;
+    let stopping = false;
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    cluster.on("exit", (worker, code) => {
+      if (stopping) return;
+      log.warn({ worker: worker.id, code }, "DNS worker exited; starting another");
+      cluster.fork();
+    });
+    onShutdown(async () => {
+      stopping = true;
+      await Promise.all(Object.values(cluster.workers ?? {}).map((w) => new Promise<void>((resolve) => (w ? (w.once("exit", () => resolve()), w.kill("SIGTERM")) : resolve()))));
+      removeDummy?.();
+    }, log);
+  } else {
+    const server = createServer({ config, log, dummyOwnedElsewhere: cluster.isWorker });
+    await server.listen();
+    onShutdown(() => server.close(), log);
+  }
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`caravel-dns: ${error.message}`);

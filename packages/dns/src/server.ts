@@ -21,6 +21,8 @@ export interface DnsServerDeps {
   metrics?: MetricsRegistry;
   /** Start without following a master (tests feed views through `update`). */
   noMaster?: boolean;
+  /** Another process (the cluster primary) owns the dedicated address; only bind to it. */
+  dummyOwnedElsewhere?: boolean;
 }
 
 export interface DnsServer {
@@ -95,7 +97,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
       const main = await listenDns(handler, config.listen, config.port);
       listeners.push(main);
       if (config.dummy_ip) {
-        removeDummy = addDummyAddress(config.dummy_ip);
+        if (!deps.dummyOwnedElsewhere) removeDummy = addDummyAddress(config.dummy_ip);
         listeners.push(await listenDns(handler, config.dummy_ip, 53));
         log.info({ address: `${config.dummy_ip}:53` }, "answering on the dummy interface address");
       }
