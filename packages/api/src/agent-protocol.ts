@@ -11,7 +11,7 @@
  * re-subscribe with their id and running tasks, which is how a new leader rebuilds its picture.
  */
 import { z } from "zod";
-import { Id, list, opt, optEnum } from "./wire.js";
+import { Id, list, nullTolerant, opt, optEnum } from "./wire.js";
 import { AgentInfo, MasterInfo, Resource } from "./mesos/common.js";
 import { FrameworkInfo } from "./mesos/framework.js";
 import { Operation } from "./mesos/scheduler.js";
@@ -43,7 +43,7 @@ export const AgentCapability = optEnum([
   "TASK_RESOURCE_LIMITS",
 ]);
 
-export const AgentCall = z.object({
+export const AgentCall = nullTolerant(z.object({
   type: z.enum(["SUBSCRIBE", "UPDATE", "UPDATE_RESOURCES", "PONG", "UNSUBSCRIBE"]),
   agent_id: opt(Id),
   subscribe: opt(
@@ -64,10 +64,10 @@ export const AgentCall = z.object({
   ),
   update: opt(z.object({ status: TaskStatus, latest_state: opt(TaskState), framework_id: Id })),
   update_resources: opt(z.object({ total: list(Resource) })),
-});
+}));
 export type AgentCall = z.infer<typeof AgentCall>;
 
-export const AgentEvent = z.object({
+export const AgentEvent = nullTolerant(z.object({
   type: z.enum([
     "SUBSCRIBED",
     "RUN_TASK",
@@ -92,5 +92,5 @@ export const AgentEvent = z.object({
   apply_operation: opt(z.object({ framework_id: opt(Id), operation: Operation })),
   shutdown: opt(z.object({ message: z.string() })),
   error: opt(z.object({ message: z.string() })),
-});
+}));
 export type AgentEvent = z.infer<typeof AgentEvent>;

@@ -5,36 +5,63 @@
  */
 import { z } from "zod";
 
-const nullToUndefined = (v: unknown) => (v === null ? undefined : v);
+/**
+ * Removes `null` values (object keys and array items) recursively: Mesos treats `null` as "unset", and
+ * real clients send dozens of `"x": null` keys. Entry-point schemas (Call, Event, …) apply it once, so
+ * that the field schemas below stay simple.
+ */
+export function stripNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out: unknown[] = [];
+    for (const item of value) {
+      if (item === null) {
+        changed = true;
+        continue;
+      }
+      const next = stripNulls(item);
+      if (next !== item) changed = true;
+      out.push(next);
+    }
+    return changed ? out : value;
+  }
+  if (value !== null && typeof value === "object") {
+    let out: Record<string, unknown> | undefined;
+    for (const [key, item] of Object.entries(value)) {
+      const next = item === null ? undefined : stripNulls(item);
+      if (next !== item) {
+        out ??= { ...(value as Record<string, unknown>) };
+        if (next === undefined) delete out[key];
+        else out[key] = next;
+      }
+    }
+    return out ?? value;
+  }
+  return value;
+}
 
-/** An optional field that also accepts `null` as "unset". */
-export const opt = <T extends z.ZodType>(schema: T) => z.preprocess(nullToUndefined, schema.optional());
+/** Wraps an entry-point schema so that it accepts Mesos' `null` = unset anywhere inside. */
+export const nullTolerant = <T extends z.ZodType>(schema: T) => z.preprocess(stripNulls, schema);
 
-/** An optional field with a protobuf default: unset (or null) parses as the default, so it is emitted. */
-export const withDefault = <T extends z.ZodType>(schema: T, value: z.input<T> & z.output<T>) =>
-  z.preprocess(nullToUndefined, schema.default(value as never)) as unknown as z.ZodType<z.output<T>, unknown>;
+/** An optional field (`null` is handled by `nullTolerant` at the entry point). */
+export const opt = <T extends z.ZodType>(schema: T) => schema.optional();
+
+/** An optional field with a protobuf default: unset parses as the default, so it is emitted. */
+export const withDefault = <T extends z.ZodType>(schema: T, value: z.output<T>) => schema.default(value as never);
 
 /** A JSON number, also accepted as a numeric string ("5", "Infinity") as stout does. */
-export const num = z.preprocess((v) => {
-  if (typeof v !== "string") return v;
-  const trimmed = v.trim();
-  return trimmed === "" ? v : Number(trimmed);
-}, z.number());
+export const num = z.coerce.number<unknown>();
 
-export const int = z.preprocess(
-  (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
-  z.number().int(),
-);
+export const int = z.coerce.number<unknown>().int();
 
-/** A repeated field: absent or null is the empty list. */
-export const list = <T extends z.ZodType>(item: T) => z.preprocess(nullToUndefined, z.array(item).default([]));
+/** A repeated field: absent is the empty list. */
+export const list = <T extends z.ZodType>(item: T) => z.array(item).default([]);
 
 /** A required enum. */
 export const enumOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values);
 
 /** An optional enum: an unknown string is dropped silently, as Mesos does. */
-export const optEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess((v) => (typeof v === "string" && (values as readonly string[]).includes(v) ? v : undefined), z.enum(values).optional());
+export const optEnum = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values).optional().catch(undefined);
 
 /** `{ "value": "..." }` identifiers (FrameworkID, AgentID, TaskID, OfferID, ...). */
 export const Id = z.object({ value: z.string().min(1, "must not be empty") });

@@ -32,9 +32,24 @@ export const ResourceReservation = z.object({
   labels: opt(Labels),
 });
 
+export const Volume = z.object({
+  container_path: z.string(),
+  host_path: opt(z.string()),
+  mode: withDefault(enumOf(["RW", "RO"]), "RW"),
+  source: opt(
+    z.object({
+      type: optEnum(["DOCKER_VOLUME", "HOST_PATH", "SANDBOX_PATH", "SECRET", "CSI_VOLUME"]),
+      host_path: opt(z.object({ path: z.string() })),
+      sandbox_path: opt(z.object({ type: optEnum(["SELF", "PARENT"]), path: z.string() })),
+      docker_volume: opt(z.object({ driver: opt(z.string()), name: z.string() })),
+    }),
+  ),
+});
+export type Volume = z.infer<typeof Volume>;
+
 export const DiskInfo = z.object({
   persistence: opt(z.object({ id: z.string(), principal: opt(z.string()) })),
-  volume: opt(z.lazy(() => Volume)),
+  volume: opt(Volume),
   source: opt(
     z.object({
       type: optEnum(["PATH", "MOUNT", "BLOCK", "RAW"]),
@@ -61,20 +76,7 @@ export const Resource = z.object({
 });
 export type Resource = z.infer<typeof Resource>;
 
-export const Volume = z.object({
-  container_path: z.string(),
-  host_path: opt(z.string()),
-  mode: withDefault(enumOf(["RW", "RO"]), "RW"),
-  source: opt(
-    z.object({
-      type: optEnum(["DOCKER_VOLUME", "HOST_PATH", "SANDBOX_PATH", "SECRET", "CSI_VOLUME"]),
-      host_path: opt(z.object({ path: z.string() })),
-      sandbox_path: opt(z.object({ type: optEnum(["SELF", "PARENT"]), path: z.string() })),
-      docker_volume: opt(z.object({ driver: opt(z.string()), name: z.string() })),
-    }),
-  ),
-});
-export type Volume = z.infer<typeof Volume>;
+
 
 export const Address = z.object({ hostname: opt(z.string()), ip: opt(z.string()), port: int });
 export const URL = z.object({

@@ -1,6 +1,6 @@
 /** The v1 operator API of the master (`POST /api/v1`, master/master.proto). */
 import { z } from "zod";
-import { Id, enumOf, list, num, opt, withDefault } from "../wire.js";
+import { Id, enumOf, list, nullTolerant, num, opt, withDefault } from "../wire.js";
 import { MachineId, QuotaConfig, Resource, WeightInfo } from "./common.js";
 
 export const OPERATOR_CALL_TYPES = [
@@ -57,7 +57,7 @@ export const MaintenanceWindow = z.object({
 export const MaintenanceSchedule = z.object({ windows: list(MaintenanceWindow) });
 export type MaintenanceSchedule = z.infer<typeof MaintenanceSchedule>;
 
-export const OperatorCall = z.object({
+export const OperatorCall = nullTolerant(z.object({
   type: enumOf(OPERATOR_CALL_TYPES),
   get_metrics: opt(z.object({ timeout: opt(z.object({ nanoseconds: num })) })),
   set_logging_level: opt(z.object({ level: num, duration: z.object({ nanoseconds: num }) })),
@@ -83,7 +83,7 @@ export const OperatorCall = z.object({
   update_quota: opt(z.object({ force: opt(z.boolean()), quota_configs: list(QuotaConfig) })),
   teardown: opt(z.object({ framework_id: Id })),
   mark_agent_gone: opt(z.object({ agent_id: Id })),
-});
+}));
 export type OperatorCall = z.infer<typeof OperatorCall>;
 
 export const OPERATOR_EVENT_TYPES = [

@@ -1,6 +1,6 @@
 /** The v1 scheduler API: Call (request) and Event (stream) types (scheduler/scheduler.proto). */
 import { z } from "zod";
-import { Bytes, Id, enumOf, int, list, opt } from "../wire.js";
+import { Bytes, Id, enumOf, int, list, nullTolerant, opt } from "../wire.js";
 import { AgentInfo, Attribute, DomainInfo, Filters, MasterInfo, Resource, URL, Unavailability } from "./common.js";
 import { FrameworkInfo } from "./framework.js";
 import { ExecutorInfo, TaskGroupInfo, TaskInfo, TaskStatus } from "./task.js";
@@ -56,7 +56,7 @@ export type CallType = (typeof CALL_TYPES)[number];
 
 const OfferConstraints = z.unknown();
 
-export const Call = z.object({
+export const Call = nullTolerant(z.object({
   framework_id: opt(Id),
   type: enumOf(CALL_TYPES),
   subscribe: opt(
@@ -89,7 +89,7 @@ export const Call = z.object({
       offer_constraints: opt(OfferConstraints),
     }),
   ),
-});
+}));
 export type Call = z.infer<typeof Call>;
 
 export const Offer = z.object({
@@ -133,7 +133,7 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const Event = z.object({
+export const Event = nullTolerant(z.object({
   type: enumOf(EVENT_TYPES),
   subscribed: opt(
     z.object({ framework_id: Id, heartbeat_interval_seconds: opt(z.number()), master_info: opt(MasterInfo) }),
@@ -147,7 +147,7 @@ export const Event = z.object({
   message: opt(z.object({ agent_id: Id, executor_id: Id, data: Bytes })),
   failure: opt(z.object({ agent_id: opt(Id), executor_id: opt(Id), status: opt(int) })),
   error: opt(z.object({ message: z.string() })),
-});
+}));
 export type Event = z.infer<typeof Event>;
 
 export { AgentInfo };

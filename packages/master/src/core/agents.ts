@@ -1,0 +1,271 @@
+/**
+ * Agent lifecycle (mesos-core.md §5.1): registration and re-registration with running tasks,
+ * disconnection, liveness by pings, unreachable and gone agents, and their return.
+ */
+import {
+  addResources,
+  hasCapability,
+  isTerminalState,
+  normalizeResource,
+  subtractResources,
+  type AgentCall,
+  type Resource,
+} from "@caravel/api";
+import type { EventStream } from "../state/stream.js";
+import { taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
+import { v1Agent, v1Task } from "../views/v1.js";
+import type { MasterContext } from "./context.js";
+import { recoverFramework } from "./frameworks.js";
+import { rescindAgentOffers } from "./offers.js";
+import { masterUpdate, sendToFramework } from "./tasks.js";
+
+type Subscribe = NonNullable<AgentCall["subscribe"]>;
+
+/** The agent's total: its static resources with checkpointed reservations and volumes carved out of them. */
+export function agentTotal(staticResources: Resource[], checkpointed: Resource[]): Resource[] {
+  const base = staticResources.map(normalizeResource);
+  const carved = checkpointed.map(normalizeResource);
+  const unreservedEquivalent = carved.map(({ role: _role, reservation: _reservation, disk, ...r }) => ({
+    ...r,
+    role: "*",
+    disk: disk?.source ? { source: disk.source } : undefined,
+  }));
+  return addResources(subtractResources(base, unreservedEquivalent), carved);
+}
+
+function usedByFramework(tasks: TaskRecord[]) {
+  const used = new Map<string, { frameworkId: string; role: string; resources: Resource[] }>();
+  for (const t of tasks) {
+    if (t.released || isTerminalState(t.state) || t.state === "TASK_UNREACHABLE") continue;
+    const key = `${t.frameworkId}\u0000${t.role}`;
+    const entry = used.get(key) ?? { frameworkId: t.frameworkId, role: t.role, resources: [] };
+    entry.resources = addResources(entry.resources, t.info.resources);
+    used.set(key, entry);
+  }
+  return [...used.values()];
+}
+
+/** Handles an agent's SUBSCRIBE; returns a reason to shut the agent down instead, if any. */
+export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream: EventStream, streamId: string): Promise<AgentRecord | { shutdown: string }> {
+  const requestedId = sub.agent_info.id?.value;
+  if (requestedId && ctx.goneAgents.has(requestedId)) return { shutdown: "Agent has been marked gone by an operator" };
+  const previous = requestedId ? ctx.agents.get(requestedId) : undefined;
+  const id = requestedId ?? ctx.ids.agent();
+  const port = sub.agent_info.port;
+  const info = { ...sub.agent_info, id: { value: id } };
+  await ctx.deps.registry.putAgent({ id, info, state: "ADMITTED", deactivated: previous?.deactivated });
+  if (previous?.stream && previous.stream !== stream) previous.stream.end();
+
+  const wasInAllocator = previous !== undefined && (previous.state === "REGISTERED" || previous.state === "DISCONNECTED");
+  const agent: AgentRecord = previous ?? {
+    id,
+    info,
+    ip: sub.ip,
+    pid: `slave(1)@${sub.ip}:${port}`,
+    state: "REGISTERED",
+    deactivated: false,
+    total: [],
+    checkpointed: [],
+    capabilities: [],
+    containerizers: [],
+    version: sub.version ?? "",
+    registeredTime: ctx.now(),
+    missedPings: 0,
+    tasks: new Set(),
+  };
+  const returning = previous !== undefined || ctx.recoveredAgents.has(id);
+  agent.info = info;
+  agent.ip = sub.ip;
+  agent.pid = `slave(1)@${sub.ip}:${port}`;
+  agent.checkpointed = sub.checkpointed_resources.map(normalizeResource);
+  agent.total = agentTotal(sub.agent_info.resources, sub.checkpointed_resources);
+  agent.capabilities = sub.capabilities.map((c) => c.type);
+  agent.containerizers = sub.containerizers;
+  agent.version = sub.version ?? agent.version;
+  agent.stream = stream;
+  agent.streamId = streamId;
+  agent.missedPings = 0;
+  const wasUnreachable = agent.state === "UNREACHABLE";
+  agent.state = "REGISTERED";
+  if (returning) agent.reregisteredTime = ctx.now();
+  ctx.agents.set(id, agent);
+  ctx.recoveredAgents.delete(id);
+
+  const resurrected = reconcileAgentTasks(ctx, agent, sub);
+
+  const tasks = [...agent.tasks].map((key) => {
+    const slash = key.indexOf("/");
+    return ctx.frameworks.get(key.slice(0, slash))?.tasks.get(key.slice(slash + 1));
+  }).filter((t): t is TaskRecord => t !== undefined);
+  if (wasInAllocator) {
+    ctx.allocator.updateAgentTotal(id, agent.total);
+    ctx.allocator.activateAgent(id);
+  } else {
+    ctx.allocator.addAgent(
+      { id, hostname: info.hostname, total: agent.total, attributes: info.attributes, capabilities: agent.capabilities },
+      usedByFramework(tasks),
+    );
+  }
+  if (agent.deactivated) ctx.allocator.deactivateAgent(id);
+
+  stream.send({
+    type: "SUBSCRIBED",
+    subscribed: { agent_id: { value: id }, master_info: ctx.masterInfo, ping_interval_seconds: ctx.config.agent_ping_timeout },
+  });
+  stream.onClose(() => disconnectAgent(ctx, agent, stream));
+  for (const { fw, task } of resurrected) {
+    const status = task.statuses.at(-1);
+    if (status) sendToFramework(fw, { type: "UPDATE", update: { status: { ...status, uuid: undefined, source: "SOURCE_MASTER", reason: "REASON_AGENT_REREGISTERED" } } });
+  }
+  ctx.count(returning ? "master/slave_reregistrations" : "master/slave_registrations");
+  ctx.bus.publish({ type: "AGENT_ADDED", agent_added: { agent: v1Agent(ctx, agent) } });
+  ctx.log.info({ agentId: id, hostname: info.hostname, returning, wasUnreachable, tasks: sub.tasks.length }, "agent subscribed");
+  ctx.requestAllocation();
+  return agent;
+}
+
+/** Merges the tasks an agent reports with what the master knows; returns tasks that came back from unreachable. */
+function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscribe): Array<{ fw: FrameworkRecord; task: TaskRecord }> {
+  const frameworkInfos = new Map(sub.frameworks.filter((f) => f.id).map((f) => [f.id!.value, f]));
+  const reported = new Set<string>();
+  const resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> = [];
+  for (const t of sub.tasks) {
+    const fid = t.framework_id.value;
+    const tid = t.info.task_id.value;
+    reported.add(taskKey(fid, tid));
+    if (ctx.completedFrameworks.some((f) => f.id === fid)) {
+      agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
+      continue;
+    }
+    let fw = ctx.frameworks.get(fid);
+    if (!fw) {
+      const fwInfo = frameworkInfos.get(fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
+      fw = recoverFramework(ctx, fwInfo);
+    }
+    const known = fw.tasks.get(tid) ?? fw.unreachableTasks.get(tid);
+    const statuses = t.latest_status ? [t.latest_status] : [];
+    if (known) {
+      if (fw.unreachableTasks.delete(tid)) {
+        fw.tasks.set(tid, known);
+        if (!isTerminalState(t.state)) resurrected.push({ fw, task: known });
+      }
+      known.state = t.state;
+      known.released = isTerminalState(t.state);
+      known.unreachableTime = undefined;
+      if (t.latest_status) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), t.latest_status];
+    } else {
+      const role = t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role ?? fw.roles[0] ?? "*";
+      const task: TaskRecord = {
+        frameworkId: fid,
+        agentId: agent.id,
+        info: { ...t.info, resources: t.info.resources.map(normalizeResource) },
+        role,
+        executorId: t.executor_id?.value,
+        state: t.state,
+        statuses,
+        released: isTerminalState(t.state),
+        statusUpdateUuid: t.pending_uuid,
+        statusUpdateState: t.pending_uuid ? t.latest_status?.state : undefined,
+      };
+      fw.tasks.set(tid, task);
+      ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
+    }
+    agent.tasks.add(taskKey(fid, tid));
+  }
+  // Tasks the master sent to this agent that the agent does not know: they never started.
+  for (const key of [...agent.tasks]) {
+    if (reported.has(key)) continue;
+    const slash = key.indexOf("/");
+    const fw = ctx.frameworks.get(key.slice(0, slash));
+    const task = fw?.tasks.get(key.slice(slash + 1)) ?? fw?.unreachableTasks.get(key.slice(slash + 1));
+    if (!fw || !task || isTerminalState(task.state)) continue;
+    const aware = hasCapability(fw.info, "PARTITION_AWARE");
+    masterUpdate(ctx, fw, task, aware ? "TASK_DROPPED" : "TASK_LOST", "REASON_AGENT_REREGISTERED", "Task not found on the agent after it re-registered");
+  }
+  return resurrected;
+}
+
+function disconnectAgent(ctx: MasterContext, agent: AgentRecord, stream: EventStream): void {
+  if (agent.stream !== stream || agent.state !== "REGISTERED") return;
+  agent.stream = undefined;
+  agent.streamId = undefined;
+  agent.state = "DISCONNECTED";
+  ctx.allocator.deactivateAgent(agent.id);
+  rescindAgentOffers(ctx, agent.id);
+  ctx.log.warn({ agentId: agent.id }, "agent disconnected");
+}
+
+/** One liveness round: PING connected agents; agents that missed too many become unreachable. */
+export function pingAgents(ctx: MasterContext): void {
+  for (const agent of ctx.agents.values()) {
+    if (agent.state !== "REGISTERED" && agent.state !== "DISCONNECTED") continue;
+    if (agent.missedPings >= ctx.config.max_agent_ping_timeouts) {
+      void markUnreachable(ctx, agent);
+      continue;
+    }
+    agent.missedPings++;
+    agent.stream?.send({ type: "PING" });
+  }
+}
+
+export function pong(agent: AgentRecord): void {
+  agent.missedPings = 0;
+}
+
+/** Marks an agent unreachable: its tasks become TASK_UNREACHABLE (partition-aware) or TASK_LOST. */
+export async function markUnreachable(ctx: MasterContext, agent: AgentRecord): Promise<void> {
+  if (agent.state === "UNREACHABLE" || agent.state === "GONE") return;
+  rescindAgentOffers(ctx, agent.id);
+  agent.state = "UNREACHABLE";
+  await ctx.deps.registry.putAgent({ id: agent.id, info: agent.info, state: "UNREACHABLE", since: ctx.now(), deactivated: agent.deactivated });
+  removeFromCluster(ctx, agent, (fw) => (hasCapability(fw.info, "PARTITION_AWARE") ? "TASK_UNREACHABLE" : "TASK_LOST"), "REASON_AGENT_REMOVED", "Agent is unreachable");
+  ctx.count("master/slave_unreachable_completed");
+  ctx.log.warn({ agentId: agent.id }, "agent unreachable");
+}
+
+/** Marks an agent gone for good (MARK_AGENT_GONE, or a drain with mark_gone). */
+export async function markGone(ctx: MasterContext, agent: AgentRecord): Promise<void> {
+  if (agent.state === "GONE") return;
+  const wasUnreachable = agent.state === "UNREACHABLE";
+  rescindAgentOffers(ctx, agent.id);
+  agent.state = "GONE";
+  ctx.goneAgents.add(agent.id);
+  await ctx.deps.registry.putAgent({ id: agent.id, info: agent.info, state: "GONE", since: ctx.now() });
+  agent.stream?.send({ type: "SHUTDOWN", shutdown: { message: "Agent has been marked gone by an operator" } });
+  removeFromCluster(ctx, agent, (fw) => (hasCapability(fw.info, "PARTITION_AWARE") ? "TASK_GONE_BY_OPERATOR" : "TASK_LOST"), "REASON_AGENT_REMOVED_BY_OPERATOR", "Agent was marked gone", wasUnreachable);
+  ctx.agents.delete(agent.id);
+}
+
+function removeFromCluster(
+  ctx: MasterContext,
+  agent: AgentRecord,
+  stateFor: (fw: FrameworkRecord) => "TASK_UNREACHABLE" | "TASK_LOST" | "TASK_GONE_BY_OPERATOR",
+  reason: "REASON_AGENT_REMOVED" | "REASON_AGENT_REMOVED_BY_OPERATOR",
+  message: string,
+  alreadyRemoved = false,
+): void {
+  if (!alreadyRemoved) ctx.allocator.removeAgent(agent.id);
+  const unreachableNs = ctx.now() * 1e6;
+  for (const key of [...agent.tasks]) {
+    const slash = key.indexOf("/");
+    const fw = ctx.frameworks.get(key.slice(0, slash));
+    const tid = key.slice(slash + 1);
+    const task = fw?.tasks.get(tid) ?? fw?.unreachableTasks.get(tid);
+    if (!fw || !task) continue;
+    task.released = true;
+    if (isTerminalState(task.state)) continue;
+    const state = stateFor(fw);
+    if (state === "TASK_UNREACHABLE") {
+      task.unreachableTime = unreachableNs;
+      fw.tasks.delete(tid);
+      fw.unreachableTasks.set(tid, task);
+      masterUpdate(ctx, fw, task, state, reason, message, { unreachable_time: { nanoseconds: unreachableNs } });
+    } else {
+      masterUpdate(ctx, fw, task, state, reason, message);
+    }
+  }
+  for (const fw of ctx.frameworks.values()) sendToFramework(fw, { type: "FAILURE", failure: { agent_id: { value: agent.id } } });
+  if (agent.stream && !agent.stream.closed) agent.stream.end();
+  agent.stream = undefined;
+  ctx.bus.publish({ type: "AGENT_REMOVED", agent_removed: { agent_id: { value: agent.id } } });
+}

@@ -1,0 +1,106 @@
+/**
+ * The master's shared context: configuration, the in-memory cluster picture, and the effects the core
+ * modules use (allocator, registry, event streams, timers). Core modules are functions over it, so that
+ * no single file owns every concern.
+ */
+import type { MasterInfo } from "@caravel/api";
+import type { Logger } from "@caravel/runtime";
+import type { MetricsRegistry } from "@caravel/runtime";
+import type { HierarchicalAllocator } from "../allocator/index.js";
+import type { MasterConfig } from "../config.js";
+import type { Registry } from "../registry.js";
+import { IdGenerator, ipToMesosInt } from "../state/ids.js";
+import { OperatorBus } from "../state/operator-bus.js";
+import type { AgentRecord, FrameworkRecord } from "../state/types.js";
+
+export const MASTER_VERSION = "1.11.0";
+
+export interface MasterDeps {
+  config: MasterConfig;
+  log: Logger;
+  allocator: HierarchicalAllocator;
+  registry: Registry;
+  metrics: MetricsRegistry;
+  /** Wall clock in ms; injectable for tests. */
+  now?: () => number;
+}
+
+export class MasterContext {
+  readonly ids = new IdGenerator();
+  readonly frameworks = new Map<string, FrameworkRecord>();
+  readonly completedFrameworks: FrameworkRecord[] = [];
+  readonly agents = new Map<string, AgentRecord>();
+  /** Agents admitted before this master started, waiting to re-register (id → hostname). */
+  readonly recoveredAgents = new Map<string, { hostname: string; port: number }>();
+  /** Ids of agents marked gone: never admitted again. */
+  readonly goneAgents = new Set<string>();
+  readonly bus = new OperatorBus();
+  readonly startTime: number;
+  readonly masterInfo: MasterInfo;
+  readonly counters: Record<string, number> = {};
+  private allocationQueued = false;
+  private allocationHook: (() => void) | undefined;
+
+  constructor(readonly deps: MasterDeps) {
+    this.startTime = this.now();
+    const ip = deps.config.advertise_ip ?? deps.config.ip;
+    const hostname = deps.config.hostname ?? ip;
+    this.masterInfo = {
+      id: this.ids.masterId,
+      ip: ipToMesosInt(ip),
+      port: deps.config.port,
+      pid: `master@${ip}:${deps.config.port}`,
+      hostname,
+      version: MASTER_VERSION,
+      address: { hostname, ip, port: deps.config.port },
+      capabilities: [{ type: "AGENT_UPDATE" }, { type: "AGENT_DRAINING" }, { type: "QUOTA_V2" }],
+    };
+  }
+
+  /** Records the port actually bound (when --port 0 picked a free one). */
+  setPort(port: number): void {
+    const ip = this.masterInfo.address?.ip ?? "127.0.0.1";
+    this.masterInfo.port = port;
+    this.masterInfo.pid = `master@${ip}:${port}`;
+    if (this.masterInfo.address) this.masterInfo.address.port = port;
+  }
+
+  get config(): MasterConfig {
+    return this.deps.config;
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  get allocator(): HierarchicalAllocator {
+    return this.deps.allocator;
+  }
+
+  now(): number {
+    return this.deps.now ? this.deps.now() : Date.now();
+  }
+
+  /** Seconds since the epoch, as Mesos timestamps are. */
+  nowSeconds(): number {
+    return this.now() / 1000;
+  }
+
+  count(name: string, by = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + by;
+  }
+
+  /** Asks for an allocation run soon (coalesced), as Mesos does on a new agent, framework or REVIVE. */
+  requestAllocation(): void {
+    if (this.allocationQueued) return;
+    this.allocationQueued = true;
+    setImmediate(() => {
+      this.allocationQueued = false;
+      this.allocationHook?.();
+    });
+  }
+
+  onAllocationRequested(hook: () => void): void {
+    this.allocationHook = hook;
+  }
+}

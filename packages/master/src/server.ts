@@ -1,0 +1,111 @@
+/**
+ * Builds a master from its dependencies: recovers the registry, wires the HTTP routes, and runs the
+ * allocation and agent-liveness loops. `main.ts` supplies the real config, store and logger; tests
+ * build one in-process on port 0.
+ */
+import { AGENT_API_PATH } from "@caravel/api";
+import { listen, MetricsRegistry, Router, sendText, type Listening, type Logger } from "@caravel/runtime";
+import { HierarchicalAllocator } from "./allocator/index.js";
+import { parseMinAllocatable, type MasterConfig } from "./config.js";
+import { pingAgents } from "./core/agents.js";
+import { MasterContext } from "./core/context.js";
+import type { MaintenanceState } from "./core/maintenance.js";
+import { runAllocation } from "./core/offers.js";
+import { agentHandler } from "./http/agent-api.js";
+import { registerLegacyRoutes } from "./http/legacy.js";
+import { operatorHandler, type OperatorDeps } from "./http/operator.js";
+import { schedulerHandler } from "./http/scheduler.js";
+import { registerMasterMetrics } from "./metrics.js";
+import { Registry, memoryRegistryStore, type RegistryStore } from "./registry.js";
+
+export interface MasterServerOptions {
+  config: MasterConfig;
+  log: Logger;
+  /** Where the registry lives; in memory when absent (tests). */
+  store?: RegistryStore;
+  now?: () => number;
+}
+
+export interface MasterServer {
+  readonly ctx: MasterContext;
+  listen(): Promise<Listening>;
+  close(): Promise<void>;
+}
+
+export async function createMaster(options: MasterServerOptions): Promise<MasterServer> {
+  const { config, log } = options;
+  const metrics = new MetricsRegistry();
+  const allocator = new HierarchicalAllocator({ sorter: config.role_sorter, minAllocatable: parseMinAllocatable(config.min_allocatable_resources) });
+  const registry = new Registry(options.store ?? memoryRegistryStore());
+  const ctx = new MasterContext({ config, log, allocator, registry, metrics, now: options.now });
+  const maintenance = await recoverRegistry(ctx, registry);
+  registerMasterMetrics(ctx, metrics);
+
+  const deps: OperatorDeps = {
+    maintenance,
+    flags: () => Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])),
+    metrics: () => metrics.snapshot(),
+    roles: () => allocator.roles(),
+  };
+  const router = new Router();
+  router.on("POST", "/api/v1/scheduler", schedulerHandler(ctx));
+  router.on("POST", "/api/v1", operatorHandler(ctx, deps));
+  router.on("POST", AGENT_API_PATH, agentHandler(ctx));
+  router.on("GET", "/metrics", (_req, res) => sendText(res, 200, metrics.prometheus(), { "content-type": "text/plain; version=0.0.4" }));
+  registerLegacyRoutes(router, ctx, deps);
+
+  ctx.onAllocationRequested(() => runAllocation(ctx));
+  const timers: NodeJS.Timeout[] = [];
+  let listening: Listening | undefined;
+
+  return {
+    ctx,
+    async listen() {
+      listening = await listen(router.listener(log), config.port, config.ip);
+      ctx.setPort(listening.port);
+      timers.push(setInterval(() => runAllocation(ctx), config.allocation_interval * 1000));
+      timers.push(setInterval(() => pingAgents(ctx), config.agent_ping_timeout * 1000));
+      log.info({ url: listening.url, masterId: ctx.masterInfo.id }, "master listening");
+      return listening;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const fw of ctx.frameworks.values()) {
+        if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
+        fw.stream?.end();
+      }
+      for (const agent of ctx.agents.values()) agent.stream?.end();
+      ctx.bus.closeAll();
+      await listening?.close();
+    },
+  };
+}
+
+/** Loads the durable registry; agents admitted earlier get `agent_reregister_timeout` to come back. */
+async function recoverRegistry(ctx: MasterContext, registry: Registry): Promise<MaintenanceState> {
+  const snapshot = await registry.load();
+  for (const agent of snapshot.agents) {
+    if (agent.state === "GONE") ctx.goneAgents.add(agent.id);
+    else if (agent.state === "ADMITTED") ctx.recoveredAgents.set(agent.id, { hostname: agent.info.hostname, port: agent.info.port });
+  }
+  if (ctx.recoveredAgents.size > 0) {
+    const timer = setTimeout(() => {
+      for (const [id, a] of ctx.recoveredAgents) {
+        ctx.log.warn({ agentId: id }, "recovered agent did not re-register in time; marking it unreachable");
+        void registry.putAgent({ id, info: { hostname: a.hostname, port: a.port, resources: [], attributes: [] }, state: "UNREACHABLE", since: ctx.now() });
+      }
+      ctx.recoveredAgents.clear();
+    }, ctx.config.agent_reregister_timeout * 1000);
+    timer.unref();
+  }
+  for (const quota of snapshot.quotas) {
+    const scalars = (m?: Record<string, { value: number }>) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.value])) : undefined);
+    ctx.allocator.setQuota(quota.role, { guarantees: scalars(quota.guarantees), limits: scalars(quota.limits) });
+  }
+  ctx.allocator.setWeights(snapshot.weights);
+  return {
+    schedule: snapshot.maintenance,
+    quotas: new Map(snapshot.quotas.map((q) => [q.role, q])),
+    weights: new Map(Object.entries(snapshot.weights)),
+  };
+}

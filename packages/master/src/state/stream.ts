@@ -1,0 +1,64 @@
+/**
+ * A RecordIO event stream over an HTTP response, as Mesos serves scheduler, operator and agent
+ * streams: chunked, one record per write, compact ASCII-escaped JSON, periodic HEARTBEATs.
+ */
+import type { ServerResponse } from "node:http";
+import { encodeRecord, toMesosJson } from "@caravel/api";
+
+export class EventStream {
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closedFlag = false;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly res: ServerResponse,
+    headers: Record<string, string> = {},
+  ) {
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache", ...headers });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    res.socket?.setKeepAlive(true, 10_000);
+    res.on("close", () => this.markClosed());
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Sends one event; returns false when the stream is gone. */
+  send(event: unknown): boolean {
+    if (this.closedFlag) return false;
+    this.res.write(encodeRecord(toMesosJson(event)));
+    return true;
+  }
+
+  /** Sends a pre-serialised JSON record (for fan-out of one event to many streams). */
+  sendRaw(json: string): boolean {
+    if (this.closedFlag) return false;
+    this.res.write(encodeRecord(json));
+    return true;
+  }
+
+  startHeartbeats(intervalMs: number, event: unknown = { type: "HEARTBEAT" }): void {
+    this.heartbeat = setInterval(() => this.send(event), intervalMs);
+    this.heartbeat.unref();
+  }
+
+  onClose(listener: () => void): void {
+    if (this.closedFlag) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** Ends the stream from our side (e.g. after an ERROR event or on failover). */
+  end(): void {
+    if (!this.closedFlag) this.res.end();
+    this.markClosed();
+  }
+
+  private markClosed(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}
