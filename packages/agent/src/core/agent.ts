@@ -211,8 +211,10 @@ export class Agent {
     this.link.setPingInterval(s.ping_interval_seconds);
     this.metrics.registered = 1;
     this.deps.log.info({ agentId: this.agentId, master: this.link.masterUrl }, "subscribed to the master");
+    // Everything unacknowledged goes again on the new stream (each head once: `update` may race us).
+    const heads = this.streams.heads();
     void this.checkpointer.save().then(() => {
-      for (const head of this.streams.heads()) this.send(head.taskId, head.frameworkId, head.status);
+      for (const head of heads) if (this.streams.head(head.taskId) === head.status && !this.streams.sent(head.taskId)) this.send(head.taskId, head.frameworkId, head.status);
     });
   }
 
@@ -477,7 +479,7 @@ export class Agent {
     this.metrics.validUpdates++;
     void this.checkpointer.save().then(
       () => {
-        if (isHead) this.send(key, record.frameworkId, status);
+        if (isHead && this.streams.head(key) === status && !this.streams.sent(key)) this.send(key, record.frameworkId, status);
       },
       (error: unknown) => this.deps.log.error({ err: error }, "checkpoint failed"),
     );

@@ -65,6 +65,11 @@ export class StatusStreams {
     return { matched: true, next: stream.queue[0]! };
   }
 
+  /** Whether the head was sent since it became the head (or since the last `heads()`). */
+  sent(taskId: string): boolean {
+    return this.streams.get(taskId)?.sentAt !== undefined;
+  }
+
   /** Records that the head was sent at `now`. */
   markSent(taskId: string, now: number): void {
     const stream = this.streams.get(taskId);
