@@ -190,6 +190,14 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       const origin = attempt === 0 ? target.origin : await upstreams.leader();
       const fwd: ForwardRequest = { name: target.name, origin, path: target.path, method, headers, timeoutMs: route.timeoutMs, ...(body ? { body } : {}), ...record.forward, ...(target.service && target.rewrite ? { locationPrefix: `/service/${target.service}` } : {}) };
       try {
+        if (!fwd.filterJson && !fwd.filterEvent) {
+          const outcome = await forwarder.pipe(req, res, fwd, route.upstream === "master" && attempt === 0 && replayable);
+          if (outcome === "redirected") {
+            upstreams.invalidateLeader();
+            continue;
+          }
+          return;
+        }
         const up = await forwarder.request(req, fwd);
         if (route.upstream === "master" && up.statusCode === 307 && attempt === 0 && replayable) {
           await up.body.dump();

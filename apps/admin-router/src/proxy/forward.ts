@@ -4,6 +4,7 @@
  * upstream failures become 502/503/504 with a JSON body naming the upstream that failed.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Agent, errors as undiciErrors, type Dispatcher } from "undici";
 import { CaravelError } from "@caravel/api";
@@ -55,6 +56,40 @@ export class Forwarder {
     } catch (error) {
       throw upstreamError(fwd, error);
     }
+  }
+
+  /**
+   * The fast path for unfiltered responses: undici writes the upstream body straight into the
+   * client response. Resolves "redirected" (with nothing sent) when `retryOn307` and the upstream
+   * answered 307, so the caller can find the new leader and try again.
+   */
+  async pipe(req: IncomingMessage, res: ServerResponse, fwd: ForwardRequest, retryOn307 = false): Promise<"done" | "redirected"> {
+    const hasBody = fwd.body !== undefined ? fwd.body.length > 0 : req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const headers = fwd.body !== undefined ? { ...fwd.headers, "content-length": String(fwd.body.length) } : fwd.headers;
+    let redirected = false;
+    try {
+      await this.agent.stream(
+        { origin: fwd.origin, path: fwd.path, method: fwd.method as Dispatcher.HttpMethod, headers, body: hasBody ? (fwd.body ?? req) : null, headersTimeout: fwd.timeoutMs, bodyTimeout: fwd.timeoutMs },
+        ({ statusCode, headers: upHeaders }) => {
+          if (retryOn307 && statusCode === 307) {
+            redirected = true;
+            return new Writable({ write: (_chunk, _enc, done) => done() });
+          }
+          const out = clientResponseHeaders(upHeaders);
+          if (fwd.locationPrefix && typeof out["location"] === "string") out["location"] = rewriteLocation(out["location"], fwd.origin, fwd.locationPrefix);
+          res.writeHead(statusCode, out);
+          if (String(out["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+          return res;
+        },
+      );
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return "done";
+      }
+      throw upstreamError(fwd, error);
+    }
+    return redirected ? "redirected" : "done";
   }
 
   /** Writes an upstream response to the client, filtered as asked. */
