@@ -52,6 +52,8 @@ export interface ComponentSpec {
   portOffset?(shape: ClusterShape, index: number): number;
   /** Agents: each instance gets a disjoint share of the machine (`ctx.resources(instance)`). */
   agent?: boolean;
+  /** Role the agent's share is reserved to (public agents: slave_public), as Mesos' `--default_role` would. */
+  agentRole?: string;
   /** Entries whose instances must be healthy before this one starts. */
   after: string[];
   /** Optional entries start only when their bin was built (their package may not exist yet). */
@@ -117,6 +119,7 @@ export const COMPONENTS: ComponentSpec[] = [
     instances: (shape) => shape.publicAgents,
     portOffset: (shape, index) => shape.agents + index,
     agent: true,
+    agentRole: "slave_public",
     after: ["master"],
     optional: false,
   },

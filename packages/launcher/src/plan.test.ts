@@ -34,7 +34,8 @@ describe("planCluster", () => {
     const pub = plan.instances.find((i) => i.name === "public-agent-1")!;
     expect(pub.args.join(" ")).toBe(
       "--master 127.0.0.1:5050 --ip 127.0.0.1 --port 5053 --work_dir /h/local/public-agent-1 " +
-        "--resources cpus:0.666;mem:7850;disk:15360;ports:[31666-32000] --containerizers mesos,docker " +
+        "--resources cpus(slave_public):0.666;mem(slave_public):7850;disk(slave_public):15360;ports(slave_public):[31666-32000] " +
+        "--containerizers mesos,docker " +
         "--default_role slave_public --attributes public_ip:true",
     );
     expect(pub.after).toEqual(["master"]);
@@ -45,7 +46,7 @@ describe("planCluster", () => {
 
   it("gives each agent a disjoint port range", () => {
     const plan = planCluster(base);
-    const ranges = plan.ctx.agents.map((a) => /ports:\[(\d+)-(\d+)\]/.exec(plan.ctx.resources(a))!.slice(1).map(Number));
+    const ranges = plan.ctx.agents.map((a) => /ports(?:\([^)]*\))?:\[(\d+)-(\d+)\]/.exec(plan.ctx.resources(a))!.slice(1).map(Number));
     expect(ranges).toEqual([
       [31000, 31332],
       [31333, 31665],

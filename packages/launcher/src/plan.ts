@@ -68,9 +68,10 @@ export function planCluster(input: PlanInput): Plan {
       for (const [key, base] of Object.entries(spec.extraPorts ?? {})) ports.set(`${name}:${key}`, input.ports?.get(`${name}:${key}`) ?? base + offset);
     });
   }
-  const agents = components.filter((c) => c.agent).flatMap((c) => instanceNames(c, shape));
+  const agentSpecs = components.filter((c) => c.agent).flatMap((c) => instanceNames(c, shape).map((name) => ({ name, role: c.agentRole })));
+  const agents = agentSpecs.map((a) => a.name);
   const shares = agentShares(input.machine, agents.length);
-  const resources = new Map(agents.map((name, i) => [name, resourcesFlag(shares[i]!)]));
+  const resources = new Map(agentSpecs.map((a, i) => [a.name, resourcesFlag(shares[i]!, a.role)]));
 
   const port = (name: string, key?: string): number => {
     const found = ports.get(key ? `${name}:${key}` : name);

@@ -5,11 +5,16 @@ import { agentShares, resourcesFlag } from "./shares.js";
 describe("agentShares", () => {
   it("splits a 2-core 24 GiB machine between 3 agents", () => {
     const shares = agentShares({ cpus: 2, memMb: 24 * 1024, diskMb: 50 * 1024 }, 3);
-    expect(shares.map(resourcesFlag)).toEqual([
+    expect(shares.map((s) => resourcesFlag(s))).toEqual([
       "cpus:0.666;mem:7850;disk:15360;ports:[31000-31332]",
       "cpus:0.666;mem:7850;disk:15360;ports:[31333-31665]",
       "cpus:0.666;mem:7850;disk:15360;ports:[31666-32000]",
     ]);
+  });
+
+  it("reserves a share to a role", () => {
+    const [share] = agentShares({ cpus: 1, memMb: 2048, diskMb: 10240 }, 1);
+    expect(resourcesFlag(share!, "slave_public")).toBe("cpus(slave_public):1;mem(slave_public):1024;disk(slave_public):5120;ports(slave_public):[31000-32000]");
   });
 
   it("keeps half a machine smaller than the headroom instead of nothing", () => {

@@ -58,6 +58,8 @@ export function agentShares(machine: MachineResources, count: number, options: S
   }));
 }
 
-/** A share in Mesos `--resources` syntax. */
-export const resourcesFlag = (share: AgentShare): string =>
-  `cpus:${share.cpus};mem:${share.memMb};disk:${share.diskMb};ports:[${share.ports[0]}-${share.ports[1]}]`;
+/** A share in Mesos `--resources` syntax, reserved to `role` when it is not "*". */
+export function resourcesFlag(share: AgentShare, role = "*"): string {
+  const n = (name: string) => (role === "*" ? name : `${name}(${role})`);
+  return `${n("cpus")}:${share.cpus};${n("mem")}:${share.memMb};${n("disk")}:${share.diskMb};${n("ports")}:[${share.ports[0]}-${share.ports[1]}]`;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { binPath, freePort, TestFramework, useProcesses } from "./index.js";
+import { binPath, builders, freePort, TestFramework, useProcesses } from "./index.js";
 
 const scope = useProcesses();
 
@@ -17,7 +17,40 @@ async function startMaster() {
   });
 }
 
+async function startSimAgent(masterUrl: string) {
+  const port = await freePort();
+  return scope.start({
+    name: "agent",
+    command: process.execPath,
+    args: [
+      binPath("agent"),
+      "--master", masterUrl.replace("http://", ""),
+      "--port", String(port),
+      "--work_dir", mkdtempSync(join(tmpdir(), "tf-agent-")),
+      "--containerizers", "sim",
+      "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31009]",
+      "--log_level", "warn",
+    ],
+    healthUrl: `http://127.0.0.1:${port}/health`,
+  });
+}
+
 describe("TestFramework", () => {
+  it("gets offers, launches a task, sees it run and killed (simulated agent)", async () => {
+    const master = await startMaster();
+    await startSimAgent(master.url);
+    const fw = await TestFramework.subscribe(master.url);
+    const [offer] = await fw.waitForOffers();
+    const task = builders.taskFor(offer!, { resources: "cpus:0.5;mem:64" });
+    await fw.launch(offer!, [task]);
+    const running = await fw.waitForTaskState(task.task_id.value, "TASK_RUNNING");
+    expect(running.agent_id?.value).toBe(offer!.agent_id.value);
+    await fw.kill(task.task_id.value, offer!.agent_id.value);
+    await fw.waitForTaskState(task.task_id.value, "TASK_KILLED");
+    expect(fw.statuses.get(task.task_id.value)!.map((s) => s.state)).toContain("TASK_RUNNING");
+    await fw.teardown();
+  });
+
   it("subscribes, sees heartbeats, reconciles and tears down", async () => {
     const master = await startMaster();
     const fw = await TestFramework.subscribe(master.url);
