@@ -7,6 +7,7 @@ import type { FrameworkRecord, TaskRecord } from "../state/types.js";
 import { accept, decline } from "./accept.js";
 import type { MasterContext } from "./context.js";
 import { removeFramework, updateFrameworkInfo } from "./frameworks.js";
+import { checkDrained } from "./maintenance.js";
 import { acknowledge, sendOrphanUpdate, sendToFramework } from "./tasks.js";
 
 export function handleCall(ctx: MasterContext, fw: FrameworkRecord, call: Call): void {
@@ -49,7 +50,10 @@ export function handleCall(ctx: MasterContext, fw: FrameworkRecord, call: Call):
         throw new CaravelError("INVALID_REQUEST", "'acknowledge.uuid' must be the base64 of exactly 16 bytes, as received in the update", { path: "acknowledge.uuid" });
       }
       ctx.count("master/messages_status_update_acknowledgement");
-      return acknowledge(ctx, fw, agent_id.value, task_id.value, uuid);
+      acknowledge(ctx, fw, agent_id.value, task_id.value, uuid);
+      const agent = ctx.agents.get(agent_id.value);
+      if (agent) void checkDrained(ctx, agent);
+      return;
     }
     case "RECONCILE":
       ctx.count("master/messages_reconcile_tasks");
