@@ -102,6 +102,9 @@ export class KindRegistry {
 
 export class Bag {
   static readonly EMPTY = new Bag([]);
+  /** Memo of the last min-allocatable check (a cache on an immutable value). */
+  memoSets: unknown = undefined;
+  memoOk = false;
   /** Sorted by `kind.id`, no empty entries, at most one entry per kind. */
   constructor(readonly entries: readonly Entry[]) {}
 
@@ -132,6 +135,17 @@ function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
   }
 }
 
+/** Ranges as a bag keeps them: copied as is when already sorted and disjoint (offers come back so). */
+function normalizedRanges(ranges: readonly Range[]): Range[] {
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    if (r.end < r.begin || (i > 0 && r.begin <= ranges[i - 1]!.end + 1)) return mergeRanges(ranges);
+  }
+  const out = new Array<Range>(ranges.length);
+  for (let i = 0; i < ranges.length; i++) out[i] = { begin: ranges[i]!.begin, end: ranges[i]!.end };
+  return out;
+}
+
 /** Converts wire resources (any form: refinements, allocation_info) into a bag. */
 export function toBag(registry: KindRegistry, resources: readonly Resource[]): Bag {
   const entries: Entry[] = [];
@@ -145,7 +159,7 @@ export function toBag(registry: KindRegistry, resources: readonly Resource[]): B
     const entry: Entry = {
       kind,
       scalar: kind.type === "SCALAR" ? fixed(r.scalar?.value ?? 0) : 0,
-      ranges: kind.type === "RANGES" ? mergeRanges(r.ranges?.range ?? []) : null,
+      ranges: kind.type === "RANGES" ? normalizedRanges(r.ranges?.range ?? []) : null,
       items: kind.type === "SET" ? [...new Set(r.set?.item ?? [])].sort() : null,
     };
     if (!entryEmpty(entry)) entries.push(entry);
@@ -292,15 +306,17 @@ export function chopUnreserved(bag: Bag, caps: ReadonlyMap<number, number>): Bag
 /** Wire resources for an offer, each tagged with `allocation_info.role` when a role is given. */
 export function toResources(bag: Bag, allocationRole?: string): Resource[] {
   const out: Resource[] = new Array(bag.entries.length);
+  const info = allocationRole === undefined ? undefined : { role: allocationRole };
   for (let i = 0; i < bag.entries.length; i++) {
     const e = bag.entries[i]!;
     const k = e.kind;
     // Plain kinds (nearly all offers) are built as one literal shape, which V8 creates fastest.
     const r: Resource = k.plain ? { name: k.name, type: k.type, role: k.role, reservations: [] } : { ...k.template };
     if (k.type === "SCALAR") r.scalar = { value: e.scalar };
-    else if (k.type === "RANGES") r.ranges = { range: e.ranges!.map((x) => ({ begin: x.begin, end: x.end })) };
+    // Range objects are never mutated once in a bag, so offers share them (callers must not mutate).
+    else if (k.type === "RANGES") r.ranges = { range: e.ranges!.slice() };
     else r.set = { item: [...e.items!] };
-    if (allocationRole !== undefined) r.allocation_info = { role: allocationRole };
+    if (info) r.allocation_info = info;
     out[i] = r;
   }
   return out;

@@ -12,7 +12,7 @@ import { RandomSorter } from "./random-sorter.js";
 import { seededRandom } from "./random.js";
 import { ClusterTotals, addInto } from "./sorter.js";
 import type { Quantities, Sorter } from "./sorter.js";
-import { AgentState, ClientState, FrameworkState, RoleState, allocationKey } from "./state.js";
+import { AgentState, ClientState, FrameworkState, RoleState } from "./state.js";
 import type { AllocationEntry } from "./state.js";
 import type { AllocatorOptions } from "./types.js";
 
@@ -132,11 +132,10 @@ export class AllocatorBook {
 
   /** Gives `bag` (already checked to be available) to a client on an agent. */
   allocateOn(agent: AgentState, client: ClientState, bag: Bag, updateSorters = true): AllocationEntry {
-    const key = allocationKey(client.framework.id, client.role);
-    let entry = agent.allocations.get(key);
+    let entry = client.allocations.get(agent);
     if (!entry) {
       entry = { frameworkId: client.framework.id, role: client.role, bag: Bag.EMPTY, tracked: true };
-      agent.allocations.set(key, entry);
+      agent.allocations.set(entry);
       client.allocations.set(agent, entry);
     }
     entry.bag = addBags(entry.bag, bag);
@@ -157,7 +156,7 @@ export class AllocatorBook {
   }
 
   forgetEntry(agent: AgentState, entry: AllocationEntry): void {
-    agent.allocations.delete(allocationKey(entry.frameworkId, entry.role));
+    agent.allocations.delete(entry.frameworkId, entry.role);
     const fw = this.frameworks.get(entry.frameworkId);
     const client = fw?.clients.get(entry.role);
     if (client) {
@@ -219,6 +218,13 @@ export class AllocatorBook {
   allocatable(bag: Bag, sets: Array<Array<[number, number]>>): boolean {
     if (bag.isEmpty) return false;
     if (sets.length === 0) return true;
+    if (bag.memoSets === sets) return bag.memoOk;
+    bag.memoSets = sets;
+    bag.memoOk = this.meetsOneSet(bag, sets);
+    return bag.memoOk;
+  }
+
+  private meetsOneSet(bag: Bag, sets: Array<Array<[number, number]>>): boolean {
     for (const set of sets) {
       let ok = true;
       for (const [id, min] of set) {

@@ -6,6 +6,7 @@
  * that "a" can be a client and the parent of "a/b" at once, like Mesos' virtual "." leaf). A node's
  * allocation is the sum over its subtree; a node is *live* when its subtree holds an active client.
  */
+import type { OrderList } from "./order-list.js";
 import { addInto, ClusterTotals, dominantShare } from "./sorter.js";
 import type { Quantities, Sorter, SorterOptions } from "./sorter.js";
 
@@ -20,7 +21,9 @@ export class TreeNode {
   activeLeaves = 0;
   share = 0;
   /** Live items (children and own leaf) in allocation order; null = rebuild on next sort. */
-  order: TreeNode[] | null = null;
+  order: OrderList | null = null;
+  /** The chunk of the parent's order holding this item. */
+  chunk: TreeNode[] | null = null;
 
   constructor(
     readonly path: string,
@@ -33,7 +36,7 @@ export class TreeNode {
   }
 }
 
-export abstract class ClientTree implements Omit<Sorter, "sort"> {
+export abstract class ClientTree implements Omit<Sorter, "sort" | "forEachActive"> {
   readonly totals: ClusterTotals;
   protected readonly root = new TreeNode("", null, false);
   protected readonly leaves = new Map<string, TreeNode>();

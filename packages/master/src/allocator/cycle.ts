@@ -80,25 +80,23 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
   }
   let blockedUntil = Infinity;
   const given: Array<{ entry: AllocationEntry; bag: Bag }> = [];
-  const roles = book.roleSorter.sort();
-  for (let r = 0; r < roles.length; r++) {
-    const roleName = roles[r]!;
-    if (stage === 1 && !quota!.hasUnsatisfiedGuarantee(roleName)) continue;
+  book.roleSorter.forEachActive((roleName) => {
+    if (stage === 1 && !quota!.hasUnsatisfiedGuarantee(roleName)) return true;
     const role = book.roles.get(roleName);
-    if (!role || role.activeClients === 0) continue;
-    const frameworks = role.sorter.sort();
+    if (!role || role.activeClients === 0) return true;
     let offer = offerFor(agent, roleName, quota, stage);
-    for (let f = 0; f < frameworks.length && !offer.isEmpty; f++) {
-      const fw = book.frameworks.get(frameworks[f]!);
+    if (offer.isEmpty) return true;
+    role.sorter.forEachActive((frameworkId) => {
+      const fw = book.frameworks.get(frameworkId);
       const client = fw?.clients.get(roleName);
-      if (!fw || !client) continue;
-      if (agent.gpu && book.filterGpu && !fw.gpu) continue;
+      if (!fw || !client) return true;
+      if (agent.gpu && book.filterGpu && !fw.gpu) return true;
       const until = isFiltered(agent, client, offer, now);
       if (until !== undefined) {
         if (until < blockedUntil) blockedUntil = until;
-        continue;
+        return true;
       }
-      if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) continue;
+      if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) return true;
       const entry = book.allocateOn(agent, client, offer, false);
       given.push({ entry, bag: offer });
       quota?.consume(roleName, scalarVector(offer, isUnreservedScalar));
@@ -111,8 +109,10 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
         index?.set(key, m);
       }
       offer = offerFor(agent, roleName, quota, stage);
-    }
-  }
+      return !offer.isEmpty;
+    });
+    return true;
+  });
   for (const g of given) book.updateSorters(g.entry, book.scalarsOf(g.bag), 1);
   if (given.length === 0 && stage === 2) {
     agent.idleVersion = agent.version;

@@ -11,7 +11,7 @@ import type { Resource } from "@caravel/api";
 import { Bag, addBags, bagContains, intersectBags, subtractBags, toBag, toResources } from "./bag.js";
 import { AllocatorBook } from "./book.js";
 import { runCycle } from "./cycle.js";
-import { AgentState, FrameworkState, allocationKey } from "./state.js";
+import { AgentState, FrameworkState } from "./state.js";
 import type { Allocation, AllocatorAgent, AllocatorFramework, AllocatorMetrics, AllocatorOptions, QuotaSpec, RoleInfo } from "./types.js";
 
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
@@ -54,10 +54,9 @@ export class HierarchicalAllocator {
         b.allocateOn(state, b.client(fw, u.role), part);
         continue;
       }
-      const key = allocationKey(u.frameworkId, u.role);
-      const entry = state.allocations.get(key) ?? { frameworkId: u.frameworkId, role: u.role, bag: Bag.EMPTY, tracked: false };
+      const entry = state.allocations.get(u.frameworkId, u.role) ?? { frameworkId: u.frameworkId, role: u.role, bag: Bag.EMPTY, tracked: false };
       entry.bag = addBags(entry.bag, part);
-      state.allocations.set(key, entry);
+      state.allocations.set(entry);
       state.available = subtractBags(state.available, part);
       let agents = b.pending.get(u.frameworkId);
       if (!agents) b.pending.set(u.frameworkId, (agents = new Set()));
@@ -143,7 +142,7 @@ export class HierarchicalAllocator {
     for (const u of used) {
       const agent = b.agents.get(u.agentId);
       if (!agent) continue;
-      const held = agent.allocations.get(allocationKey(fw.id, u.role))?.bag ?? Bag.EMPTY;
+      const held = agent.allocations.get(fw.id, u.role)?.bag ?? Bag.EMPTY;
       const extra = intersectBags(subtractBags(toBag(b.registry, u.resources), held), agent.available);
       if (!extra.isEmpty) b.allocateOn(agent, b.client(state, u.role), extra);
     }
@@ -164,7 +163,7 @@ export class HierarchicalAllocator {
       for (const agent of b.pending.get(frameworkId) ?? []) {
         for (const entry of [...agent.allocations.values()]) {
           if (entry.frameworkId !== frameworkId) continue;
-          agent.allocations.delete(allocationKey(frameworkId, entry.role));
+          agent.allocations.delete(frameworkId, entry.role);
           agent.available = addBags(agent.available, entry.bag);
           agent.version++;
         }
@@ -221,7 +220,7 @@ export class HierarchicalAllocator {
     const agent = b.agents.get(agentId);
     if (!agent) return;
     const bag = toBag(b.registry, resources);
-    const entry = agent.allocations.get(allocationKey(frameworkId, role));
+    const entry = agent.allocations.get(frameworkId, role);
     if (entry) {
       const part = intersectBags(entry.bag, bag);
       if (!part.isEmpty) {
@@ -231,7 +230,7 @@ export class HierarchicalAllocator {
           agent.available = addBags(agent.available, part);
           agent.version++;
           if (entry.bag.isEmpty) {
-            agent.allocations.delete(allocationKey(frameworkId, role));
+            agent.allocations.delete(frameworkId, role);
             b.pending.get(frameworkId)?.delete(agent);
           }
         }
@@ -259,7 +258,7 @@ export class HierarchicalAllocator {
   updateAllocation(frameworkId: string, agentId: string, role: string, from: Resource[], to: Resource[]): void {
     const b = this.book;
     const agent = b.agents.get(agentId);
-    const entry = agent?.allocations.get(allocationKey(frameworkId, role));
+    const entry = agent?.allocations.get(frameworkId, role);
     const fromBag = toBag(b.registry, from);
     const toBag_ = toBag(b.registry, to);
     if (!agent || !entry || !bagContains(entry.bag, fromBag)) {

@@ -24,6 +24,10 @@ export class RandomSorter extends ClientTree implements Sorter {
     return this.out;
   }
 
+  forEachActive(visit: (client: string) => boolean): void {
+    for (const client of this.sort()) if (!visit(client)) return;
+  }
+
   private emit(node: TreeNode): void {
     const items: Array<{ item: TreeNode; key: number }> = [];
     // Efraimidis–Spirakis: sorting by u^(1/w) descending is a weighted random permutation.

@@ -74,6 +74,11 @@ export interface Sorter {
    * mutation: copy it to keep it.
    */
   sort(): readonly string[];
+  /**
+   * Visits active clients in allocation order until `visit` returns false. The allocator uses it
+   * because it usually stops at the first client; the sorter must not change during the visit.
+   */
+  forEachActive(visit: (client: string) => boolean): void;
 }
 
 /** Weighted dominant share: max over scalar names of allocated / total, divided by the weight. */

@@ -13,6 +13,8 @@ export interface AllocationEntry {
   bag: Bag;
   /** Whether the sorters count it (false while its framework is unknown, e.g. after failover). */
   tracked: boolean;
+  /** The same framework's entry for another role on this agent (AllocationTable's chain). */
+  next?: AllocationEntry | undefined;
 }
 
 /** A refusal filter: do not offer a subset of `bag` before `expires` (ms). */
@@ -27,8 +29,7 @@ export class AgentState {
   capabilities: string[];
   total: Bag = Bag.EMPTY;
   available: Bag = Bag.EMPTY;
-  /** Keyed by `allocationKey(frameworkId, role)`. */
-  readonly allocations = new Map<string, AllocationEntry>();
+  readonly allocations = new AllocationTable();
   /** Refusal filters by (framework, role) client. */
   readonly filters = new Map<ClientState, RefusalFilter[]>();
   active = true;
@@ -58,7 +59,50 @@ export class AgentState {
   }
 }
 
-export const allocationKey = (frameworkId: string, role: string): string => `${frameworkId}\u0000${role}`;
+/**
+ * An agent's allocations by framework, then role: one map keyed by framework id, chaining the rare
+ * second role through `next`. Offers and declines add and drop entries all the time, so this
+ * avoids allocating a map per framework (and hashing a concatenated key per lookup).
+ */
+export class AllocationTable {
+  private readonly byFramework = new Map<string, AllocationEntry>();
+
+  get(frameworkId: string, role: string): AllocationEntry | undefined {
+    for (let e = this.byFramework.get(frameworkId); e; e = e.next) if (e.role === role) return e;
+    return undefined;
+  }
+
+  set(entry: AllocationEntry): void {
+    const head = this.byFramework.get(entry.frameworkId);
+    if (head === entry) return;
+    for (let e = head; e; e = e.next) if (e.next === entry) return;
+    entry.next = head;
+    this.byFramework.set(entry.frameworkId, entry);
+  }
+
+  delete(frameworkId: string, role: string): void {
+    const head = this.byFramework.get(frameworkId);
+    if (!head) return;
+    if (head.role === role) {
+      if (head.next) this.byFramework.set(frameworkId, head.next);
+      else this.byFramework.delete(frameworkId);
+      head.next = undefined;
+      return;
+    }
+    for (let e = head; e.next; e = e.next) {
+      if (e.next.role === role) {
+        const gone = e.next;
+        e.next = gone.next;
+        gone.next = undefined;
+        return;
+      }
+    }
+  }
+
+  *values(): IterableIterator<AllocationEntry> {
+    for (const head of this.byFramework.values()) for (let e: AllocationEntry | undefined = head; e; e = e.next) yield e;
+  }
+}
 
 /** A framework in one of its roles: the unit the framework sorters, filters and suppression act on. */
 export class ClientState {
