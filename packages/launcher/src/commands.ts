@@ -13,7 +13,7 @@ import { planCluster, portKeys, type Plan } from "./plan.js";
 import { endpointsText, statusText } from "./report.js";
 import { acquirePidFile, isAlive, launcherLog, readState, releasePidFile, runningSupervisor, type LauncherState } from "./state.js";
 import { Supervisor } from "./supervisor.js";
-import { freePorts } from "./ports.js";
+import { busyPorts, freePorts } from "./ports.js";
 
 export interface Io {
   out(text: string): void;
@@ -58,7 +58,9 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
   const lock = acquirePidFile(home);
   if (!lock.ok) return alreadyRunning(home, lock.pid, io);
 
-  const log = createLogger("caravel-launch", { level: config.log_level, destination: 2 });
+  // The supervisor's JSON log goes to launcher.log; the terminal gets short progress lines.
+  mkdirSync(dirname(launcherLog(home)), { recursive: true });
+  const log = createLogger("caravel-launch", { level: config.log_level, destination: launcherLog(home) });
   let plan: Plan;
   try {
     plan = await buildPlan(config, home);
@@ -73,7 +75,24 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
     io.err(`caravel-launch: not built: ${missing.map((i) => i.bin).join(", ")}\nrun pnpm -r build (scripts/bootstrap does it)\n`);
     return 2;
   }
-  const supervisor = new Supervisor(plan, { root: repoRoot, home, startTimeoutMs: config.start_timeout * 1000, stopTimeoutMs: config.stop_timeout * 1000, log });
+  const busy = await busyPorts(plan.instances.flatMap((i) => [i.port, ...Object.values(i.extraPorts)]));
+  if (busy.length) {
+    releasePidFile(home);
+    const owners = plan.instances.filter((i) => busy.includes(i.port) || Object.values(i.extraPorts).some((p) => busy.includes(p)));
+    io.err(
+      `caravel-launch: port(s) ${busy.join(", ")} on 127.0.0.1 are in use (needed by ${owners.map((i) => i.name).join(", ")}); ` +
+        `stop whatever holds them, or run with --random_ports\n`,
+    );
+    return 2;
+  }
+  const supervisor = new Supervisor(plan, {
+    root: repoRoot,
+    home,
+    startTimeoutMs: config.start_timeout * 1000,
+    stopTimeoutMs: config.stop_timeout * 1000,
+    log,
+    progress: (line) => io.out(`${line}\n`),
+  });
   let exitCode = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -5,6 +5,8 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { binPath, startProcess, waitFor, type ProcessHandle } from "@caravel/testing";
@@ -172,5 +174,20 @@ describe("caravel-launch", () => {
     expect(badFile.code).toBe(2);
     expect(badFile.err).toMatch(/components_file .*name/);
     expect((await run(["frob"])).err).toMatch(/unknown command "frob"/);
+  });
+
+  it("refuses to start when a port it needs is taken, naming the port and the fix", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const { home, file } = makeHome([{ ...cluster[0], port }]);
+      const result = await run(["up", "--home", home, "--components_file", file]);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(`port(s) ${port} on 127.0.0.1 are in use (needed by master)`);
+      expect(result.err).toMatch(/--random_ports/);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -21,3 +21,17 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   }
 }
+
+/** Which of `ports` cannot be bound on `host` right now (taken by another process). */
+export async function busyPorts(ports: readonly number[], host = "127.0.0.1"): Promise<number[]> {
+  const busy: number[] = [];
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+    if (!free) busy.push(port);
+  }
+  return busy;
+}

@@ -14,6 +14,8 @@ export interface SupervisorOptions {
   stopTimeoutMs: number;
   log: Logger;
   env?: NodeJS.ProcessEnv;
+  /** One line per step, for people watching `up` (the JSON log has the details). */
+  progress?(line: string): void;
 }
 
 export class Supervisor {
@@ -52,12 +54,15 @@ export class Supervisor {
       await Promise.all(p.instance.after.map((dep) => byName.get(dep)?.ready));
       if (this.stopped) return;
       this.options.log.info({ component: p.instance.name, url: p.instance.url }, "starting");
+      const t0 = Date.now();
       p.start();
       try {
         await p.ready;
         this.options.log.info({ component: p.instance.name, child_pid: p.state.pid, url: p.instance.url }, "healthy");
+        this.options.progress?.(`  ${p.instance.name} is up at ${p.instance.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (error) {
         if (!p.instance.spec.optional) throw error;
+        this.options.progress?.(`  ${p.instance.name} is not healthy yet (optional; still retrying): see ${p.instance.logFile}`);
         this.options.log.warn({ component: p.instance.name, err: (error as Error).message }, "optional component is not healthy; still retrying");
       }
     });
