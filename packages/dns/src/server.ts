@@ -6,7 +6,8 @@ import { emptyClusterView, startMasterSync, type ClusterView, type MasterSync } 
 import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
 import { ipSourcesOf, masterUrls, mesosDnsConfigView, type DnsConfig } from "./config.js";
 import { dnsRouter } from "./http/routes.js";
-import { generateRecords, type GenerateOptions } from "./records/generate.js";
+import type { GenerateOptions } from "./records/generate.js";
+import { RecordStore } from "./records/store.js";
 import type { RecordSet } from "./records/record-set.js";
 import { addDummyAddress } from "./server/dummy-interface.js";
 import { createForwarder, parseUpstream, systemResolvers } from "./server/forwarder.js";
@@ -48,14 +49,17 @@ export function createServer(deps: DnsServerDeps): DnsServer {
     vipCidr: config.vip_cidr,
   };
   let view = emptyClusterView();
-  let set = generateRecords(view, options);
-  let generation = Math.floor(Date.now() / 1000);
+  const store = new RecordStore(options);
+  store.update(view);
+  const set = store.records();
+  // SOA serials keep growing across restarts: start from the clock.
+  const epoch = Math.floor(Date.now() / 1000);
+  const generation = () => epoch + store.generation;
   let scheduled = false;
   const regenerate = () => {
     scheduled = false;
     const started = performance.now();
-    set = generateRecords(view, options);
-    generation++;
+    store.update(view);
     metrics.observe("dns/regenerate_ms", performance.now() - started);
   };
   const update = (next: ClusterView) => {
@@ -74,7 +78,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
 
   const handler = createQueryHandler({
     records: () => set,
-    generation: () => generation,
+    generation,
     forwarder: upstreams.length ? createForwarder(upstreams, config.timeout * 1000) : undefined,
     authoritativeOnly: config.authoritative_only,
     soa: { refresh: 60, retry: 600, expire: 86400, minimum: config.ttl },
