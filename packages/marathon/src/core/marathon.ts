@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { CaravelError, instanceIdOf, isTerminalState, parseTaskId, type AppDefinition, type Offer, type TaskStatus } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import { buildPlan, type DeploymentPlan } from "../deploy/plan.js";
+import { canonicalJson } from "../deploy/canonical.js";
 import { controlApp } from "../deploy/control.js";
 import type { EventBus } from "../events/bus.js";
 import { healthyRunResets, recordFailure, type Backoff } from "../instances/backoff.js";
@@ -130,7 +131,7 @@ export class Marathon {
       const before = this.apps.get(id);
       const restart = req.restart?.has(id) ?? false;
       const scaleOnly = before !== undefined && !restart && sameConfig(before, app);
-      const unchanged = before !== undefined && !restart && JSON.stringify({ ...before, version: undefined, versionInfo: undefined }) === JSON.stringify({ ...app, version: undefined, versionInfo: undefined });
+      const unchanged = before !== undefined && !restart && canonicalJson({ ...before, version: undefined, versionInfo: undefined }) === canonicalJson({ ...app, version: undefined, versionInfo: undefined });
       if (unchanged) {
         target.set(id, before);
         continue;
@@ -505,7 +506,7 @@ export class Marathon {
 }
 
 const sameConfig = (a: AppDefinition, b: AppDefinition): boolean =>
-  JSON.stringify({ ...a, instances: 0, version: undefined, versionInfo: undefined }) === JSON.stringify({ ...b, instances: 0, version: undefined, versionInfo: undefined });
+  canonicalJson({ ...a, instances: 0, version: undefined, versionInfo: undefined }) === canonicalJson({ ...b, instances: 0, version: undefined, versionInfo: undefined });
 
 /** The plan as events carry it: `{id, steps, version}`. */
 export const planEvent = (plan: DeploymentPlan) => ({ id: plan.id, steps: plan.steps, version: plan.version });

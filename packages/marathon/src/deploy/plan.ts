@@ -4,6 +4,7 @@
  * ordered by dependencies so that a dependency lands in an earlier step than its dependants.
  */
 import { isUnder, type AppDefinition } from "@caravel/api";
+import { canonicalJson } from "./canonical.js";
 
 export type ActionKind = "StartApplication" | "StopApplication" | "ScaleApplication" | "RestartApplication";
 
@@ -36,7 +37,7 @@ export function needsRestart(a: AppDefinition, b: AppDefinition): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) {
     if (IGNORED_FOR_RESTART.has(key)) continue;
-    if (JSON.stringify((a as Record<string, unknown>)[key]) !== JSON.stringify((b as Record<string, unknown>)[key])) return true;
+    if (canonicalJson((a as Record<string, unknown>)[key]) !== canonicalJson((b as Record<string, unknown>)[key])) return true;
   }
   return false;
 }
@@ -53,7 +54,7 @@ export function buildPlan(
     .filter((id) => {
       const before = original.get(id);
       const after = target.get(id)!;
-      return !before || meta.restart?.has(id) || JSON.stringify(stripVersion(before)) !== JSON.stringify(stripVersion(after));
+      return !before || meta.restart?.has(id) || canonicalJson(stripVersion(before)) !== canonicalJson(stripVersion(after));
     })
     .sort();
   const steps: PlanStep[] = [];
