@@ -39,7 +39,7 @@ async function startAgent(master: FakeMaster, dir: string, overrides: Partial<Ag
     defaultGraceMs: 100,
     ...overrides,
   };
-  const agent = new Agent({ settings, checkpointer: (snap) => new FileCheckpointer(join(dir, "meta", "agent.json"), snap), log: silentLogger() });
+  const agent = new Agent({ settings, checkpointer: new FileCheckpointer(join(dir, "meta", "journal")), log: silentLogger() });
   await agent.recover();
   agent.start();
   cleanups.push(() => agent.close());

@@ -21,7 +21,7 @@ import type { EndedSandbox } from "../files/gc.js";
 import type { Checkpointer } from "./checkpoint.js";
 import { buildLaunchSpec } from "./launch-spec.js";
 import { MasterLink } from "./master-link.js";
-import { createRunDir, runDir } from "./sandbox.js";
+import { createRunDir, linkLatestAgent, runDir } from "./sandbox.js";
 import { subscribeCall } from "./subscribe.js";
 import { appIdOf, buildStatus, exitOutcome, gracePeriodMs, type TaskRecord } from "./task-record.js";
 import { applyVolumeOperation, ensureVolumes } from "./volumes.js";
@@ -50,21 +50,25 @@ export interface AgentSettings {
 
 export interface AgentDeps {
   settings: AgentSettings;
-  checkpointer: (snapshot: () => unknown) => Checkpointer;
+  checkpointer: Checkpointer;
   log: Logger;
   metrics?: AgentMetrics;
   /** The master removed this agent (SHUTDOWN event). */
   onShutdown?: (message: string) => void;
 }
 
-interface Checkpoint {
+/**
+ * Checkpoint keys: `agent` → AgentCheckpoint, `framework/<id>` → FrameworkInfo,
+ * `task/<key>` → TaskCheckpoint, `completed/<key>` → TaskRecord, `ended/<containerId>` → EndedSandbox.
+ */
+interface AgentCheckpoint {
   version: 1;
   agentId?: string;
   checkpointedResources: Resource[];
-  frameworks: FrameworkInfo[];
-  tasks: Array<{ record: TaskRecord; pending: TaskStatus[] }>;
-  completed: TaskRecord[];
-  ended: EndedSandbox[];
+}
+interface TaskCheckpoint {
+  record: TaskRecord;
+  pending: TaskStatus[];
 }
 
 const keyOf = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
@@ -85,13 +89,16 @@ export class Agent {
   private readonly checkpointer: Checkpointer;
   private readonly health = new Map<string, HealthChecker>();
   private retryTimer: ReturnType<typeof setInterval> | undefined;
+  /** performance.now() when RUN_TASK arrived / when the container's exit was seen, for overhead metrics. */
+  private readonly receivedAt = new Map<string, number>();
+  private readonly exitSeenAt = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly deps: AgentDeps) {
     const s = deps.settings;
     this.streams = new StatusStreams(s.statusRetryMs);
     this.metrics = deps.metrics ?? new AgentMetrics();
-    this.checkpointer = deps.checkpointer(() => this.snapshot());
+    this.checkpointer = deps.checkpointer;
     this.link = new MasterLink({
       masters: s.masters,
       subscribeCall: () => this.subscribeCall(),
@@ -111,16 +118,23 @@ export class Agent {
 
   /** Reads the checkpoint and reattaches to containers; call before `start`. */
   async recover(): Promise<void> {
-    const data = (await this.checkpointer.load()) as Checkpoint | undefined;
-    if (!data || data.version !== 1) return;
-    this.agentId = data.agentId;
-    this.checkpointedResources = data.checkpointedResources ?? [];
-    for (const f of data.frameworks ?? []) if (f.id) this.frameworks.set(f.id.value, f);
-    this.completed.push(...(data.completed ?? []));
-    this.ended = data.ended ?? [];
+    const data = await this.checkpointer.load();
+    const agent = data.get("agent") as AgentCheckpoint | undefined;
+    if (!agent || agent.version !== 1) return;
+    this.agentId = agent.agentId;
+    this.checkpointedResources = agent.checkpointedResources ?? [];
+    const tasks: TaskCheckpoint[] = [];
+    for (const [key, value] of data) {
+      if (key.startsWith("framework/")) {
+        const f = value as FrameworkInfo;
+        if (f.id) this.frameworks.set(f.id.value, f);
+      } else if (key.startsWith("completed/")) this.completed.push(value as TaskRecord);
+      else if (key.startsWith("ended/")) this.ended.push(value as EndedSandbox);
+      else if (key.startsWith("task/")) tasks.push(value as TaskCheckpoint);
+    }
     const byContainerizer = new Map<string, TaskRecord[]>();
     const lost: TaskRecord[] = [];
-    for (const { record, pending } of data.tasks ?? []) {
+    for (const { record, pending } of tasks) {
       const key = keyOf(record.frameworkId, record.info.task_id.value);
       this.tasks.set(key, record);
       this.streams.restore(key, record.frameworkId, pending);
@@ -145,7 +159,7 @@ export class Agent {
       this.terminate(record, outcome.state, outcome);
     }
     this.deps.log.info({ agentId: this.agentId, tasks: this.tasks.size, pending: this.streams.size }, "recovered from checkpoint");
-    await this.checkpointer.save();
+    await this.checkpointer.flush();
   }
 
   start(): void {
@@ -160,7 +174,7 @@ export class Agent {
     if (this.retryTimer) clearInterval(this.retryTimer);
     for (const h of this.health.values()) h.stop();
     await this.link.stop();
-    await this.checkpointer.save().catch(() => undefined);
+    await this.checkpointer.close().catch(() => undefined);
   }
 
   handle(event: AgentEvent): void {
@@ -184,7 +198,8 @@ export class Agent {
       case "CHECKPOINT_RESOURCES":
         this.checkpointedResources = event.checkpoint_resources!.resources;
         if (!this.settings.lightweight) void ensureVolumes(this.settings.workDir, this.checkpointedResources).catch((e: unknown) => this.deps.log.error({ err: e }, "cannot create volume"));
-        void this.checkpointer.save();
+        this.persistAgent();
+        void this.checkpointer.flush();
         return;
       case "APPLY_OPERATION":
         if (!this.settings.lightweight) {
@@ -213,7 +228,9 @@ export class Agent {
     this.deps.log.info({ agentId: this.agentId, master: this.link.masterUrl }, "subscribed to the master");
     // Everything unacknowledged goes again on the new stream (each head once: `update` may race us).
     const heads = this.streams.heads();
-    void this.checkpointer.save().then(() => {
+    this.persistAgent();
+    if (!this.settings.lightweight) void linkLatestAgent(this.settings.workDir, this.agentId).catch(() => undefined);
+    void this.checkpointer.flush().then(() => {
       for (const head of heads) if (this.streams.head(head.taskId) === head.status && !this.streams.sent(head.taskId)) this.send(head.taskId, head.frameworkId, head.status);
     });
   }
@@ -254,19 +271,21 @@ export class Agent {
   }
 
   async runTask(framework: FrameworkInfo, task: TaskInfo): Promise<void> {
+    const received = performance.now();
     const fid = framework.id?.value ?? "";
     const key = keyOf(fid, task.task_id.value);
     if (this.tasks.has(key)) {
       this.deps.log.warn({ task: task.task_id.value }, "ignoring RUN_TASK for a task this agent already runs");
       return;
     }
-    this.frameworks.set(fid, framework);
+    this.rememberFramework(fid, framework);
     const cz = this.pick(task);
     const containerId = randomUUID();
     const executorId = task.task_id.value;
     const sandbox = runDir(this.settings.workDir, this.agentId ?? "unknown", fid, executorId, containerId);
     const record = this.newRecord(fid, task, executorId, sandbox, containerId, cz);
     this.tasks.set(key, record);
+    this.receivedAt.set(key, received);
     if (!cz) return this.failLaunch(record, `no containerizer of this agent (${this.names()}) runs a ${task.container?.type ?? "command"} task`);
     if (task.executor) return this.failLaunch(record, "custom executors are not supported by caravel-agent; send a command task or a task group");
     await this.launch(record, cz);
@@ -274,7 +293,7 @@ export class Agent {
 
   async runTaskGroup(framework: FrameworkInfo, executor: ExecutorInfo, tasks: TaskInfo[]): Promise<void> {
     const fid = framework.id?.value ?? "";
-    this.frameworks.set(fid, framework);
+    this.rememberFramework(fid, framework);
     const executorId = executor.executor_id.value;
     const execContainer = randomUUID();
     const execDir = runDir(this.settings.workDir, this.agentId ?? "unknown", fid, executorId, execContainer);
@@ -309,7 +328,9 @@ export class Agent {
 
   private async launch(record: TaskRecord, cz: Containerizer, networkOf?: string): Promise<void> {
     const s = this.settings;
-    const started = performance.now();
+    const key = keyOf(record.frameworkId, record.info.task_id.value);
+    const started = this.receivedAt.get(key) ?? performance.now();
+    this.receivedAt.delete(key);
     try {
       if (!s.lightweight) {
         if (record.group) await mkdir(record.sandbox, { recursive: true });
@@ -357,10 +378,9 @@ export class Agent {
   private watch(record: TaskRecord, cz: Containerizer): void {
     cz.wait(record.containerId).then(
       (exit) => {
-        const ended = performance.now();
+        this.exitSeenAt.set(keyOf(record.frameworkId, record.info.task_id.value), performance.now());
         const outcome = exitOutcome(exit, record.killRequested === true, this.frameworks.get(record.frameworkId));
         this.terminate(record, outcome.state, outcome);
-        this.metrics.observeExit(performance.now() - ended);
         if (record.group && outcome.state !== "TASK_FINISHED") this.killGroup(record, `task ${record.info.task_id.value} of the group ended ${outcome.state}`);
       },
       (error: unknown) => this.terminate(record, "TASK_FAILED", { reason: "REASON_EXECUTOR_TERMINATED", message: `lost track of the container: ${(error as Error).message}` }),
@@ -456,7 +476,9 @@ export class Agent {
     await Promise.all(waits);
     // The id is gone for good: a restarted agent registers as a new one.
     this.agentId = undefined;
+    for (const key of this.tasks.keys()) this.checkpointer.delete(`task/${key}`);
     this.tasks.clear();
+    this.persistAgent();
     for (const key of [...this.streams.heads()].map((h) => h.taskId)) this.streams.drop(key);
     await this.close();
     this.deps.onShutdown?.(message);
@@ -477,7 +499,8 @@ export class Agent {
     const key = keyOf(record.frameworkId, record.info.task_id.value);
     const isHead = this.streams.enqueue(key, record.frameworkId, status);
     this.metrics.validUpdates++;
-    void this.checkpointer.save().then(
+    this.persistTask(key);
+    void this.checkpointer.flush().then(
       () => {
         if (isHead && this.streams.head(key) === status && !this.streams.sent(key)) this.send(key, record.frameworkId, status);
       },
@@ -495,7 +518,9 @@ export class Agent {
     const cz = this.containerizerNamed(record.containerizer);
     if (record.container) void cz?.destroy(record.containerId).catch(() => undefined);
     if (!this.settings.lightweight) {
-      this.ended.push({ key: record.containerId, appId: appIdOf(record.info.task_id.value), endedAt: record.endedAt, path: record.group ? join(record.sandbox, "..", "..") : record.sandbox });
+      const ended: EndedSandbox = { key: record.containerId, appId: appIdOf(record.info.task_id.value), endedAt: record.endedAt, path: record.group ? join(record.sandbox, "..", "..") : record.sandbox };
+      this.ended.push(ended);
+      this.checkpointer.put(`ended/${ended.key}`, ended);
     }
   }
 
@@ -505,6 +530,11 @@ export class Agent {
     this.streams.markSent(key, Date.now());
     const update: { status: TaskStatus; framework_id: { value: string }; latest_state?: TaskState } = { status, framework_id: { value: frameworkId } };
     if (record) update.latest_state = record.state;
+    const exitSeen = this.exitSeenAt.get(key);
+    if (exitSeen !== undefined && isTerminalState(status.state)) {
+      this.exitSeenAt.delete(key);
+      this.metrics.observeExit(performance.now() - exitSeen);
+    }
     void this.link.send({ type: "UPDATE", agent_id: { value: this.agentId ?? "" }, update });
   }
 
@@ -525,31 +555,40 @@ export class Agent {
     else if (record && isTerminalState(record.state)) {
       this.tasks.delete(key);
       this.completed.push(record);
-      if (this.completed.length > COMPLETED_LIMIT) this.completed.splice(0, this.completed.length - COMPLETED_LIMIT);
+      this.checkpointer.put(`completed/${key}`, record);
+      for (const old of this.completed.splice(0, Math.max(0, this.completed.length - COMPLETED_LIMIT))) {
+        this.checkpointer.delete(`completed/${keyOf(old.frameworkId, old.info.task_id.value)}`);
+      }
     }
-    void this.checkpointer.save();
+    this.persistTask(key);
+    void this.checkpointer.flush();
   }
 
-  // ---- snapshots -----------------------------------------------------------------------------
+  // ---- checkpoints -----------------------------------------------------------------------------
 
-  snapshot(): Checkpoint {
-    const tasks: Checkpoint["tasks"] = [];
-    for (const [key, record] of this.tasks) tasks.push({ record, pending: [...this.streams.pending(key)] });
-    const out: Checkpoint = {
-      version: 1,
-      checkpointedResources: this.checkpointedResources,
-      frameworks: [...this.frameworks.values()],
-      tasks,
-      completed: this.completed.slice(-200),
-      ended: this.ended,
-    };
-    if (this.agentId) out.agentId = this.agentId;
-    return out;
+  private persistAgent(): void {
+    const value: AgentCheckpoint = { version: 1, checkpointedResources: this.checkpointedResources };
+    if (this.agentId) value.agentId = this.agentId;
+    this.checkpointer.put("agent", value);
+  }
+
+  private persistTask(key: string): void {
+    const record = this.tasks.get(key);
+    if (!record) return this.checkpointer.delete(`task/${key}`);
+    const value: TaskCheckpoint = { record, pending: [...this.streams.pending(key)] };
+    this.checkpointer.put(`task/${key}`, value);
+  }
+
+  private rememberFramework(id: string, info: FrameworkInfo): void {
+    const known = this.frameworks.get(id);
+    this.frameworks.set(id, info);
+    if (!known || JSON.stringify(known) !== JSON.stringify(info)) this.checkpointer.put(`framework/${id}`, info);
   }
 
   /** Drops GC'd sandboxes from the list and persists it. */
   forgetEnded(keys: ReadonlySet<string>): void {
     this.ended = this.ended.filter((e) => !keys.has(e.key));
-    void this.checkpointer.save();
+    for (const key of keys) this.checkpointer.delete(`ended/${key}`);
+    void this.checkpointer.flush();
   }
 }

@@ -71,7 +71,7 @@ export async function buildAgents(config: AgentConfig, log: Logger, listenPort: 
   if (config.simulate === 1) {
     const agent = new Agent({
       settings: base,
-      checkpointer: (snap) => new FileCheckpointer(join(config.work_dir, "meta", "agent.json"), snap),
+      checkpointer: new FileCheckpointer(join(config.work_dir, "meta", "journal")),
       log,
       onShutdown: () => process.kill(process.pid, "SIGTERM"),
     });
@@ -83,7 +83,7 @@ export async function buildAgents(config: AgentConfig, log: Logger, listenPort: 
     agents.push(
       new Agent({
         settings: { ...base, hostname: `sim-agent-${i}`, port: listenPort + i, lightweight: true },
-        checkpointer: () => new MemoryCheckpointer(),
+        checkpointer: new MemoryCheckpointer(),
         log: agentLog,
         metrics: new AgentMetrics({ recordTimings: false }),
       }),

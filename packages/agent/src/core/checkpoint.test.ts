@@ -1,31 +1,46 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { appendFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileCheckpointer } from "./checkpoint.js";
 
 describe("FileCheckpointer", () => {
-  it("persists the snapshot taken after each save call, coalescing bursts", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "ckpt-"));
-    let counter = 0;
-    let snapshots = 0;
-    const cp = new FileCheckpointer(join(dir, "meta", "agent.json"), () => {
-      snapshots++;
-      return { counter };
-    });
-    const saves: Promise<void>[] = [];
-    for (let i = 0; i < 100; i++) {
-      counter = i;
-      saves.push(cp.save());
+  it("persists puts and deletes, group-committing bursts into few writes", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "ckpt-")), "meta", "journal");
+    const cp = new FileCheckpointer(path);
+    await cp.load();
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < 500; i++) {
+      cp.put(`task/${i}`, { i });
+      flushes.push(cp.flush());
     }
-    await Promise.all(saves);
-    expect(await cp.load()).toEqual({ counter: 99 });
-    expect(snapshots).toBeLessThanOrEqual(3);
-    expect(JSON.parse(await readFile(join(dir, "meta", "agent.json"), "utf8"))).toEqual({ counter: 99 });
+    cp.delete("task/3");
+    flushes.push(cp.flush());
+    await Promise.all(flushes);
+    expect(cp.writes).toBeLessThanOrEqual(5);
+    await cp.close();
+    const again = new FileCheckpointer(path);
+    const map = await again.load();
+    expect(map.size).toBe(499);
+    expect(map.get("task/499")).toEqual({ i: 499 });
+    expect(map.has("task/3")).toBe(false);
+    await again.close();
   });
 
-  it("loads nothing when no checkpoint exists", async () => {
+  it("ignores a torn last line after a crash", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "ckpt-")), "journal");
+    const cp = new FileCheckpointer(path);
+    await cp.load();
+    cp.put("a", 1);
+    await cp.flush();
+    await cp.close();
+    await appendFile(path, '["b", {"half');
+    const map = await new FileCheckpointer(path).load();
+    expect([...map.entries()]).toEqual([["a", 1]]);
+  });
+
+  it("loads an empty map when no checkpoint exists", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ckpt-"));
-    expect(await new FileCheckpointer(join(dir, "x.json"), () => ({})).load()).toBeUndefined();
+    expect((await new FileCheckpointer(join(dir, "x")).load()).size).toBe(0);
   });
 });

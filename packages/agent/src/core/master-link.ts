@@ -8,6 +8,7 @@
 import type { AgentEvent } from "@caravel/api";
 import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, fetchFollowingLeader, sleep } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
+import { postJson } from "./http-post.js";
 
 /**
  * A call posted on the stream (UPDATE, PONG …), shaped as packages/api's AgentCall. Declared loosely
@@ -83,15 +84,12 @@ export class MasterLink {
   async send(call: OutgoingCall): Promise<boolean> {
     if (!this.subscribed || !this.leader || !this.streamId) return false;
     try {
-      const raw = await fetchFollowingLeader(`${this.leader}${AGENT_API_PATH}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "mesos-stream-id": this.streamId },
-        body: JSON.stringify(call),
-      });
-      const ok = raw.response.status === 202 || raw.response.ok;
-      if (!ok) this.opts.log.warn({ status: raw.response.status, body: await raw.response.text().catch(() => ""), call: call.type }, "master refused a call");
-      else await raw.response.body?.cancel();
-      return ok;
+      const r = await postJson(`${this.leader}${AGENT_API_PATH}`, JSON.stringify(call), { "mesos-stream-id": this.streamId });
+      if (r.status === 202 || (r.status >= 200 && r.status < 300)) return true;
+      this.opts.log.warn({ status: r.status, body: r.body.slice(0, 500), call: call.type }, "master refused a call");
+      // A redirect means leadership moved: re-subscribe to find the new leader.
+      if (r.status === 307) this.reconnect();
+      return false;
     } catch (error) {
       this.opts.log.debug({ err: error, call: call.type }, "call to master failed");
       return false;

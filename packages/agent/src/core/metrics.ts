@@ -27,7 +27,7 @@ export class AgentMetrics {
   invalidAcks = 0;
   readonly active: Record<string, number> = { staging: 0, starting: 0, running: 0, killing: 0 };
   readonly ended: Record<string, number> = { finished: 0, failed: 0, killed: 0, lost: 0, gone: 0, error: 0, dropped: 0 };
-  /** Agent-side overhead (ms) of launches (RUN_TASK → container started) and exits (exit → update queued). */
+  /** Agent-side overhead (ms): RUN_TASK received → container started, and container exit → terminal update sent. */
   readonly launchMs: number[] = [];
   readonly exitMs: number[] = [];
   private readonly record: boolean;

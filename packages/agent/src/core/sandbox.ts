@@ -19,11 +19,16 @@ async function relink(target: string, link: string): Promise<void> {
   await rename(tmp, link);
 }
 
-/** Creates a run directory and updates `runs/latest` and `slaves/latest`. */
+/** Creates a run directory and points its `runs/latest` at it. */
 export async function createRunDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): Promise<string> {
   const dir = runDir(workDir, agentId, frameworkId, executorId, containerId);
   await mkdir(dir, { recursive: true });
   await relink(containerId, join(dir, "..", "latest"));
-  await relink(agentId, join(slavesRoot(workDir), "latest")).catch(() => undefined);
   return dir;
+}
+
+/** Points `slaves/latest` at this agent's directory (once per registration). */
+export async function linkLatestAgent(workDir: string, agentId: string): Promise<void> {
+  await mkdir(join(slavesRoot(workDir), agentId), { recursive: true });
+  await relink(agentId, join(slavesRoot(workDir), "latest"));
 }

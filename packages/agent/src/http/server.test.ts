@@ -36,7 +36,7 @@ async function setup() {
       statusRetryMs: 10_000,
       defaultGraceMs: 100,
     },
-    checkpointer: (snap) => new FileCheckpointer(join(dir, "meta", "agent.json"), snap),
+    checkpointer: new FileCheckpointer(join(dir, "meta", "journal")),
     log: silentLogger(),
   });
   await agent.recover();

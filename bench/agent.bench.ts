@@ -1,0 +1,130 @@
+/**
+ * Agent benchmarks (issue: agent).
+ *  1. One agent with 1,000 sim tasks: time from the first RUN_TASK until the master has heard
+ *     TASK_RUNNING (as the update's state or its latest_state) for all of them. Goal ≤ 1 s.
+ *  2. The agent's own overhead per short process task, over 100 tasks run one after the other:
+ *     RUN_TASK received → process started, and process exit → terminal update sent. Goal ≤ 20 ms.
+ * Settings: one in-process agent with file checkpoints (fsync) in a temp dir, against a fake master
+ * in the same process that acknowledges every update at once. There is no Mesos on this machine to
+ * run side by side; the goals come from the agent issue.
+ *
+ * Run: node --conditions=source --import tsx bench/agent.bench.ts
+ */
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseResources } from "@caravel/api";
+import { silentLogger } from "@caravel/runtime";
+import { Agent, FileCheckpointer, SimContainerizer, type Containerizer } from "../packages/agent/src/index.js";
+import { ProcessContainerizer } from "../packages/agent/src/containerizers/process/index.js";
+import { FakeMaster, waitFor } from "../packages/agent/src/testing/fake-master.js";
+
+const SIM_TASKS = Number(process.env["SIM_TASKS"] ?? 1000);
+const PROCESS_TASKS = Number(process.env["PROCESS_TASKS"] ?? 100);
+const framework = { user: "root", name: "bench", id: { value: "fw-bench" }, checkpoint: true, roles: [], capabilities: [] };
+
+async function withAgent<T>(containerizer: Containerizer, body: (master: FakeMaster, agent: Agent) => Promise<T>): Promise<T> {
+  const master = await new FakeMaster().start();
+  const dir = await mkdtemp(join(tmpdir(), "caravel-bench-agent-"));
+  const agent = new Agent({
+    settings: {
+      masters: [master.url],
+      hostname: "bench",
+      ip: "127.0.0.1",
+      port: 5051,
+      workDir: dir,
+      resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"),
+      attributes: [],
+      containerizers: [containerizer],
+      backoffFactorMs: 50,
+      statusRetryMs: 10_000,
+      defaultGraceMs: 1000,
+    },
+    checkpointer: new FileCheckpointer(join(dir, "meta", "journal")),
+    log: silentLogger(),
+  });
+  await agent.recover();
+  agent.start();
+  await waitFor(() => agent.link.connected, "agent subscribed");
+  try {
+    return await body(master, agent);
+  } finally {
+    await agent.close();
+    await containerizer.close();
+    await master.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const task = (id: string, command = "sleep 1000") => ({
+  name: id,
+  task_id: { value: id },
+  agent_id: { value: "x" },
+  resources: parseResources("cpus:0.01;mem:8"),
+  command: { value: command, shell: true },
+});
+
+async function simBench(): Promise<{ ms: number; cpuMs: number }> {
+  return withAgent(new SimContainerizer(), async (master) => {
+    const running = new Set<string>();
+    const cpu0 = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < SIM_TASKS; i++) master.send({ type: "RUN_TASK", run_task: { framework, task: task(`sim.${i}`) } });
+    await waitFor(() => {
+      for (const u of master.updates) if (u.state === "TASK_RUNNING" || u.latestState === "TASK_RUNNING") running.add(u.taskId);
+      master.updates.length = 0;
+      return running.size >= SIM_TASKS;
+    }, "all sim tasks RUNNING", 120_000);
+    const ms = performance.now() - start;
+    const cpu = process.cpuUsage(cpu0);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+  });
+}
+
+const pct = (values: number[], q: number) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
+
+async function processBench(): Promise<{ launch: number[]; exit: number[] }> {
+  const dir = await mkdtemp(join(tmpdir(), "caravel-bench-proc-"));
+  const containerizer = new ProcessContainerizer({ runDir: join(dir, "containers") });
+  return withAgent(containerizer, async (master, agent) => {
+    for (let i = 0; i < PROCESS_TASKS; i++) {
+      master.send({ type: "RUN_TASK", run_task: { framework, task: task(`proc.${i}`, "true") } });
+      await waitFor(() => master.updates.some((u) => u.taskId === `proc.${i}` && u.state === "TASK_FINISHED"), `proc.${i} FINISHED`, 60_000);
+    }
+    return { launch: [...agent.metrics.launchMs], exit: [...agent.metrics.exitMs] };
+  });
+}
+
+function record(row: string): void {
+  if (process.env["BENCH_NO_RECORD"]) return;
+  const file = join(process.cwd(), "BENCHMARKS.md");
+  if (!existsSync(file)) {
+    writeFileSync(file, "# Benchmarks\n\n| date | benchmark | settings | Caravel | peer | ratio / goal | machine |\n|---|---|---|---|---|---|---|\n");
+  }
+  appendFileSync(file, row + "\n");
+}
+
+async function main(): Promise<void> {
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const sim = await simBench();
+  const simMs = sim.ms;
+  console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING in ${simMs.toFixed(0)} ms wall, ${sim.cpuMs.toFixed(0)} ms CPU of agent + fake master (goal ≤ 1000 ms)`);
+  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), in-process fake master acking at once | ${simMs.toFixed(0)} ms wall (${sim.cpuMs.toFixed(0)} ms CPU, agent and fake master together) | — (no Mesos here) | goal ≤ 1000 ms: ${simMs <= 1000 ? "met" : "missed"} | ${machine} |`);
+  const p = await processBench();
+  const line = (name: string, v: number[]) => `${name} p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (n=${v.length})`;
+  console.log(`agent.bench: process tasks: ${line("RUN_TASK→started", p.launch)}; ${line("exit→update sent", p.exit)} (goal ≤ 20 ms)`);
+  const worst = Math.max(pct(p.launch, 0.5), pct(p.exit, 0.5));
+  record(
+    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints | ${line("RUN_TASK→process started", p.launch)}; ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms (median): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
