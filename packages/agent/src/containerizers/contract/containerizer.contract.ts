@@ -7,7 +7,7 @@
  * same state (run directories, Docker engine), which is what a restarted agent does.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ export const CONTRACT_COMMANDS = {
   trapIgnore: "trap 'echo term-ignored' TERM; echo ready; while true; do sleep 0.1; done",
   env: 'echo "sandbox=$MESOS_SANDBOX port=$PORT0 foo=$FOO"; test -f "$MESOS_SANDBOX/stdout" && echo has-stdout',
   longRunning: "echo ready; while true; do sleep 0.1; done",
-  waitForGo: "echo ready; while [ ! -f go ]; do sleep 0.1; done; echo done; exit 5",
+  waitForGo: "echo ready; while [ ! -f go ]; do sleep 0.1; done; echo done; touch finished; exit 5",
   execOk: "test -f stdout && echo in-sandbox-$FOO",
   execFail: "exit 4",
 };
@@ -205,11 +205,13 @@ export function runContainerizerContract(
       await waitUntil("the task to be ready", () => stdout(s).includes("ready"), timeout);
       await first.close();
       writeFileSync(join(s.sandbox, "go"), "");
-      await waitUntil("the task to finish", () => stdout(s).includes("done"), timeout);
+      // The sandbox file, not stdout: nobody copies a Docker container's output while no instance runs.
+      await waitUntil("the task to finish", () => existsSync(join(s.sandbox, "finished")), timeout);
       const second = await make();
       const running = await second.recover([cp]);
       expect(running.length).toBeLessThanOrEqual(1);
       expect((await second.wait(s.containerId)).exitCode).toBe(5);
+      await waitUntil("the output written while no instance watched", () => stdout(s).includes("done"), timeout);
     });
 
     it("recover: a new instance can kill a reattached container", async () => {

@@ -10,7 +10,7 @@
  * dropped) pointing at the host path; read-only mode is not enforced that way.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { CommandInfo, ContainerInfo } from "@caravel/api";
@@ -91,6 +91,8 @@ export class ProcessContainerizer implements Containerizer {
     const target = execTarget(spec.task.command);
     await fetchUris(spec.task.command?.uris ?? [], { sandbox: spec.sandbox, cacheDir: this.options.cacheDir, user: spec.task.command?.user });
     linkVolumes(spec);
+    // The files exist from launch on (the agent's files API and the task itself may look at them).
+    for (const name of ["stdout", "stderr"]) closeSync(openSync(join(spec.sandbox, name), "a"));
     const runDir = join(this.options.runDir, spec.containerId);
     mkdirSync(runDir, { recursive: true });
     const cgroup = this.useCgroups ? new Cgroup(spec.containerId, this.cgroupSettings) : undefined;
