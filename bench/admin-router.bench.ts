@@ -3,8 +3,8 @@
  * the same backend (issue 7; perf-anchors G5).
  *
  * Settings: the backend is nginx (1 worker) answering every path with a 1,024-byte JSON body. The
- * peer is nginx (WORKERS worker processes, default 2) with `proxy_pass` to it over a keep-alive
- * upstream pool. Caravel is `caravel-admin-router` (built dist, one Node process) with auth ON:
+ * peer is nginx (WORKERS worker processes, default 2; the router gets as many, ROUTER_WORKERS) with `proxy_pass` to it over a keep-alive
+ * upstream pool. Caravel is `caravel-admin-router` (built dist, ROUTER_WORKERS Node processes) with auth ON:
  * every request carries `Authorization: token=<JWT>`, and the router verifies it (cached signature
  * check, revocation check, RBAC decision) and proxies `/marathon/bench` to the same backend.
  * Load: `wrk -t2 -c50 -d${DURATION}s --latency`, keep-alive. Half load: wrk at ~50 % of the router's
@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 const DURATION = Number(process.env["DURATION"] ?? 10);
 const WORKERS = Number(process.env["WORKERS"] ?? 2);
 const CONNECTIONS = Number(process.env["CONNECTIONS"] ?? 50);
+const ROUTER_WORKERS = Number(process.env["ROUTER_WORKERS"] ?? WORKERS);
 const ROOT = resolve(import.meta.dirname, "..");
 const BACKEND_PORT = 18901;
 const NGINX_PORT = 18902;
@@ -127,7 +128,7 @@ try {
   await startNginx("backend", nginxConf(1, `  server { listen 127.0.0.1:${BACKEND_PORT}; location / { default_type application/json; return 200 '${body}'; } }`));
   const nginxPid = await startNginx("proxy", nginxConf(WORKERS, `  upstream backend { server 127.0.0.1:${BACKEND_PORT}; keepalive 64; }\n  server { listen 127.0.0.1:${NGINX_PORT}; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }`));
   const password = "bench-admin-password";
-  const router = spawn(process.execPath, [main, "--port", String(ROUTER_PORT), "--work_dir", join(dir, "router"), "--marathon", `http://127.0.0.1:${BACKEND_PORT}`, "--master", `http://127.0.0.1:${BACKEND_PORT}`, "--admin_password", password, "--log_level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+  const router = spawn(process.execPath, [main, "--port", String(ROUTER_PORT), "--work_dir", join(dir, "router"), "--marathon", `http://127.0.0.1:${BACKEND_PORT}`, "--master", `http://127.0.0.1:${BACKEND_PORT}`, "--admin_password", password, "--log_level", "warn", "--workers", String(ROUTER_WORKERS)], { stdio: ["ignore", "ignore", "inherit"] });
   children.push(router);
   await waitHttp(ROUTER_PORT, "/health");
   const login = await fetch(`http://127.0.0.1:${ROUTER_PORT}/acs/api/v1/auth/login`, { method: "POST", body: JSON.stringify({ uid: "admin", password }) });
@@ -162,7 +163,7 @@ try {
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   await appendFile(
     file,
-    `| ${date} | admin-router proxied GET, 1 KB, auth on | wrk -t2 -c${CONNECTIONS} ${DURATION}s keep-alive; router 1 Node process; nginx ${WORKERS} workers; backend nginx 1 worker | ${caravel.rps.toFixed(0)} req/s, p99 ${caravel.p99.toFixed(2)} ms | nginx proxy ${nginx.rps.toFixed(0)} req/s, p99 ${nginx.p99.toFixed(2)} ms (direct ${direct.rps.toFixed(0)}) | ${ratio.toFixed(2)}× nginx (goal ≥ 0.6×); CPU/request ${caravel.cpuUsPerReq} µs vs nginx ${nginx.cpuUsPerReq} µs | ${machine} |\n` +
+    `| ${date} | admin-router proxied GET, 1 KB, auth on | wrk -t2 -c${CONNECTIONS} ${DURATION}s keep-alive; router ${ROUTER_WORKERS} Node process(es); nginx ${WORKERS} workers; backend nginx 1 worker | ${caravel.rps.toFixed(0)} req/s, p99 ${caravel.p99.toFixed(2)} ms | nginx proxy ${nginx.rps.toFixed(0)} req/s, p99 ${nginx.p99.toFixed(2)} ms (direct ${direct.rps.toFixed(0)}) | ${ratio.toFixed(2)}× nginx (goal ≥ 0.6×); CPU/request ${caravel.cpuUsPerReq} µs vs nginx ${nginx.cpuUsPerReq} µs | ${machine} |\n` +
       `| ${date} | admin-router added p99 at half load, auth on | wrk -t2 -c${halfConnections}, ${delayMs} ms think time, ${DURATION}s | p99 ${halfCaravel.p99.toFixed(2)} ms at ${halfCaravel.rps.toFixed(0)} req/s | direct p99 ${halfDirect.p99.toFixed(2)} ms at ${halfDirect.rps.toFixed(0)} req/s | +${added.toFixed(2)} ms (goal ≤ 1 ms) | ${machine} |\n`,
   );
 } finally {

@@ -27,6 +27,7 @@ export const RouterConfig = z.object({
   admin_password: z.string().optional().describe("password of the first admin (uid admin) on first start; generated and printed when unset"),
   cluster_id: z.string().optional().describe("cluster id for /metadata (generated and stored when unset)"),
   public_ip: z.string().default("127.0.0.1").describe("PUBLIC_IPV4 reported by /metadata"),
+  workers: z.coerce.number().int().min(1).max(64).default(1).describe("router processes sharing the port (node:cluster); IAM changes reach every process within 0.5 s"),
   log_level: z.string().default("info").describe("pino log level"),
 });
 export type RouterConfig = z.output<typeof RouterConfig>;

@@ -36,6 +36,8 @@ export interface RouterDeps {
   clock?: () => number;
   tls?: { cert: string | Buffer; key: string | Buffer };
   onAdminCreated?: (uid: string, password: string, generated: boolean) => Promise<void> | void;
+  /** Set when several router processes share the Store (cluster workers): names this one. */
+  worker?: number;
 }
 
 export interface AdminRouter {
@@ -60,7 +62,8 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
     ...(config.admin_password ? { adminPassword: config.admin_password } : {}),
     ...(deps.onAdminCreated ? { onAdminCreated: deps.onAdminCreated } : {}),
   });
-  const audit = await AuditLog.open(deps.store, log);
+  const audit = await AuditLog.open(deps.store, log, deps.worker === undefined ? "record-" : `w${deps.worker}-`);
+  const stopFollowing = deps.worker === undefined ? undefined : iam.followStore();
   const clusterId = config.cluster_id ?? (await ensureClusterId(deps.store));
   const upstreams = new Upstreams(
     { masters: config.master.split(",").map((s) => s.trim()).filter(Boolean), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
@@ -375,6 +378,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       return { url: `${proto}://${host}:${port}`, port };
     },
     async close() {
+      stopFollowing?.();
       upstreams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -46,5 +46,10 @@ describe("permission filters", () => {
     expect(mayReadEvent(teamA, { eventType: "api_post_event", appDefinition: { id: "/team-b/x" } })).toBe(false);
     expect(mayReadEvent(teamA, { eventType: "deployment_info", plan: { steps: [{ actions: [{ app: "/team-a/x" }, { app: "/team-b/y" }] }] } })).toBe(false);
     expect(mayReadEvent(teamA, { eventType: "event_stream_attached" })).toBe(true);
+    expect(mayReadEvent(teamA, { eventType: "instance_changed_event", runSpecId: "/team-b/db", instanceId: `team-b_db.instance-${U}` })).toBe(false);
+    expect(mayReadEvent(teamA, { eventType: "instance_health_changed_event", instanceId: `team-b_db.instance-${U}` })).toBe(false);
+    expect(mayReadEvent(teamA, { eventType: "instance_changed_event", runSpecId: "/team-a/web", instanceId: `team-a_web.instance-${U}` })).toBe(true);
+    expect(mayReadEvent(teamA, { eventType: "group_change_success", groupId: "/team-b" })).toBe(false);
+    expect(mayReadEvent(teamA, { eventType: "group_change_success", groupId: "/" })).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ export function appIdOfTask(task: Json): string | undefined {
 
 /** Decodes Marathon's task id into its app id; undefined when the id is not Marathon's. */
 export function appIdOfTaskId(taskId: string): string | undefined {
-  const m = /^(.+?)\.(?:instance-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\._app\.\d+)?$/i.exec(taskId);
+  const m = /^(.+?)\.(?:instance-|marathon-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:\._app\.\d+)?$/i.exec(taskId);
   return m ? "/" + m[1]!.replace(/_/g, "/") : undefined;
 }
 
@@ -72,7 +72,11 @@ export function filterMarathonQueue(identity: Identity, body: unknown): unknown 
 export function appIdsOfEvent(event: unknown): string[] {
   if (!isObject(event)) return [];
   const ids = new Set<string>();
-  if (typeof event["appId"] === "string") ids.add(event["appId"]);
+  for (const key of ["appId", "runSpecId", "podId"]) if (typeof event[key] === "string") ids.add(event[key]);
+  for (const key of ["instanceId", "taskId"]) {
+    const decoded = typeof event[key] === "string" ? appIdOfTaskId(event[key]) : undefined;
+    if (decoded) ids.add(decoded);
+  }
   if (isObject(event["appDefinition"]) && typeof event["appDefinition"]["id"] === "string") ids.add(event["appDefinition"]["id"]);
   const plan = isObject(event["plan"]) ? event["plan"] : undefined;
   const steps = [...(Array.isArray(plan?.["steps"]) ? plan["steps"] : []), ...(isObject(event["currentStep"]) ? [event["currentStep"]] : [])];
@@ -83,8 +87,12 @@ export function appIdsOfEvent(event: unknown): string[] {
   return [...ids];
 }
 
-/** Whether a Marathon event may be shown: every app it mentions must be readable. */
+/**
+ * Whether a Marathon event may be shown: every app it mentions must be readable, and a group it
+ * names must be readable or contain something readable.
+ */
 export function mayReadEvent(identity: Identity, event: unknown): boolean {
+  if (isObject(event) && typeof event["groupId"] === "string" && !mayReachBelow(identity, serviceResource(event["groupId"]), "read")) return false;
   return appIdsOfEvent(event).every((id) => canRead(identity, id));
 }
 

@@ -10,20 +10,32 @@ import type { RouterStore } from "../store/store.js";
 export const AUDIT_PATH = "/caravel/admin-router/audit";
 
 export class AuditLog {
+  private readonly known = new Set<string>();
+  private records: AuditRecord[] = [];
+
   private constructor(
     private readonly store: RouterStore,
-    private readonly records: AuditRecord[],
     private readonly log: Logger,
+    /** Record names are prefixed per process, so that several router processes never collide. */
+    private readonly prefix: string,
   ) {}
 
-  static async open(store: RouterStore, log: Logger): Promise<AuditLog> {
-    const names = await store.children(AUDIT_PATH);
-    const records: AuditRecord[] = [];
-    for (const name of names) {
-      const node = await store.getJson<AuditRecord>(`${AUDIT_PATH}/${name}`);
-      if (node) records.push(node.value);
+  static async open(store: RouterStore, log: Logger, prefix = "record-"): Promise<AuditLog> {
+    const audit = new AuditLog(store, log, prefix);
+    await audit.refresh();
+    return audit;
+  }
+
+  /** Loads records other router processes appended since the last look. */
+  async refresh(): Promise<void> {
+    const fresh: AuditRecord[] = [];
+    for (const name of await this.store.children(AUDIT_PATH)) {
+      if (this.known.has(name)) continue;
+      this.known.add(name);
+      const node = await this.store.getJson<AuditRecord>(`${AUDIT_PATH}/${name}`);
+      if (node && !this.records.some((r) => r.id === node.value.id)) fresh.push(node.value);
     }
-    return new AuditLog(store, records, log);
+    if (fresh.length) this.records = [...this.records, ...fresh].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   }
 
   /** Appends a record; a Store failure is logged loudly (the request itself already happened). */
@@ -31,7 +43,7 @@ export class AuditLog {
     const record: AuditRecord = { id: randomUUID(), ...entry };
     this.records.push(record);
     try {
-      await this.store.create(`${AUDIT_PATH}/record-`, Buffer.from(JSON.stringify(record)), { sequential: true });
+      this.known.add((await this.store.create(`${AUDIT_PATH}/${this.prefix}`, Buffer.from(JSON.stringify(record)), { sequential: true })).split("/").pop()!);
     } catch (error) {
       this.log.error({ err: error, record }, "could not write audit record to the Store");
     }

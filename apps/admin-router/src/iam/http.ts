@@ -185,7 +185,8 @@ export function createIamHandler(deps: IamHttpDeps): (req: IncomingMessage, res:
   });
   r.on("POST", `${BASE}/keys/rotate`, async (_req, res) => sendJson(res, 200, { kid: await iam.rotateKeys() }));
 
-  r.on("GET", `${BASE}/audit`, (req, res, _p, url) => {
+  r.on("GET", `${BASE}/audit`, async (req, res, _p, url) => {
+    await audit.refresh();
     const query = parse(AuditQuery, Object.fromEntries(url.searchParams), "audit query");
     const records = audit.query(query);
     const jsonl = query.format === "jsonl" || /application\/(x-ndjson|jsonl)/.test(req.headers.accept ?? "");

@@ -83,15 +83,57 @@ export class IamService {
   /** Applies a pure change and stores it; serialised, so concurrent requests never lose updates. */
   mutate(change: (state: IamState) => IamState | Promise<IamState>): Promise<IamState> {
     const run = async () => {
-      const next = pruneRevoked(await change(this.state), this.nowSeconds());
-      this.version = await this.options.store.putJson(IAM_STATE_PATH, next, { expectedVersion: this.version });
-      this.state = next;
-      this.identities.clear();
-      return next;
+      for (let attempt = 0; ; attempt++) {
+        const next = pruneRevoked(await change(this.state), this.nowSeconds());
+        try {
+          this.version = await this.options.store.putJson(IAM_STATE_PATH, next, { expectedVersion: this.version });
+        } catch (error) {
+          // Another router process wrote first: take its state and apply the change again on top.
+          if ((error as { code?: string }).code === "STORE_VERSION_MISMATCH" && attempt < 5) {
+            await this.refresh();
+            continue;
+          }
+          throw error;
+        }
+        this.state = next;
+        this.identities.clear();
+        return next;
+      }
     };
     const result = this.writes.then(run, run);
     this.writes = result.catch(() => undefined);
     return result;
+  }
+
+  /** Re-reads the IAM state when another router process changed it (keys included). */
+  async refresh(): Promise<boolean> {
+    const node = await this.options.store.getJson<IamState>(IAM_STATE_PATH);
+    if (!node || node.version === this.version) return false;
+    const keysChanged = JSON.stringify(node.value.keys.map((k) => k.kid)) !== JSON.stringify(this.state.keys.map((k) => k.kid));
+    if (keysChanged) this.keySet = await KeySet.fromStored(node.value.keys);
+    this.state = node.value;
+    this.version = node.version;
+    this.identities.clear();
+    if (keysChanged) this.verifierInstance = this.makeVerifier();
+    return true;
+  }
+
+  /**
+   * Polls the Store for changes made by other router processes (revocations, grants, keys), so
+   * that every worker converges within `intervalMs`. Returns a stop function.
+   */
+  followStore(intervalMs = 500): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.writes
+        .then(() => this.refresh())
+        .catch((error: unknown) => this.options.log.warn({ err: error }, "cannot refresh IAM state from the Store"))
+        .finally(() => (running = false));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   identity(uid: string): Identity | undefined {
