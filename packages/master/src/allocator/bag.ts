@@ -105,6 +105,9 @@ export class Bag {
   /** Memo of the last min-allocatable check (a cache on an immutable value). */
   memoSets: unknown = undefined;
   memoOk = false;
+  /** Memo of the last wire form (`toResources`) and the role it was tagged with. */
+  memoResources: Resource[] | undefined = undefined;
+  memoRole: string | undefined = undefined;
   /** Sorted by `kind.id`, no empty entries, at most one entry per kind. */
   constructor(readonly entries: readonly Entry[]) {}
 
@@ -141,9 +144,8 @@ function normalizedRanges(ranges: readonly Range[]): Range[] {
     const r = ranges[i]!;
     if (r.end < r.begin || (i > 0 && r.begin <= ranges[i - 1]!.end + 1)) return mergeRanges(ranges);
   }
-  const out = new Array<Range>(ranges.length);
-  for (let i = 0; i < ranges.length; i++) out[i] = { begin: ranges[i]!.begin, end: ranges[i]!.end };
-  return out;
+  // Range objects are never mutated inside bags, so sorted input ranges are shared, not copied.
+  return ranges.slice();
 }
 
 /** Converts wire resources (any form: refinements, allocation_info) into a bag. */
@@ -216,8 +218,12 @@ function merge(a: Bag, b: Bag, sign: 1 | -1): Bag {
 /** The common part of a and b. */
 export const intersectBags = (a: Bag, b: Bag): Bag => (bagContains(a, b) ? b : subtractBags(a, subtractBags(a, b)));
 
+/** Whether two bags hold the same resources. */
+export const bagEquals = (a: Bag, b: Bag): boolean => a === b || (a.entries.length === b.entries.length && bagContains(a, b) && bagContains(b, a));
+
 /** Whether `outer` holds all of `inner` (the refusal-filter test). */
 export function bagContains(outer: Bag, inner: Bag): boolean {
+  if (outer === inner) return true;
   const x = outer.entries;
   let i = 0;
   for (const e of inner.entries) {
@@ -303,8 +309,19 @@ export function chopUnreserved(bag: Bag, caps: ReadonlyMap<number, number>): Bag
   return changed ? new Bag(out) : bag;
 }
 
-/** Wire resources for an offer, each tagged with `allocation_info.role` when a role is given. */
+/**
+ * Wire resources for an offer, each tagged with `allocation_info.role` when a role is given. The
+ * objects are shared with earlier offers of the same bag: callers must treat them as immutable.
+ */
 export function toResources(bag: Bag, allocationRole?: string): Resource[] {
+  if (bag.memoResources !== undefined && bag.memoRole === allocationRole) return bag.memoResources.slice();
+  const out = wireForm(bag, allocationRole);
+  bag.memoResources = out;
+  bag.memoRole = allocationRole;
+  return out.slice();
+}
+
+function wireForm(bag: Bag, allocationRole: string | undefined): Resource[] {
   const out: Resource[] = new Array(bag.entries.length);
   const info = allocationRole === undefined ? undefined : { role: allocationRole };
   for (let i = 0; i < bag.entries.length; i++) {

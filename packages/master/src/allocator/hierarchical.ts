@@ -8,7 +8,7 @@
  * allocated until its end is recovered. See cycle.ts for the ordering rules.
  */
 import type { Resource } from "@caravel/api";
-import { Bag, addBags, bagContains, intersectBags, subtractBags, toBag, toResources } from "./bag.js";
+import { Bag, addBags, bagContains, bagEquals, intersectBags, subtractBags, toBag, toResources } from "./bag.js";
 import { AllocatorBook } from "./book.js";
 import { runCycle } from "./cycle.js";
 import { AgentState, FrameworkState } from "./state.js";
@@ -219,10 +219,13 @@ export class HierarchicalAllocator {
     const b = this.book;
     const agent = b.agents.get(agentId);
     if (!agent) return;
-    const bag = toBag(b.registry, resources);
+    let bag = toBag(b.registry, resources);
     const entry = agent.allocations.get(frameworkId, role);
+    // A whole offer coming back (the usual decline) keeps its bag's identity: the next offer of
+    // the same resources then reuses its wire form and min-allocatable verdict.
+    if (entry && bagEquals(entry.bag, bag)) bag = entry.bag;
     if (entry) {
-      const part = intersectBags(entry.bag, bag);
+      const part = bag === entry.bag ? bag : intersectBags(entry.bag, bag);
       if (!part.isEmpty) {
         if (entry.tracked) b.release(agent, entry, part);
         else {

@@ -39,7 +39,10 @@ export interface Allocation {
   frameworkId: string;
   agentId: string;
   role: string;
-  /** Each with `allocation_info: { role }`. */
+  /**
+   * Each with `allocation_info: { role }`. The array is the caller's, but the resource objects may
+   * be shared with other allocations of the same resources: treat them as immutable.
+   */
   resources: Resource[];
 }
 
