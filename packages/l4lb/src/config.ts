@@ -4,6 +4,7 @@ import { port, seconds } from "@caravel/runtime";
 
 export const L4lbConfig = z.object({
   http_port: port.default(62080).describe("HTTP port of /v1/vips (dcos-net's REST port), /health, /metrics"),
+  port: port.optional().describe("alias of --http_port (caravel-launch passes --port to every component)"),
   listen: z.string().default("127.0.0.1").describe("address of the HTTP listener"),
   master: z.string().default("http://127.0.0.1:5050").describe("master URL(s), comma separated (host:port or http://host:port)"),
   refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep VIPs current in between)"),

@@ -83,7 +83,7 @@ export function createServer(deps: L4lbDeps): L4lbServer {
       plane ??= await choosePlane(config, log);
       cidr ||= defaultCidr(plane.kind);
       const router = l4lbRouter({ table: () => table, plane: () => plane?.kind ?? "none", metrics, healthy: () => deps.noMaster === true || (sync?.synced() ?? false) });
-      http = await listenHttp(router.listener(log), config.http_port, config.listen);
+      http = await listenHttp(router.listener(log), config.port ?? config.http_port, config.listen);
       if (!deps.noMaster) {
         sync = startMasterSync({
           masters: masterUrls(config),
