@@ -18,6 +18,11 @@ export const RouterConfig = z.object({
   dns_http: url("http://127.0.0.1:8123").default("http://127.0.0.1:8123").describe("caravel-dns HTTP API URL"),
   universe: url("http://127.0.0.1:7070").default("http://127.0.0.1:7070").describe("caravel-universe (Cosmos API) URL"),
   console: url("http://127.0.0.1:3000").describe("web console URL; a placeholder page is served when unset"),
+  zk: z
+    .string()
+    .regex(/^zk:\/\//, "must be a ZooKeeper URL such as zk://10.0.0.1:2181,10.0.0.2:2181/caravel")
+    .optional()
+    .describe("keep IAM state, keys and audit in ZooKeeper (shared by several routers); default: files under --work_dir"),
   work_dir: z.string().default(".caravel/admin-router").describe("directory for the embedded Store (IAM state, keys, audit) and generated files"),
   auth: z.coerce.boolean().default(true).describe("require tokens (false: everyone is a superuser, as oauth_enabled=false in DC/OS)"),
   token_ttl: z.coerce.number().int().min(60).default(5 * 24 * 3600).describe("lifetime of issued tokens, in seconds"),

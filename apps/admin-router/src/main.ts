@@ -7,6 +7,7 @@
 import cluster from "node:cluster";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createStore } from "@caravel/coordination";
 import { ConfigError, createLogger, helpText, loadConfig, onShutdown, type Logger } from "@caravel/runtime";
 import { RouterConfig } from "./config.js";
 import { IamService } from "./iam/service.js";
@@ -24,7 +25,9 @@ async function main(): Promise<void> {
   const config = loadConfig(RouterConfig);
   const log = createLogger("admin-router", { level: config.log_level });
   await mkdir(config.work_dir, { recursive: true, mode: 0o700 });
-  const store = await createDirStore(join(config.work_dir, "store"));
+  // The embedded store is one file per node, so that --workers processes can share it; the
+  // coordination file store locks its directory to one process. ZooKeeper is shared by design.
+  const store = config.zk ? await createStore(config.zk) : await createDirStore(join(config.work_dir, "store"));
   const onAdminCreated = async (uid: string, password: string, generated: boolean) => {
     // Written for caravel-launch to show; readable by root only.
     await writeFile(join(config.work_dir, "admin-password"), password + "\n", { mode: 0o600 });

@@ -71,3 +71,28 @@ describe("audit filters", () => {
     expect(filterAudit(records, { limit: 1 }).map((r) => r.id)).toEqual(["3"]);
   });
 });
+
+describe("IAM over the coordination Store", () => {
+  it("creates the first admin once and reloads the same state, keys included", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createFileStore } = await import("@caravel/coordination");
+    const { silentLogger } = await import("@caravel/runtime");
+    const { IamService } = await import("./service.js");
+    const dir = await mkdtemp(join(tmpdir(), "iam-store-"));
+    try {
+      const created: string[] = [];
+      const store = await createFileStore(dir);
+      const first = await IamService.open({ store, log: silentLogger(), adminPassword: "first-admin-pw", onAdminCreated: (uid) => void created.push(uid) });
+      const { token } = await first.login({ uid: "admin", password: "first-admin-pw" }, "c");
+      const again = await IamService.open({ store, log: silentLogger() });
+      expect(created).toEqual(["admin"]);
+      expect(again.current.users["admin"]).toBeDefined();
+      await expect(again.authenticate({ authorization: `token=${token}` })).resolves.toMatchObject({ identity: { uid: "admin", superuser: true } });
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

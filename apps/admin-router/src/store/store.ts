@@ -1,7 +1,8 @@
 /**
  * The slice of the coordination Store (packages/coordination) that the admin router uses. It is a
- * structural subset of `Store`, so the shared embedded/ZooKeeper stores plug in unchanged; until they
- * are wired in, `createDirStore` below backs it with one file per node.
+ * structural subset of `Store`, so the coordination stores plug in unchanged (`--zk` uses ZooKeeper).
+ * The default, `createDirStore` below, keeps one file per node: unlike the coordination file store,
+ * which locks its directory to one process, several router processes (--workers) can share it.
  */
 import { mkdir, open, readFile, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
