@@ -105,6 +105,19 @@ export class Bag {
   /** Memo of the last min-allocatable check (a cache on an immutable value). */
   memoSets: unknown = undefined;
   memoOk = false;
+  private scalarsMemo: number[] | undefined = undefined;
+  private unreservedMemo: number[] | undefined = undefined;
+
+  /** Scalar vector by name id (memoized: treat as read-only). */
+  get scalars(): readonly number[] {
+    return (this.scalarsMemo ??= addScalarsInto([], this));
+  }
+
+  /** Unreserved, non-revocable scalar vector by name id (memoized: treat as read-only). */
+  get unreservedScalars(): readonly number[] {
+    return (this.unreservedMemo ??= addScalarsInto([], this, 1, (e) => !e.kind.reserved && !e.kind.revocable));
+  }
+
   /** Memo of the last wire form (`toResources`) and the role it was tagged with. */
   memoResources: Resource[] | undefined = undefined;
   memoRole: string | undefined = undefined;
@@ -269,6 +282,7 @@ export const hasReservations = (bag: Bag): boolean => bag.entries.some((e) => e.
 
 /** Adds the bag's scalar values into `out`, indexed by name id (`sign` −1 subtracts). */
 export function addScalarsInto(out: number[], bag: Bag, sign = 1, only?: (e: Entry) => boolean): number[] {
+  for (const e of bag.entries) while (out.length <= e.kind.nameId) out.push(0);
   for (const e of bag.entries) {
     if (e.kind.type !== "SCALAR" || (only && !only(e))) continue;
     const id = e.kind.nameId;

@@ -169,22 +169,10 @@ export class AllocatorBook {
   account(entry: AllocationEntry, bag: Bag, sign: 1 | -1, updateSorters: boolean): void {
     if (!entry.tracked) return;
     const role = this.role(entry.role);
-    if (updateSorters) this.updateSorters(entry, this.scalarsOf(bag), sign);
-    addScalarsInto(role.unreservedAllocated, bag, sign, isUnreservedScalar);
-    addScalarsInto(this.unreservedAllocated, bag, sign, isUnreservedScalar);
-  }
-
-  private readonly scratch: number[] = [];
-
-  /**
-   * A bag's scalar vector in a reused array (valid until the next call): sorters copy what they
-   * are given, and two allocations per offer and per decline add up to real GC pressure.
-   */
-  scalarsOf(bag: Bag): Quantities {
-    const out = this.scratch;
-    out.fill(0);
-    for (const e of bag.entries) if (e.kind.type === "SCALAR") out[e.kind.nameId] = (out[e.kind.nameId] ?? 0) + e.scalar;
-    return out;
+    if (updateSorters) this.updateSorters(entry, bag.scalars, sign);
+    const unreserved = bag.unreservedScalars;
+    addInto(role.unreservedAllocated, unreserved, sign);
+    addInto(this.unreservedAllocated, unreserved, sign);
   }
 
   updateSorters(entry: AllocationEntry, q: Quantities, sign: 1 | -1): void {

@@ -49,7 +49,7 @@ export abstract class ClientTree implements Omit<Sorter, "sort" | "forEachActive
   constructor(options: SorterOptions = {}) {
     this.totals = options.totals ?? new ClusterTotals();
     this.hierarchical = options.hierarchical ?? false;
-    this.excluded = options.excludedNameIds;
+    this.excluded = options.excludedNameIds && options.excludedNameIds.size > 0 ? options.excludedNameIds : undefined;
   }
 
   /** Called when the set of live clients or the tree's shape changes. */

@@ -99,7 +99,7 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
       if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) return true;
       const entry = book.allocateOn(agent, client, offer, false);
       given.push({ entry, bag: offer });
-      quota?.consume(roleName, scalarVector(offer, isUnreservedScalar));
+      quota?.consume(roleName, offer.unreservedScalars);
       const key = index ? `${client.id}:${agent.index}` : "";
       const prev = index?.get(key);
       if (prev) prev.bag = addBags(prev.bag, offer);
@@ -113,7 +113,7 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
     });
     return true;
   });
-  for (const g of given) book.updateSorters(g.entry, book.scalarsOf(g.bag), 1);
+  for (const g of given) book.updateSorters(g.entry, g.bag.scalars, 1);
   if (given.length === 0 && stage === 2) {
     agent.idleVersion = agent.version;
     agent.idleEpoch = book.epoch;

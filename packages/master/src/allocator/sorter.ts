@@ -29,6 +29,8 @@ export class ClusterTotals {
 
 /** target += sign × q (three decimals, as Mesos stores scalars). */
 export function addInto(target: number[], q: Quantities, sign: 1 | -1): void {
+  // Grow with zeros first: a packed array of doubles stays fast; assigning past the end makes it holey.
+  while (target.length < q.length) target.push(0);
   for (let i = 0; i < q.length; i++) {
     const v = q[i];
     if (v === undefined || v === 0) continue;
@@ -88,7 +90,7 @@ export function dominantShare(alloc: Quantities, totals: readonly number[], weig
   for (let i = 0; i < n; i++) {
     const a = alloc[i];
     const t = totals[i];
-    if (a === undefined || a <= 0 || t === undefined || t <= 0 || excluded?.has(i)) continue;
+    if (a === undefined || a <= 0 || t === undefined || t <= 0 || (excluded !== undefined && excluded.has(i))) continue;
     const s = a / t;
     if (s > share) share = s;
   }
