@@ -87,7 +87,7 @@ const pct = (values: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 };
 
-async function processBench(): Promise<{ launch: number[]; exit: number[] }> {
+async function processBench(): Promise<{ launch: number[]; own: number[]; exit: number[] }> {
   const dir = await mkdtemp(join(tmpdir(), "caravel-bench-proc-"));
   const containerizer = new ProcessContainerizer({ runDir: join(dir, "containers") });
   return withAgent(containerizer, async (master, agent) => {
@@ -95,7 +95,8 @@ async function processBench(): Promise<{ launch: number[]; exit: number[] }> {
       master.send({ type: "RUN_TASK", run_task: { framework, task: task(`proc.${i}`, "true") } });
       await waitFor(() => master.updates.some((u) => u.taskId === `proc.${i}` && u.state === "TASK_FINISHED"), `proc.${i} FINISHED`, 60_000);
     }
-    return { launch: [...agent.metrics.launchMs], exit: [...agent.metrics.exitMs] };
+    const m = agent.metrics;
+    return { launch: [...m.launchMs], own: m.launchMs.map((ms, i) => ms - (m.launchContainerizerMs[i] ?? 0)), exit: [...m.exitMs] };
   });
 }
 
@@ -117,10 +118,12 @@ async function main(): Promise<void> {
   record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), in-process fake master acking at once | ${simMs.toFixed(0)} ms wall (${sim.cpuMs.toFixed(0)} ms CPU, agent and fake master together) | — (no Mesos here) | goal ≤ 1000 ms: ${simMs <= 1000 ? "met" : "missed"} | ${machine} |`);
   const p = await processBench();
   const line = (name: string, v: number[]) => `${name} p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (n=${v.length})`;
-  console.log(`agent.bench: process tasks: ${line("RUN_TASK→started", p.launch)}; ${line("exit→update sent", p.exit)} (goal ≤ 20 ms)`);
-  const worst = Math.max(pct(p.launch, 0.5), pct(p.exit, 0.5));
+  console.log(
+    `agent.bench: process tasks: ${line("RUN_TASK→started", p.launch)}; of which agent's own ${line("", p.own)}; ${line("exit→update sent", p.exit)} (goal ≤ 20 ms)`,
+  );
+  const worst = Math.max(pct(p.own, 0.5), pct(p.exit, 0.5));
   record(
-    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints | ${line("RUN_TASK→process started", p.launch)}; ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms (median): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
+    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms (agent's own, median): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
   );
 }
 

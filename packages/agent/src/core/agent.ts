@@ -353,13 +353,15 @@ export class Agent {
     };
     if (s.dnsServer) ctx.dnsServer = s.dnsServer;
     if (networkOf) ctx.networkOf = networkOf;
+    let inContainerizer = performance.now();
     try {
       record.container = await cz.launch(buildLaunchSpec(record.info, ctx));
+      inContainerizer = performance.now() - inContainerizer;
     } catch (error) {
       const reason = error instanceof LaunchError ? error.reason : "REASON_CONTAINER_LAUNCH_FAILED";
       return this.terminate(record, "TASK_FAILED", { reason, message: (error as Error).message });
     }
-    this.metrics.observeLaunch(performance.now() - started);
+    this.metrics.observeLaunch(performance.now() - started, inContainerizer);
     record.startedAt = Date.now();
     if (record.killRequested) {
       this.watch(record, cz);

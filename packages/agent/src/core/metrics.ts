@@ -30,6 +30,8 @@ export class AgentMetrics {
   /** Agent-side overhead (ms): RUN_TASK received → container started, and container exit → terminal update sent. */
   readonly launchMs: number[] = [];
   readonly exitMs: number[] = [];
+  /** The part of launchMs spent inside containerizer.launch (spawning the process, pulling images …). */
+  readonly launchContainerizerMs: number[] = [];
   private readonly record: boolean;
 
   constructor(options: { recordTimings?: boolean } = {}) {
@@ -45,10 +47,12 @@ export class AgentMetrics {
     if (e) this.ended[e] = (this.ended[e] ?? 0) + 1;
   }
 
-  observeLaunch(ms: number): void {
+  observeLaunch(ms: number, inContainerizerMs = 0): void {
     if (!this.record) return;
     this.launchMs.push(ms);
+    this.launchContainerizerMs.push(inContainerizerMs);
     if (this.launchMs.length > 1000) this.launchMs.shift();
+    if (this.launchContainerizerMs.length > 1000) this.launchContainerizerMs.shift();
   }
 
   observeExit(ms: number): void {
