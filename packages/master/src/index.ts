@@ -1,3 +1,5 @@
 export { createMaster, type MasterServer, type MasterServerOptions } from "./server.js";
 export { MasterConfig } from "./config.js";
 export { memoryRegistryStore, type RegistryStore } from "./registry.js";
+/** The in-memory records, for benchmarks and tools that build large states directly. */
+export { taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "./state/types.js";

@@ -10,7 +10,9 @@ import {
   scalar,
   subtractRanges,
   subtractResources,
+  sumResources,
 } from "./resources.js";
+import type { Resource } from "./common.js";
 
 describe("parseResources", () => {
   it("reads Mesos' --resources syntax with roles, ranges and sets", () => {
@@ -41,6 +43,14 @@ describe("resource arithmetic", () => {
         expect(containsResources(sum, a)).toBe(true);
         expect(containsResources(sum, b)).toBe(true);
         expect(legacyResources(subtractResources(sum, b)).cpus).toBeCloseTo(Number(legacyResources(a).cpus), 3);
+      }),
+    );
+  });
+
+  it("sumResources equals folding addResources", () => {
+    fc.assert(
+      fc.property(fc.array(arbResources, { maxLength: 8 }), (lists) => {
+        expect(legacyResources(sumResources(lists))).toEqual(legacyResources(lists.reduce<Resource[]>((a, b) => addResources(a, b), [])));
       }),
     );
   });

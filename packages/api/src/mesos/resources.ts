@@ -307,3 +307,30 @@ export const ranges = (name: string, range: Range[], role = "*"): Resource => ({
   role,
   reservations: [],
 });
+
+/** Σ of many resource lists in one pass, accumulating values and merging ranges once at the end. */
+export function sumResources(lists: Iterable<ResourceList>): Resource[] {
+  const acc = new Map<string, { base: Resource; scalar: number; ranges: Range[]; items: Set<string> }>();
+  for (const list of lists) {
+    for (const r of list) {
+      const key = resourceKey(r);
+      let entry = acc.get(key);
+      if (!entry) {
+        entry = { base: r, scalar: 0, ranges: [], items: new Set() };
+        acc.set(key, entry);
+      }
+      if (r.type === "SCALAR") entry.scalar += r.scalar?.value ?? 0;
+      else if (r.type === "RANGES") for (const range of r.ranges?.range ?? []) entry.ranges.push(range);
+      else if (r.type === "SET") for (const item of r.set?.item ?? []) entry.items.add(item);
+    }
+  }
+  const out: Resource[] = [];
+  for (const { base, scalar, ranges: rs, items } of acc.values()) {
+    let r: Resource | undefined;
+    if (base.type === "SCALAR") r = fixed(scalar) > 0 ? { ...base, scalar: { value: fixed(scalar) } } : undefined;
+    else if (base.type === "RANGES") r = rs.length ? { ...base, ranges: { range: mergeRanges(rs) } } : undefined;
+    else if (base.type === "SET") r = items.size ? { ...base, set: { item: [...items].sort() } } : undefined;
+    if (r) out.push(r);
+  }
+  return out;
+}

@@ -40,6 +40,12 @@ export interface Entry {
 /** Interns resource kinds and names for one allocator (ids are only meaningful within it). */
 export class KindRegistry {
   readonly kinds: Kind[] = [];
+  /**
+   * Offers' resource arrays → the bag they were made from. Declines usually hand back the very
+   * array of the offer; recognising it (and checking its elements are still the offer's) skips
+   * parsing the resources again.
+   */
+  readonly offered = new WeakMap<readonly Resource[], Bag>();
   readonly names: string[] = [];
   private readonly byKey = new Map<string, Kind>();
   /** Kinds of plain resources (no reservation, disk, revocable, shared or provider), by name, then role. */
@@ -163,6 +169,8 @@ function normalizedRanges(ranges: readonly Range[]): Range[] {
 
 /** Converts wire resources (any form: refinements, allocation_info) into a bag. */
 export function toBag(registry: KindRegistry, resources: readonly Resource[]): Bag {
+  const known = registry.offered.get(resources);
+  if (known !== undefined && sameWireForm(known, resources)) return known;
   const entries: Entry[] = [];
   for (const raw of resources) {
     let kind = registry.quickKind(raw);
@@ -327,12 +335,22 @@ export function chopUnreserved(bag: Bag, caps: ReadonlyMap<number, number>): Bag
  * Wire resources for an offer, each tagged with `allocation_info.role` when a role is given. The
  * objects are shared with earlier offers of the same bag: callers must treat them as immutable.
  */
-export function toResources(bag: Bag, allocationRole?: string): Resource[] {
-  if (bag.memoResources !== undefined && bag.memoRole === allocationRole) return bag.memoResources.slice();
-  const out = wireForm(bag, allocationRole);
-  bag.memoResources = out;
-  bag.memoRole = allocationRole;
-  return out.slice();
+export function toResources(bag: Bag, allocationRole?: string, registry?: KindRegistry): Resource[] {
+  if (bag.memoResources === undefined || bag.memoRole !== allocationRole) {
+    bag.memoResources = wireForm(bag, allocationRole);
+    bag.memoRole = allocationRole;
+  }
+  const out = bag.memoResources.slice();
+  registry?.offered.set(out, bag);
+  return out;
+}
+
+/** Whether `resources` still holds exactly the objects of the bag's wire form. */
+function sameWireForm(bag: Bag, resources: readonly Resource[]): boolean {
+  const memo = bag.memoResources;
+  if (memo === undefined || memo.length !== resources.length) return false;
+  for (let i = 0; i < memo.length; i++) if (memo[i] !== resources[i]) return false;
+  return true;
 }
 
 function wireForm(bag: Bag, allocationRole: string | undefined): Resource[] {

@@ -60,7 +60,7 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
   for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, index, result);
 
   for (const m of made) {
-    result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role) });
+    result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role, book.registry) });
   }
   return result;
 }

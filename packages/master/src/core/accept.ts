@@ -152,6 +152,7 @@ function launch(
     state: "TASK_STAGING",
     statuses: [],
     released: false,
+    revision: 0,
   }));
   for (const record of records) {
     launchedIds.add(record.info.task_id.value);

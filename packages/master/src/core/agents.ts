@@ -149,6 +149,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
         fw.tasks.set(tid, known);
         if (!isTerminalState(t.state)) resurrected.push({ fw, task: known });
       }
+      known.revision++;
       known.state = t.state;
       known.released = isTerminalState(t.state);
       known.unreachableTime = undefined;
@@ -164,6 +165,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
         state: t.state,
         statuses,
         released: isTerminalState(t.state),
+        revision: 0,
         statusUpdateUuid: t.pending_uuid,
         statusUpdateState: t.pending_uuid ? t.latest_status?.state : undefined,
       };

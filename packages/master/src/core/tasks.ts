@@ -58,6 +58,7 @@ export function applyStatus(ctx: MasterContext, fw: FrameworkRecord, task: TaskR
   const previousState = task.state;
   const previousHealth = task.statuses.at(-1)?.healthy;
   task.state = latestState ?? status.state;
+  task.revision++;
   recordStatus(task, status);
   if (status.uuid) {
     task.statusUpdateState = status.state;

@@ -21,6 +21,8 @@ export interface TaskRecord {
   released: boolean;
   /** When the task became unreachable (ns since epoch). */
   unreachableTime?: number;
+  /** Bumped on every change, so that views can cache the task's JSON. */
+  revision: number;
 }
 
 export interface OfferRecord {

@@ -8,7 +8,7 @@ import { legacyAttributeValue, legacyResources, type Resource, type TaskStatus }
 import type { MasterContext } from "../core/context.js";
 import { MASTER_VERSION } from "../core/context.js";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../state/types.js";
-import { agentOffers, agentTasks, offeredResources, taskResources } from "./v1.js";
+import { agentTasks, offeredResources, offersByAgent, taskResources } from "./v1.js";
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
@@ -43,7 +43,7 @@ function reserved(resources: Resource[]): Record<string, Record<string, number |
   return Object.fromEntries([...byRole].map(([role, rs]) => [role, legacyResources(rs)]));
 }
 
-export function legacyAgent(ctx: MasterContext, agent: AgentRecord): Record<string, unknown> {
+export function legacyAgent(ctx: MasterContext, agent: AgentRecord, offers = offersByAgent(ctx)): Record<string, unknown> {
   const used = taskResources(agentTasks(ctx, agent));
   return {
     id: agent.id,
@@ -56,7 +56,7 @@ export function legacyAgent(ctx: MasterContext, agent: AgentRecord): Record<stri
     reregistered_time: seconds(agent.reregisteredTime),
     resources: legacyResources(agent.total),
     used_resources: legacyResources(used),
-    offered_resources: legacyResources(offeredResources(agentOffers(ctx, agent))),
+    offered_resources: legacyResources(offeredResources(offers.get(agent.id) ?? [])),
     reserved_resources: reserved(agent.total),
     unreserved_resources: legacyResources(agent.total.filter((r) => (r.role ?? "*") === "*")),
     active: agent.state === "REGISTERED" && !agent.deactivated,
@@ -100,13 +100,26 @@ export function legacyFrameworkHead(fw: FrameworkRecord): Record<string, unknown
 /** A sink for streamed JSON: `write` may return a promise to apply backpressure. */
 export type JsonSink = (chunk: string) => void | Promise<void>;
 
+/**
+ * A task's legacy JSON, cached until the task changes: state documents are requested often (every
+ * Mesos-DNS and UI poll) while most tasks stay as they are.
+ */
+const taskJsonCache = new WeakMap<TaskRecord, { revision: number; json: string }>();
+export function legacyTaskJson(task: TaskRecord): string {
+  const cached = taskJsonCache.get(task);
+  if (cached && cached.revision === task.revision) return cached.json;
+  const json = JSON.stringify(legacyTask(task));
+  taskJsonCache.set(task, { revision: task.revision, json });
+  return json;
+}
+
 /** Writes a JSON array of items, a batch of pieces per write. */
-async function writeArray<T>(sink: JsonSink, items: Iterable<T>, render: (item: T) => unknown): Promise<void> {
+async function writeArray<T>(sink: JsonSink, items: Iterable<T>, render: (item: T) => unknown, toJson: (item: T) => string = (item) => JSON.stringify(render(item))): Promise<void> {
   await sink("[");
   let batch: string[] = [];
   let first = true;
   for (const item of items) {
-    batch.push((first ? "" : ",") + JSON.stringify(render(item)));
+    batch.push((first ? "" : ",") + toJson(item));
     first = false;
     if (batch.length >= 500) {
       await sink(batch.join(""));
@@ -119,11 +132,11 @@ async function writeArray<T>(sink: JsonSink, items: Iterable<T>, render: (item: 
 async function writeFramework(sink: JsonSink, fw: FrameworkRecord): Promise<void> {
   const head = JSON.stringify(legacyFrameworkHead(fw));
   await sink(head.slice(0, -1) + ',"tasks":');
-  await writeArray(sink, fw.tasks.values(), legacyTask);
+  await writeArray(sink, fw.tasks.values(), legacyTask, legacyTaskJson);
   await sink(',"unreachable_tasks":');
-  await writeArray(sink, fw.unreachableTasks.values(), legacyTask);
+  await writeArray(sink, fw.unreachableTasks.values(), legacyTask, legacyTaskJson);
   await sink(',"completed_tasks":');
-  await writeArray(sink, fw.completedTasks, legacyTask);
+  await writeArray(sink, fw.completedTasks, legacyTask, legacyTaskJson);
   await sink("}");
 }
 
@@ -158,7 +171,8 @@ export function stateHead(ctx: MasterContext, flags: Record<string, string>): Re
 export async function writeState(ctx: MasterContext, flags: Record<string, string>, sink: JsonSink): Promise<void> {
   const head = JSON.stringify(stateHead(ctx, flags));
   await sink(head.slice(0, -1) + ',"slaves":');
-  await writeArray(sink, [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED"), (a) => legacyAgent(ctx, a));
+  const offers = offersByAgent(ctx);
+  await writeArray(sink, [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED"), (a) => legacyAgent(ctx, a, offers));
   await sink(',"recovered_slaves":');
   await writeArray(sink, ctx.recoveredAgents.entries(), ([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
   await sink(',"frameworks":[');

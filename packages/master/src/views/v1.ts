@@ -1,5 +1,5 @@
 /** v1 JSON views of master records, for the operator API (GET_* and the SUBSCRIBE stream). */
-import { addResources, isTerminalState, type Resource } from "@caravel/api";
+import { isTerminalState, sumResources, type Resource } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from "../state/types.js";
 import { forEndpoint, nanos } from "./resources.js";
@@ -27,17 +27,14 @@ export function v1Task(task: TaskRecord): Record<string, unknown> {
   };
 }
 
+/** Resources held by the tasks that still run (not released to the allocator). */
 export function taskResources(tasks: Iterable<TaskRecord>): Resource[] {
-  let sum: Resource[] = [];
-  for (const t of tasks) if (!t.released && !isTerminalState(t.state)) sum = addResources(sum, t.info.resources);
-  return sum;
+  const lists: Resource[][] = [];
+  for (const t of tasks) if (!t.released && !isTerminalState(t.state)) lists.push(t.info.resources);
+  return sumResources(lists);
 }
 
-export function offeredResources(offers: Iterable<OfferRecord>): Resource[] {
-  let sum: Resource[] = [];
-  for (const o of offers) sum = addResources(sum, o.resources);
-  return sum;
-}
+export const offeredResources = (offers: Iterable<OfferRecord>): Resource[] => sumResources([...offers].map((o) => o.resources));
 
 export function agentTasks(ctx: MasterContext, agent: AgentRecord): TaskRecord[] {
   const out: TaskRecord[] = [];
@@ -51,8 +48,19 @@ export function agentTasks(ctx: MasterContext, agent: AgentRecord): TaskRecord[]
 }
 
 export function agentOffers(ctx: MasterContext, agent: AgentRecord): OfferRecord[] {
-  const out: OfferRecord[] = [];
-  for (const fw of ctx.frameworks.values()) for (const o of fw.offers.values()) if (o.agentId === agent.id) out.push(o);
+  return offersByAgent(ctx).get(agent.id) ?? [];
+}
+
+/** Outstanding offers grouped by agent (one pass over all frameworks). */
+export function offersByAgent(ctx: MasterContext): Map<string, OfferRecord[]> {
+  const out = new Map<string, OfferRecord[]>();
+  for (const fw of ctx.frameworks.values()) {
+    for (const o of fw.offers.values()) {
+      const list = out.get(o.agentId);
+      if (list) list.push(o);
+      else out.set(o.agentId, [o]);
+    }
+  }
   return out;
 }
 

@@ -1,0 +1,119 @@
+/**
+ * `/master/state` at Mesos' benchmark size: 20,000 agents, 200,000 running and 200,000 completed tasks
+ * (200 frameworks × 1,000 of each, since completed tasks are bounded per framework as in Mesos).
+ * The state is built directly in the master's memory, then fetched over HTTP; the whole body is read.
+ * Peer: Mesos 1.7 serves the same size in ≈3 s (published; Mesos cannot be built on this machine).
+ * Goals: ≤ 1 s, and master RSS ≤ 4 GiB at that size.
+ */
+import { parseResources, type TaskInfo } from "@caravel/api";
+import { MasterConfig, createMaster, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
+import { silentLogger } from "@caravel/runtime";
+import { median, record } from "./lib/record.js";
+
+const AGENTS = Number(process.env["AGENTS"] ?? 20_000);
+const FRAMEWORKS = 200;
+const RUNNING_PER_FRAMEWORK = Number(process.env["TASKS_PER_FRAMEWORK"] ?? 1000);
+const RUNS = 5;
+const MESOS_SECONDS = 3;
+
+const config = MasterConfig.parse({ port: 0, allocation_interval: 3600, agent_ping_timeout: 3600, max_completed_tasks_per_framework: RUNNING_PER_FRAMEWORK });
+const master = await createMaster({ config, log: silentLogger() });
+const { url } = await master.listen();
+const ctx = master.ctx;
+const agentResources = parseResources("cpus:24;mem:4096;disk:4096;ports:[31000-32000]");
+const taskResources = parseResources("cpus:0.1;mem:32;ports:[31000-31000]");
+
+const agents: AgentRecord[] = [];
+for (let i = 0; i < AGENTS; i++) {
+  const id = `${ctx.masterInfo.id}-S${i}`;
+  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const agent: AgentRecord = {
+    id,
+    info: { hostname: `agent-${i}`, port: 5051, resources: agentResources, attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 40}` } }], id: { value: id } },
+    ip,
+    pid: `slave(1)@${ip}:5051`,
+    state: "REGISTERED",
+    deactivated: false,
+    total: agentResources,
+    checkpointed: [],
+    capabilities: ["MULTI_ROLE"],
+    containerizers: ["mesos"],
+    version: "1.11.0",
+    registeredTime: Date.now(),
+    missedPings: 0,
+    tasks: new Set(),
+  };
+  agents.push(agent);
+  ctx.agents.set(id, agent);
+}
+
+function makeTask(fw: FrameworkRecord, n: number, state: "TASK_RUNNING" | "TASK_FINISHED"): TaskRecord {
+  const agent = agents[(fw.tasks.size + fw.completedTasks.length + n * 7) % agents.length]!;
+  const id = `${fw.info.name}.${state === "TASK_RUNNING" ? "r" : "c"}${n}`;
+  const info: TaskInfo = {
+    name: id,
+    task_id: { value: id },
+    agent_id: { value: agent.id },
+    resources: taskResources,
+    command: { uris: [], shell: true, value: "sleep 3600", arguments: [] },
+    labels: { labels: [{ key: "owner", value: "bench" }] },
+  };
+  const status = { task_id: info.task_id, state, timestamp: Date.now() / 1000, container_status: { network_infos: [{ ip_addresses: [{ protocol: "IPv4" as const, ip_address: agent.ip }], groups: [], port_mappings: [] }] } };
+  return { frameworkId: fw.id, agentId: agent.id, info, role: "*", state, statuses: [status], released: state !== "TASK_RUNNING", revision: 0 };
+}
+
+for (let f = 0; f < FRAMEWORKS; f++) {
+  const id = `${ctx.masterInfo.id}-${String(f).padStart(4, "0")}`;
+  const fw: FrameworkRecord = {
+    id,
+    info: { user: "root", name: `fw${f}`, id: { value: id }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] },
+    roles: ["*"],
+    connected: false,
+    recovered: false,
+    registeredTime: Date.now(),
+    suppressedRoles: new Set(),
+    offers: new Map(),
+    tasks: new Map(),
+    unreachableTasks: new Map(),
+    completedTasks: [],
+    executors: new Map(),
+  };
+  ctx.frameworks.set(id, fw);
+  for (let n = 0; n < RUNNING_PER_FRAMEWORK; n++) {
+    const t = makeTask(fw, n, "TASK_RUNNING");
+    fw.tasks.set(t.info.task_id.value, t);
+    ctx.agents.get(t.agentId)!.tasks.add(taskKey(fw.id, t.info.task_id.value));
+    fw.completedTasks.push(makeTask(fw, n, "TASK_FINISHED"));
+  }
+}
+if (global.gc) global.gc();
+
+const times: number[] = [];
+let bytes = 0;
+let peakRss = process.memoryUsage().rss;
+for (let i = 0; i < RUNS; i++) {
+  const started = performance.now();
+  const res = await fetch(`${url}/master/state`);
+  const reader = res.body!.getReader();
+  bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+  }
+  times.push(performance.now() - started);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}
+await master.close();
+
+const ms = median(times);
+const rssGiB = peakRss / 2 ** 30;
+console.log({ times: times.map((t) => Math.round(t)), bytes, rssGiB: rssGiB.toFixed(2) });
+record({
+  benchmark: "master /master/state, Mesos benchmark size",
+  settings: `${AGENTS} agents, ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} running + ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} completed tasks, ${(bytes / 2 ** 20).toFixed(0)} MiB body, median of ${RUNS}; RSS of master+client process`,
+  caravel: `${(ms / 1000).toFixed(2)} s; peak RSS ${rssGiB.toFixed(2)} GiB`,
+  peer: `Mesos 1.7 ≈${MESOS_SECONDS} s (published)`,
+  ratio: `${(ms / 1000 / MESOS_SECONDS).toFixed(2)}× Mesos (goal ≤ 1 s, RSS ≤ 4 GiB)`,
+});
+process.exit(0);
