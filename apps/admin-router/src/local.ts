@@ -46,7 +46,8 @@ export function sendMetrics(res: ServerResponse, metrics: MetricsRegistry): void
 }
 
 export function sendPlaceholder(res: ServerResponse, path: string): void {
-  if (path !== "/" && !path.startsWith("/?")) return sendJson(res, 404, { code: "NOT_FOUND", message: `no console is configured, so there is nothing at ${path.split("?")[0]}; start the router with --console` });
+  const bare = path.split("?")[0];
+  if (bare !== "/" && bare !== "/login") return sendJson(res, 404, { code: "NOT_FOUND", message: `no console is configured, so there is nothing at ${path.split("?")[0]}; start the router with --console` });
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>Caravel</title></head><body><h1>Caravel</h1><p>The web console is not running. The API is here: log in with <code>POST /acs/api/v1/auth/login</code>, then use <code>/mesos/</code>, <code>/marathon/</code>, <code>/service/&lt;name&gt;/</code>.</p></body></html>`;
   res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
   res.end(html);
