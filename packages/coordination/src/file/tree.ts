@@ -145,7 +145,8 @@ export class Tree {
     const visit = (node: TreeNode, path: string): void => {
       if (node.owner !== undefined) return;
       if (path !== "/" || node.version > 0 || node.cseq > 0) out.push(setRecord(path, node));
-      for (const [name, child] of node.children) visit(child, joinPath(path, name));
+      // Sorted, so that equal trees give equal snapshots whatever order nodes were created in.
+      for (const name of [...node.children.keys()].sort()) visit(node.children.get(name) as TreeNode, joinPath(path, name));
     };
     visit(this.root, "/");
     return out;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ export interface ZooKeeperOptions {
   readonly tickTimeMs?: number;
   /** How long to wait for the server to serve. Default 60 s (a loaded machine is slow to start a JVM). */
   readonly startTimeoutMs?: number;
+  /** fsync the transaction log (default false: tests do not need it; benchmarks comparing durability do). */
+  readonly forceSync?: boolean;
 }
 
 export interface ZooKeeperServer {
@@ -59,8 +61,8 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
       "maxClientCnxns=0",
       "admin.enableServer=false",
       "4lw.commands.whitelist=ruok,srvr,stat,mntr,conf",
-      // Snapshots and fsync cost time tests do not need to spend.
-      "forceSync=no",
+      // fsync per commit costs time tests do not need to spend; benchmarks turn it back on.
+      `forceSync=${options.forceSync ? "yes" : "no"}`,
       "",
     ].join("\n"),
   );
@@ -125,14 +127,26 @@ export function serving(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free port *below* the kernel's ephemeral range. While the server is down (kill/restart tests),
+ * clients keep reconnecting, and a client whose ephemeral source port happened to equal the server's
+ * port would connect to itself (TCP simultaneous open) and hear its own requests as answers.
+ */
+async function freePort(): Promise<number> {
+  const range = await readFile("/proc/sys/net/ipv4/ip_local_port_range", "utf8").catch(() => "32768 60999");
+  const low = Number(range.trim().split(/\s+/)[0]) || 32768;
+  const floor = Math.min(10_000, low - 1000);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`found no free port between ${floor} and ${low} for ZooKeeper`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }

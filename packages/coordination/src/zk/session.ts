@@ -28,6 +28,7 @@ export class ZkSession {
   generation = 0;
   readonly sessionTimeoutMs: number;
   private lostTimer: NodeJS.Timeout | undefined;
+  private readonly connectedWaiters = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -41,11 +42,10 @@ export class ZkSession {
 
   /** Waits for the first connection. */
   async ready(connectTimeoutMs = 15_000): Promise<void> {
-    const client = this.client;
-    if (client.getState() === zookeeper.State.SYNC_CONNECTED) return;
+    if (this.client.getState() === zookeeper.State.SYNC_CONNECTED) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        client.removeListener("connected", done);
+        this.connectedWaiters.delete(done);
         reject(
           new CaravelError("STORE_UNAVAILABLE", `could not connect to ZooKeeper at ${this.url.connectString} within ${connectTimeoutMs} ms; check that it runs and the --zk URL`, {
             details: { hosts: this.url.connectString },
@@ -56,7 +56,7 @@ export class ZkSession {
         clearTimeout(timer);
         resolve();
       };
-      client.once("connected", done);
+      this.connectedWaiters.add(done);
     });
   }
 
@@ -65,13 +65,30 @@ export class ZkSession {
     return this.client.getSessionId().toString("hex");
   }
 
-  /** Ends the session (the server drops its ephemeral nodes at once). */
-  close(): void {
+  /** Ends the session (the server drops its ephemeral nodes at once); waits up to 2 s for the server. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lostTimer);
-    this.client.removeAllListeners();
-    this.client.close();
+    const client = this.client;
+    // Dropping every listener also drops the library's own "state" → "disconnected" translation,
+    // so the end of the close is seen on "state" itself.
+    client.removeAllListeners();
+    if (client.getState() !== zookeeper.State.SYNC_CONNECTED) {
+      forceClose(client);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      client.on("state", (state) => {
+        if (state === zookeeper.State.DISCONNECTED) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      client.close();
+    });
+    forceClose(client);
   }
 
   private start(): Client {
@@ -79,12 +96,29 @@ export class ZkSession {
     if (this.url.auth !== undefined) client.addAuthInfo("digest", Buffer.from(this.url.auth, "utf8"));
     const generation = this.generation;
     let connectedBefore = false;
+    const startedAt = Date.now();
+    // node-zookeeper-client waits forever for the answer to its connect request once the TCP
+    // connection is up (seen when a restarting server accepts before it serves). A client that has
+    // no session yet has nothing to lose, so after a session timeout it is replaced by a fresh one.
+    const watchdog = setInterval(() => {
+      if (generation !== this.generation || this.closed || connectedBefore) clearInterval(watchdog);
+      else if (Date.now() - startedAt >= this.sessionTimeoutMs) {
+        clearInterval(watchdog);
+        this.generation += 1;
+        forceClose(client);
+        this.client = this.start();
+      }
+    }, 250);
+    watchdog.unref();
     client.on("connected", () => {
       if (generation !== this.generation || this.closed) return;
       clearTimeout(this.lostTimer);
       this.lostTimer = undefined;
-      this.hooks.onConnected(!connectedBefore);
+      const fresh = !connectedBefore;
       connectedBefore = true;
+      this.hooks.onConnected(fresh);
+      for (const waiter of [...this.connectedWaiters]) waiter();
+      this.connectedWaiters.clear();
     });
     client.on("disconnected", () => {
       if (generation !== this.generation || this.closed || this.lostTimer || !connectedBefore) return;
@@ -101,11 +135,17 @@ export class ZkSession {
     if (this.closed) return;
     clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
-    const old = this.client;
     this.generation += 1;
-    old.removeAllListeners();
-    old.close();
+    forceClose(this.client);
     this.client = this.start();
     this.hooks.onLost(reason);
   }
+}
+
+/** Closes a client and its socket, even one stuck waiting for a connect answer. */
+function forceClose(client: Client): void {
+  client.removeAllListeners();
+  client.close();
+  // The library only ends the socket once the server answers the close; do not wait for that.
+  (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket?.destroy();
 }

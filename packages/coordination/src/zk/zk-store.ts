@@ -53,7 +53,7 @@ export class ZkStore extends BaseStore {
       await store.session.ready(options.connectTimeoutMs);
       if (store.url.chroot !== "/") await store.run(store.url.chroot, (c) => zk.mkdirp(c, store.url.chroot, store.acls));
     } catch (error) {
-      store.session.close();
+      await store.session.close();
       throw error;
     }
     return store;
@@ -163,7 +163,7 @@ export class ZkStore extends BaseStore {
     for (const watch of this.watches) watch.stop();
     this.watches.clear();
     this.failInflight("this store handle is closed; open a new one");
-    this.session.close();
+    await this.session.close();
   }
 
   private async startWatch(watch: Watch): Promise<Unsubscribe> {
