@@ -16,14 +16,14 @@
  * allocation that contains it), at the allocator level.
  *
  * Run: node --conditions=source --import tsx bench/allocator.bench.ts   (ROUNDS=n, SIZES=10000x1000,…;
- * RECORD=1 appends the results as rows of BENCHMARKS.md).
+ * rows are appended to BENCHMARKS.md unless NO_RECORD=1).
  */
-import { appendFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
 import { parseResources } from "@caravel/api";
 import type { Resource } from "@caravel/api";
 import { HierarchicalAllocator } from "../packages/master/src/allocator/index.js";
 import type { Allocation } from "../packages/master/src/allocator/index.js";
+import { machine, median, record } from "./lib/record.js";
+import type { BenchRow } from "./lib/record.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const SIZES = (process.env.SIZES ?? "10000x1000,20000x2000").split(",").map((s) => s.split("x").map(Number) as [number, number]);
@@ -36,10 +36,6 @@ const AGENT = parseResources("cpus:24;mem:4096;disk:4096;ports:[31000-32000]");
 // 16 cpus and 16 single ports in use on every agent.
 const USED: Resource[] = parseResources(`cpus:16;ports:[${Array.from({ length: 16 }, (_, i) => `${31000 + 2 * i}-${31000 + 2 * i}`).join(",")}]`);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
 /** CPU time of this process in ms: on a shared, loaded machine it shows what a cycle costs alone. */
@@ -102,9 +98,7 @@ function firstOffer(agents: number, trials: number): number[] {
   return out;
 }
 
-const machine = (): string => `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
-const rows: string[] = [];
-const stamp = new Date().toISOString().slice(0, 16).replace("T", " ");
+const rows: BenchRow[] = [];
 
 console.log(`Allocator benchmark (Caravel in-process vs Mesos' published figures; Mesos is not built here)`);
 console.log(`machine: ${machine()}`);
@@ -121,15 +115,28 @@ for (const [agents, frameworks] of SIZES) {
     const ratio = med / (peer.seconds * 1000);
     const goal = agents === 10000 ? "goal ≤ 250 ms" : "goal ≤ 1 s";
     console.log(`  peer: ${peer.source} ≈ ${peer.seconds * 1000} ms → Caravel/Mesos ratio ${ratio.toFixed(3)} (${(1 / ratio).toFixed(1)}× faster)`);
-    rows.push(
-      `| ${stamp} | allocator DeclineOffers, one allocate() cycle | ${agents} agents × ${frameworks} frameworks, 16 cpus + 16 ports used per agent, refuse_seconds=INT_MAX, median of ${ROUNDS} rounds, in-process | ${ms(med)} (cpu ${ms(median(r.allocateCpuMs))}) | ${peer.source}: ≈${peer.seconds} s (published; Mesos not built here) | ${ratio.toFixed(2)}× Mesos (${goal}) | ${machine()} |`,
-    );
+    rows.push({
+      benchmark: "allocator DeclineOffers, one allocate() cycle",
+      settings: `${agents} agents × ${frameworks} frameworks, 16 cpus + 16 ports used per agent, refuse_seconds=INT_MAX, median of ${ROUNDS} rounds, in-process`,
+      caravel: `${ms(med)} (cpu ${ms(median(r.allocateCpuMs))}, min ${ms(Math.min(...r.allocateMs))})`,
+      peer: `${peer.source}: ≈${peer.seconds} s (published; Mesos not built here)`,
+      ratio: `${ratio.toFixed(2)}× Mesos (${goal})`,
+    });
   }
 }
 
 const AGENTS_FIRST = 1000;
 const first = firstOffer(AGENTS_FIRST, 21);
 console.log(`\nNew framework's first offer with ${AGENTS_FIRST} idle agents (addFramework → allocation containing it): median ${ms(median(first))} (min ${ms(Math.min(...first))}, max ${ms(Math.max(...first))})`);
-rows.push(`| ${stamp} | allocator: new framework's first offer | ${AGENTS_FIRST} idle agents (fully filtered by an incumbent), addFramework → allocate(), median of ${first.length}, in-process | ${ms(median(first))} | — (end to end: see the master's row) | — | ${machine()} |`);
-console.log(`\nBENCHMARKS.md rows:\n${rows.join("\n")}`);
-if (process.env.RECORD === "1") appendFileSync(new URL("../BENCHMARKS.md", import.meta.url), rows.join("\n") + "\n");
+rows.push({
+  benchmark: "allocator: a new framework's first offer",
+  settings: `${AGENTS_FIRST} idle agents (fully filtered by an incumbent), addFramework → allocate(), median of ${first.length}, in-process`,
+  caravel: ms(median(first)),
+  peer: "— (Mesos publishes none; end to end: first-offer.bench.ts)",
+  ratio: "—",
+});
+console.log("\nBENCHMARKS.md rows:");
+for (const row of rows) {
+  if (process.env.NO_RECORD === "1") console.log(`| ${row.benchmark} | ${row.settings} | ${row.caravel} | ${row.peer} | ${row.ratio} |`);
+  else record(row);
+}
