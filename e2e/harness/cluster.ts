@@ -81,7 +81,7 @@ export async function startLocalCluster(options: ClusterOptions = {}): Promise<L
     if (result.code !== 0) throw new Error(`caravel-launch down failed (${result.code}): ${result.err}`);
     if (!options.keepHome) rmSync(home, { recursive: true, force: true });
   };
-  afterAll(down);
+  afterAll(down, 240_000);
   const started = await runLauncher(["up", "--detach", ...flags]);
   if (started.code !== 0) {
     await down().catch(() => undefined);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { builders, isRunning, startLocalCluster, TestFramework } from "./index.js";
 
 describe("startLocalCluster", () => {
-  it("starts master and a simulated agent through caravel-launch, and stops them", async () => {
+  it("starts master and a simulated agent through caravel-launch, and stops them", { timeout: 240_000 }, async () => {
     const cluster = await startLocalCluster({ agents: 1, containerizers: "sim" });
     expect((await fetch(`${cluster.masterUrl}/health`)).status).toBe(200);
     expect(cluster.components().map((c) => c.name)).toEqual(expect.arrayContaining(["master", "agent-1"]));

@@ -19,11 +19,23 @@ export interface ChildOptions {
   backoff?: BackoffPolicy;
   /** Crashes before the first healthy answer after which startup is declared failed. */
   maxStartCrashes?: number;
+  liveness?: LivenessPolicy;
   /** Called on every change of `state`. */
   onChange(): void;
 }
 
 const HEALTH_POLL_MS = 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** After the first 200: probe every `intervalMs`; kill after `maxFailures` failures in a row. */
+export interface LivenessPolicy {
+  intervalMs: number;
+  timeoutMs: number;
+  maxFailures: number;
+}
+
+/** A minute of silence (12 × 5 s) before a hung process is killed: generous for a loaded machine. */
+export const DEFAULT_LIVENESS: LivenessPolicy = { intervalMs: 5_000, timeoutMs: 5_000, maxFailures: 12 };
 
 export class SupervisedProcess {
   readonly state: ComponentState;
@@ -118,9 +130,11 @@ export class SupervisedProcess {
   }
 
   private async watchHealth(child: ChildProcess): Promise<void> {
-    while (this.child === child && child.exitCode === null && child.signalCode === null && !this.stopping) {
+    const running = () => this.child === child && child.exitCode === null && child.signalCode === null && !this.stopping;
+    // Until the first 200: poll fast, so that `up` returns as soon as possible.
+    while (running()) {
       const result = await probe(this.instance.healthUrl, 1_000);
-      if (this.child !== child || this.stopping || child.exitCode !== null) return;
+      if (!running()) return;
       if (result.healthy) {
         this.healthySince = Date.now();
         this.everHealthy = true;
@@ -130,9 +144,31 @@ export class SupervisedProcess {
           this.settle.done = true;
           this.settle.resolve();
         }
+        break;
+      }
+      await sleep(HEALTH_POLL_MS);
+    }
+    // Then a slow liveness check: a process that stops answering for a long time is hung, and
+    // killing it lets the ordinary restart (with backoff) take over.
+    const liveness = this.options.liveness ?? DEFAULT_LIVENESS;
+    let failures = 0;
+    while (running()) {
+      await sleep(liveness.intervalMs);
+      if (!running()) return;
+      const result = await probe(this.instance.healthUrl, liveness.timeoutMs);
+      if (!running()) return;
+      if (result.healthy) {
+        failures = 0;
+        if (this.state.status !== "healthy") this.update({ status: "healthy", message: undefined });
+        continue;
+      }
+      failures++;
+      this.update({ status: "unhealthy", message: `health check failed ${failures} times: ${result.detail}` });
+      if (failures >= liveness.maxFailures) {
+        appendFileSync(this.instance.logFile, `--- caravel-launch: ${this.instance.name} failed ${failures} health checks in a row; killing it\n`);
+        signalGroup(child, "SIGKILL");
         return;
       }
-      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
     }
   }
 

@@ -90,6 +90,11 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
     home,
     startTimeoutMs: config.start_timeout * 1000,
     stopTimeoutMs: config.stop_timeout * 1000,
+    liveness: {
+      intervalMs: config.health_interval * 1000,
+      timeoutMs: Math.min(5_000, Math.max(1_000, config.health_interval * 1000)),
+      maxFailures: config.max_health_failures,
+    },
     log,
     progress: (line) => io.out(`${line}\n`),
   });

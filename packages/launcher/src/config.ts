@@ -18,6 +18,13 @@ export const LaunchConfig = z.object({
   components_file: z.coerce.string().optional().describe("JSON file of components replacing the built-in table (tests, custom clusters)"),
   start_timeout: z.coerce.number().min(1).default(120).describe("seconds each process has to answer its health check"),
   stop_timeout: z.coerce.number().min(0).default(10).describe("seconds between SIGTERM and SIGKILL when stopping a process"),
+  health_interval: z.coerce.number().min(0.05).default(5).describe("seconds between health checks of a running process"),
+  max_health_failures: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(12)
+    .describe("failed health checks in a row after which a hung process is killed and restarted"),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level of the supervisor"),
 });
 export type LaunchConfig = z.output<typeof LaunchConfig>;

@@ -53,14 +53,16 @@ const pidOf = (home: string, name: string) => state(home).components.find((c) =>
 
 afterAll(async () => {
   // Whatever a failed test left running goes down with its home.
-  for (const home of homes) {
-    await run(["down", "--home", home]);
-    rmSync(home, { recursive: true, force: true });
-  }
-});
+  await Promise.all(
+    homes.map(async (home) => {
+      await run(["down", "--home", home]);
+      rmSync(home, { recursive: true, force: true });
+    }),
+  );
+}, 240_000);
 
 describe("caravel-launch", () => {
-  it("up --detach, status, restart after kill -9, a second up, down", async () => {
+  it("up --detach, status, restart after kill -9, a second up, down", { timeout: 240_000 }, async () => {
     const { home, file } = makeHome(cluster);
     const flags = ["--home", home, "--components_file", file, "--random_ports"];
 
@@ -111,7 +113,7 @@ describe("caravel-launch", () => {
     expect((await run(["down", "--home", home])).out).toMatch(/no caravel-launch is running/);
   });
 
-  it("runs in the foreground and stops everything on SIGTERM", async () => {
+  it("runs in the foreground and stops everything on SIGTERM", { timeout: 240_000 }, async () => {
     const { home, file } = makeHome(cluster);
     const launcher: ProcessHandle = await startProcess({
       name: "caravel-launch",
@@ -129,7 +131,7 @@ describe("caravel-launch", () => {
     expect(readFileSync(join(home, "local", "logs", "agent-1.log"), "utf8")).toMatch(/SIGTERM, bye/);
   });
 
-  it("fails up with the crashing component's log, leaving nothing behind", async () => {
+  it("fails up with the crashing component's log, leaving nothing behind", { timeout: 240_000 }, async () => {
     const { home, file } = makeHome([
       cluster[0],
       { ...cluster[1], instances: 1, args: ["--port", "{port}", "--exit_code", "7"] },
@@ -142,7 +144,7 @@ describe("caravel-launch", () => {
     expect(state(home).components.map((c) => c.pid).filter(isAlive)).toEqual([]);
   });
 
-  it("cleans up after a supervisor killed with -9", async () => {
+  it("cleans up after a supervisor killed with -9", { timeout: 240_000 }, async () => {
     const { home, file } = makeHome(cluster);
     const flags = ["--home", home, "--components_file", file, "--random_ports"];
     expect((await run(["up", "--detach", ...flags])).code).toBe(0);
@@ -165,7 +167,18 @@ describe("caravel-launch", () => {
     await waitFor(() => pids.every((pid) => !isAlive(pid)), { message: "every process to be gone" });
   });
 
-  it("rejects bad flags and files with a message naming them", async () => {
+  it("kills and restarts a process that stops answering its health check", { timeout: 240_000 }, async () => {
+    const { home, file } = makeHome([{ ...cluster[0], args: [...cluster[0]!.args, "--unhealthy_after_ms", "1500"] }]);
+    const flags = ["--home", home, "--components_file", file, "--random_ports", "--health_interval", "0.2", "--max_health_failures", "3"];
+    expect((await run(["up", "--detach", ...flags])).code).toBe(0);
+    const first = pidOf(home, "master");
+    await waitFor(() => state(home).components[0]!.restarts >= 1, { timeoutMs: 60_000, message: "the hung master to be restarted" });
+    expect(readFileSync(join(home, "local", "logs", "master.log"), "utf8")).toMatch(/failed 3 health checks in a row; killing it/);
+    expect(isAlive(first)).toBe(false);
+    expect((await run(["down", "--home", home])).code).toBe(0);
+  });
+
+  it("rejects bad flags and files with a message naming them", { timeout: 240_000 }, async () => {
     const bad = await run(["up", "--agents", "-1"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--agents/);
@@ -176,7 +189,7 @@ describe("caravel-launch", () => {
     expect((await run(["frob"])).err).toMatch(/unknown command "frob"/);
   });
 
-  it("refuses to start when a port it needs is taken, naming the port and the fix", async () => {
+  it("refuses to start when a port it needs is taken, naming the port and the fix", { timeout: 240_000 }, async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as AddressInfo).port;

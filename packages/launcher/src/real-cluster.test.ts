@@ -31,10 +31,10 @@ interface Slave {
 afterAll(async () => {
   await run(["down"]);
   rmSync(home, { recursive: true, force: true });
-});
+}, 240_000);
 
 describe("caravel-launch with the real master and agents", () => {
-  it("starts, splits the machine, restarts a killed agent, and stops", async () => {
+  it("starts, splits the machine, restarts a killed agent, and stops", { timeout: 240_000 }, async () => {
     // Built binaries are required; binPath fails with the build command when one is missing.
     binPath("master");
     binPath("agent");

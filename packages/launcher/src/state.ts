@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { join } from "node:path";
 
 export type Phase = "starting" | "ready" | "stopping" | "stopped" | "failed";
-export type ProcessStatus = "pending" | "starting" | "healthy" | "restarting" | "failed" | "stopped";
+export type ProcessStatus = "pending" | "starting" | "healthy" | "unhealthy" | "restarting" | "failed" | "stopped";
 
 export interface ComponentState {
   name: string;

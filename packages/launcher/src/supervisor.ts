@@ -3,7 +3,7 @@
  * `launcher.json` current, and stops everything in reverse dependency order.
  */
 import type { Logger } from "@caravel/runtime";
-import { SupervisedProcess } from "./child.js";
+import { SupervisedProcess, type LivenessPolicy } from "./child.js";
 import { levels, type Plan } from "./plan.js";
 import { writeState, type LauncherState, type Phase } from "./state.js";
 
@@ -12,6 +12,7 @@ export interface SupervisorOptions {
   home: string;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  liveness?: LivenessPolicy;
   log: Logger;
   env?: NodeJS.ProcessEnv;
   /** One line per step, for people watching `up` (the JSON log has the details). */
@@ -38,6 +39,7 @@ export class Supervisor {
           env,
           startTimeoutMs: options.startTimeoutMs,
           stopTimeoutMs: options.stopTimeoutMs,
+          liveness: options.liveness,
           onChange: () => this.save(),
         }),
     );

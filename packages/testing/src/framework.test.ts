@@ -36,7 +36,7 @@ async function startSimAgent(masterUrl: string) {
 }
 
 describe("TestFramework", () => {
-  it("gets offers, launches a task, sees it run and killed (simulated agent)", async () => {
+  it("gets offers, launches a task, sees it run and killed (simulated agent)", { timeout: 240_000 }, async () => {
     const master = await startMaster();
     await startSimAgent(master.url);
     const fw = await TestFramework.subscribe(master.url);
@@ -51,7 +51,7 @@ describe("TestFramework", () => {
     await fw.teardown();
   });
 
-  it("subscribes, sees heartbeats, reconciles and tears down", async () => {
+  it("subscribes, sees heartbeats, reconciles and tears down", { timeout: 240_000 }, async () => {
     const master = await startMaster();
     const fw = await TestFramework.subscribe(master.url);
     expect(fw.frameworkId).not.toBe("");
@@ -64,7 +64,7 @@ describe("TestFramework", () => {
     expect(fw.streamError).toBeUndefined();
   });
 
-  it("fails a wait at once with the stream's error when the master goes away", async () => {
+  it("fails a wait at once with the stream's error when the master goes away", { timeout: 240_000 }, async () => {
     const master = await startMaster();
     const fw = await TestFramework.subscribe(master.url);
     await master.stop();

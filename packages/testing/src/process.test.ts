@@ -17,7 +17,7 @@ const server = (port: number, delay = 0) => `
 `;
 
 describe("startProcess", () => {
-  it("waits for the health URL, captures logs, and stops with SIGTERM", async () => {
+  it("waits for the health URL, captures logs, and stops with SIGTERM", { timeout: 120_000 }, async () => {
     const port = await freePort();
     const p = await scope.start({
       name: "server",
@@ -35,13 +35,13 @@ describe("startProcess", () => {
     expect(p.exited).toBe(true);
   });
 
-  it("waits for a ready line", async () => {
+  it("waits for a ready line", { timeout: 120_000 }, async () => {
     const port = await freePort();
     const p = await scope.start({ name: "lines", command: process.execPath, args: ["-e", server(port)], readyLine: /listening on \d+/ });
     expect(p.logs().some((l) => l.startsWith("listening on"))).toBe(true);
   });
 
-  it("fails with the last log lines when the process exits before it is ready", async () => {
+  it("fails with the last log lines when the process exits before it is ready", { timeout: 120_000 }, async () => {
     const port = await freePort();
     await expect(
       startProcess({
@@ -53,7 +53,7 @@ describe("startProcess", () => {
     ).rejects.toThrow(/crasher exited \(code 3[\s\S]*bad flag --frobnicate/);
   });
 
-  it("escalates to SIGKILL when SIGTERM is ignored", async () => {
+  it("escalates to SIGKILL when SIGTERM is ignored", { timeout: 120_000 }, async () => {
     const p = await scope.start({
       name: "stubborn",
       command: process.execPath,
@@ -64,7 +64,7 @@ describe("startProcess", () => {
     expect(status.signal).toBe("SIGKILL");
   });
 
-  it("kill() signals the process and wait() reports it", async () => {
+  it("kill() signals the process and wait() reports it", { timeout: 120_000 }, async () => {
     const p = await scope.start({ name: "sleeper", command: "sleep", args: ["600"] });
     p.kill("SIGKILL");
     await expect(p.wait()).resolves.toMatchObject({ signal: "SIGKILL" });

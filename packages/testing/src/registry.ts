@@ -25,6 +25,6 @@ export function useProcesses(): ProcessScope {
       await Promise.all(processes.map((p) => p.stop()));
     },
   };
-  afterAll(() => scope.stopAll());
+  afterAll(() => scope.stopAll(), 120_000);
   return scope;
 }
