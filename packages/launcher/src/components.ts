@@ -147,10 +147,10 @@ export const COMPONENTS: ComponentSpec[] = [
   {
     name: "l4lb",
     bin: "packages/l4lb/dist/main.js",
-    role: "layer-4 load balancer for VIPs (health and metrics here)",
-    args: (ctx, i) => ["--master", masterUrl(ctx), "--port", String(ctx.port(i))],
+    role: "layer-4 load balancer for VIPs (HTTP: /v1/vips, health, metrics)",
+    args: (ctx, i) => ["--master", masterUrl(ctx), "--http_port", String(ctx.port(i))],
     healthPath: "/health",
-    port: 8124,
+    port: 62080, // dcos-net's REST port
     after: ["master"],
     optional: true,
   },

@@ -23,7 +23,7 @@ describe("planCluster", () => {
       "agent-2:5052",
       "public-agent-1:5053",
       "dns:8123",
-      "l4lb:8124",
+      "l4lb:62080",
       "admin-router:8000",
     ]);
     expect(plan.skipped.map((s) => s.name)).toEqual(["marathon", "universe"]);
