@@ -52,6 +52,9 @@ export interface ProcessContainerizerOptions {
 interface ProcessHandle {
   pid: number;
   startTime: number;
+  /** The supervisor: while it lives, a task that is gone has an exit status still to be written. */
+  supervisorPid?: number;
+  supervisorStartTime?: number;
   runDir: string;
   cgroup: boolean;
 }
@@ -122,8 +125,8 @@ export class ProcessContainerizer implements Containerizer {
       throw err;
     });
     (supervisor.stdout as NodeJS.ReadableStream & { destroy(): void }).destroy();
-    const [pid, startTime] = line.trim().split(" ").map(Number) as [number, number];
-    const handle: ProcessHandle = { pid, startTime, runDir, cgroup: cgroup !== undefined };
+    const [pid, startTime, supervisorPid, supervisorStartTime] = line.trim().split(" ").map(Number) as [number, number, number, number];
+    const handle: ProcessHandle = { pid, startTime, supervisorPid, supervisorStartTime, runDir, cgroup: cgroup !== undefined };
     const entry = this.track(spec, handle, true);
     supervisor.once("exit", () => this.collect(entry));
     this.log.info({ containerId: spec.containerId, pid }, "process task started");
@@ -218,7 +221,9 @@ export class ProcessContainerizer implements Containerizer {
     } else if (!isSameProcessAlive(entry.handle.pid, entry.handle.startTime)) {
       // Re-check: the supervisor may have written the file between the two reads.
       if (existsSync(exitFile)) return this.collect(entry);
-      if (!entry.child) exit = { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the task ended while the agent was down and its exit status was lost (supervisor gone)" };
+      const { supervisorPid, supervisorStartTime } = entry.handle;
+      const supervising = supervisorPid !== undefined && supervisorStartTime !== undefined && isSameProcessAlive(supervisorPid, supervisorStartTime);
+      if (!entry.child && !supervising) exit = { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the task ended while the agent was down and its exit status was lost (supervisor gone)" };
     }
     if (!exit) return;
     if (entry.handle.cgroup && new Cgroup(entry.spec.containerId, this.cgroupSettings).oomKilled()) {

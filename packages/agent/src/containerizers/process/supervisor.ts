@@ -6,7 +6,7 @@
  *  1. forks the task; the child starts a new session (so the task's whole tree is one process group
  *     the agent can signal), joins the container's cgroups *before* exec so that nothing escapes the
  *     limits, opens stdout/stderr in append mode on the sandbox files, and execs the command;
- *  2. writes `pid` ("<pid> <start time>") into the run directory atomically, then prints the same
+ *  2. writes `pid` ("<pid> <start time> <supervisor pid> <its start time>") into the run directory atomically, then prints the same
  *     line on its stdout (the agent's launch resolves on it) and detaches from that pipe;
  *  3. waits for the task and writes its raw wait(2) status into `exit` atomically.
  *
@@ -48,7 +48,7 @@ if ($pid == 0) {
   print STDERR "Failed to execute '$file': $!\n";
   POSIX::_exit(127);
 }
-my $line = "$pid " . starttime($pid) . "\n";
+my $line = "$pid " . starttime($pid) . " $$ " . starttime($$) . "\n";
 put('pid', $line);
 $| = 1;
 print STDOUT $line;
