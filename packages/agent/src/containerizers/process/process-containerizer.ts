@@ -30,6 +30,7 @@ import { decodeWaitStatus, execTarget, taskEnvironment } from "./command.js";
 import { runExec } from "./exec.js";
 import { CLOCK_TICKS, isSameProcessAlive, readProcStat, readRssBytes } from "./proc.js";
 import { SUPERVISOR_SOURCE } from "./supervisor.js";
+import { chownTree, lookupUser, type UserIds } from "./user.js";
 
 export interface ProcessContainerizerOptions {
   /** Where run directories live (under the agent's work dir, outside any sandbox). */
@@ -76,6 +77,7 @@ export class ProcessContainerizer implements Containerizer {
   private readonly useCgroups: boolean;
   private readonly cgroupSettings: CgroupSettings;
   private poller: NodeJS.Timeout | undefined;
+  private warnedUser = false;
 
   constructor(private readonly options: ProcessContainerizerOptions) {
     this.log = options.logger ?? silentLogger();
@@ -96,6 +98,7 @@ export class ProcessContainerizer implements Containerizer {
     linkVolumes(spec);
     // The files exist from launch on (the agent's files API and the task itself may look at them).
     for (const name of ["stdout", "stderr"]) closeSync(openSync(join(spec.sandbox, name), "a"));
+    const user = this.switchUser(spec);
     const runDir = join(this.options.runDir, spec.containerId);
     mkdirSync(runDir, { recursive: true });
     const cgroup = this.useCgroups ? new Cgroup(spec.containerId, this.cgroupSettings) : undefined;
@@ -105,12 +108,11 @@ export class ProcessContainerizer implements Containerizer {
       await cgroup?.remove();
       throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `could not set up cgroups: ${(err as Error).message}`);
     }
-    const args = ["-e", SUPERVISOR_SOURCE, runDir, spec.sandbox, (cgroup?.procsFiles() ?? []).join(":"), target.file, ...target.argv];
-    const supervisor = spawn("perl", args, {
-      detached: true,
-      stdio: ["ignore", "pipe", "ignore"],
-      env: taskEnvironment(spec.env, process.env),
-    });
+    const env = taskEnvironment(spec.env, process.env);
+    if (user) Object.assign(env, { USER: user.name, HOME: user.home }, pick(spec.env, ["USER", "HOME"]));
+    const ids = user ? `${user.uid}:${user.gid}` : "";
+    const args = ["-e", SUPERVISOR_SOURCE, runDir, spec.sandbox, (cgroup?.procsFiles() ?? []).join(":"), ids, target.file, ...target.argv];
+    const supervisor = spawn("perl", args, { detached: true, stdio: ["ignore", "pipe", "ignore"], env });
     supervisor.unref();
     const line = await new Promise<string>((resolve, reject) => {
       const lines = createInterface({ input: supervisor.stdout });
@@ -131,6 +133,20 @@ export class ProcessContainerizer implements Containerizer {
     supervisor.once("exit", () => this.collect(entry));
     this.log.info({ containerId: spec.containerId, pid }, "process task started");
     return { containerId: spec.containerId, containerizer: "mesos", handle: { ...handle }, spec };
+  }
+
+  /** The user to run as (Mesos' --switch_user): only as root, and the sandbox becomes theirs. */
+  private switchUser(spec: LaunchSpec): UserIds | undefined {
+    const name = spec.task.command?.user;
+    if (!name) return undefined;
+    if (process.getuid?.() !== 0) {
+      if (!this.warnedUser) this.log.warn({ user: name }, "command.user is ignored: the agent is not root, tasks run as the agent's user");
+      this.warnedUser = true;
+      return undefined;
+    }
+    const user = lookupUser(name);
+    chownTree(spec.sandbox, user.uid, user.gid);
+    return user;
   }
 
   wait(containerId: string): Promise<ContainerExit> {
@@ -269,6 +285,10 @@ export class ProcessContainerizer implements Containerizer {
     if (!entry) throw new Error(`unknown container ${containerId}`);
     return entry;
   }
+}
+
+function pick(env: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]));
 }
 
 /** Symlinks each volume into the sandbox (see the module comment for why not a bind mount). */

@@ -5,7 +5,8 @@
  *
  *  1. forks the task; the child starts a new session (so the task's whole tree is one process group
  *     the agent can signal), joins the container's cgroups *before* exec so that nothing escapes the
- *     limits, opens stdout/stderr in append mode on the sandbox files, and execs the command;
+ *     limits, opens stdout/stderr in append mode on the sandbox files, switches to the task's user
+ *     ("uid:gid", when given) and execs the command;
  *  2. writes `pid` ("<pid> <start time> <supervisor pid> <its start time>") into the run directory atomically, then prints the same
  *     line on its stdout (the agent's launch resolves on it) and detaches from that pipe;
  *  3. waits for the task and writes its raw wait(2) status into `exit` atomically.
@@ -16,7 +17,7 @@
 export const SUPERVISOR_SOURCE = String.raw`
 use strict;
 use POSIX ();
-my ($run, $sandbox, $cgroups, $file, @argv) = @ARGV;
+my ($run, $sandbox, $cgroups, $ids, $file, @argv) = @ARGV;
 $SIG{$_} = 'IGNORE' for qw(TERM INT HUP PIPE);
 sub put {
   my ($name, $text) = @_;
@@ -43,6 +44,12 @@ if ($pid == 0) {
   open(STDIN, '<', '/dev/null');
   open(STDOUT, '>>', "$sandbox/stdout") or POSIX::_exit(126);
   open(STDERR, '>>', "$sandbox/stderr") or POSIX::_exit(126);
+  if (length $ids) {
+    my ($uid, $gid) = split(/:/, $ids);
+    $) = "$gid $gid";
+    POSIX::setgid($gid) or do { print STDERR "Failed to switch to group $gid: $!\n"; POSIX::_exit(126) };
+    POSIX::setuid($uid) or do { print STDERR "Failed to switch to user $uid: $!\n"; POSIX::_exit(126) };
+  }
   chdir($sandbox) or do { print STDERR "Failed to enter the sandbox $sandbox: $!\n"; POSIX::_exit(126) };
   exec { $file } @argv;
   print STDERR "Failed to execute '$file': $!\n";
