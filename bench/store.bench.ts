@@ -42,7 +42,9 @@ async function measure(store: Store, prefix: string, fsyncs: () => number = () =
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {
-  console.log(`store.bench: ${N_SEQ} sequential + ${N_CONC} concurrent puts of ${payload.length} B; node ${process.version}; ${new Date().toISOString()}`);
+  console.log(
+    `store.bench: ${N_SEQ} sequential + ${N_CONC} concurrent puts of ${payload.length} B; node ${process.version}; ${new Date().toISOString()}`,
+  );
   const dir = await mkdtemp(join(tmpdir(), "caravel-bench-store-"));
   const file = await createFileStore(dir);
   await file.put("/warm", payload);
@@ -64,7 +66,9 @@ async function main(): Promise<void> {
     const zk = await createZkStore(server.url("/bench"), { sessionTimeoutMs: 10_000 });
     await zk.put("/warm", payload);
     const zkResult = await measure(zk, "/bench");
-    console.log(`zookeeper  : sequential ${fmt(zkResult.seqPerSec)} writes/s, concurrent ${fmt(zkResult.concPerSec)} writes/s (standalone 3.8, forceSync=yes)`);
+    console.log(
+      `zookeeper  : sequential ${fmt(zkResult.seqPerSec)} writes/s, concurrent ${fmt(zkResult.concPerSec)} writes/s (standalone 3.8, forceSync=yes)`,
+    );
     console.log(
       `ratio file/zk: sequential ${(fileResult.seqPerSec / zkResult.seqPerSec).toFixed(2)}x, concurrent ${(fileResult.concPerSec / zkResult.concPerSec).toFixed(2)}x`,
     );

@@ -4,7 +4,17 @@
  */
 import { CaravelError, describeZodError, isCaravelError } from "@caravel/api";
 import type { z } from "zod";
-import type { CreateOptions, DeleteOptions, JsonNode, NodeData, NodeEvent, PutOptions, Store, Unsubscribe, UpdateJsonOptions } from "./store.js";
+import type {
+  CreateOptions,
+  DeleteOptions,
+  JsonNode,
+  NodeData,
+  NodeEvent,
+  PutOptions,
+  Store,
+  Unsubscribe,
+  UpdateJsonOptions,
+} from "./store.js";
 
 /** Decodes a node's bytes as JSON, naming the path when they do not parse or do not fit the schema. */
 export function decodeJson<T>(path: string, data: Buffer, schema?: z.ZodType<T>): T {
@@ -12,16 +22,24 @@ export function decodeJson<T>(path: string, data: Buffer, schema?: z.ZodType<T>)
   try {
     value = JSON.parse(data.toString("utf8"));
   } catch (error) {
-    throw new CaravelError("INTERNAL", `store node ${path} does not hold valid JSON (${(error as Error).message}); fix or delete the node`, {
-      path,
-    });
+    throw new CaravelError(
+      "INTERNAL",
+      `store node ${path} does not hold valid JSON (${(error as Error).message}); fix or delete the node`,
+      {
+        path,
+      },
+    );
   }
   if (schema === undefined) return value as T;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new CaravelError("INTERNAL", `store node ${path} holds JSON of the wrong shape: ${describeZodError(parsed.error)}; fix or delete the node`, {
-      path,
-    });
+    throw new CaravelError(
+      "INTERNAL",
+      `store node ${path} holds JSON of the wrong shape: ${describeZodError(parsed.error)}; fix or delete the node`,
+      {
+        path,
+      },
+    );
   }
   return parsed.data;
 }
@@ -29,7 +47,12 @@ export function decodeJson<T>(path: string, data: Buffer, schema?: z.ZodType<T>)
 /** Encodes a value as compact JSON; refuses values JSON cannot represent. */
 export function encodeJson(value: unknown): Buffer {
   const text = JSON.stringify(value);
-  if (text === undefined) throw new CaravelError("INVALID_REQUEST", "value cannot be stored as JSON (undefined, a function or a symbol)", { path: "value" });
+  if (text === undefined)
+    throw new CaravelError(
+      "INVALID_REQUEST",
+      "value cannot be stored as JSON (undefined, a function or a symbol)",
+      { path: "value" },
+    );
   return Buffer.from(text, "utf8");
 }
 
@@ -48,14 +71,20 @@ export abstract class BaseStore implements Store {
 
   async getJson<T = unknown>(path: string, schema?: z.ZodType<T>): Promise<JsonNode<T> | undefined> {
     const node = await this.get(path);
-    return node === undefined ? undefined : { value: decodeJson(path, node.data, schema), version: node.version };
+    return node === undefined
+      ? undefined
+      : { value: decodeJson(path, node.data, schema), version: node.version };
   }
 
   putJson(path: string, value: unknown, options?: PutOptions): Promise<number> {
     return this.put(path, encodeJson(value), options);
   }
 
-  async updateJson<T>(path: string, fn: (current: T | undefined) => T | undefined, options: UpdateJsonOptions<T> = {}): Promise<JsonNode<T> | undefined> {
+  async updateJson<T>(
+    path: string,
+    fn: (current: T | undefined) => T | undefined,
+    options: UpdateJsonOptions<T> = {},
+  ): Promise<JsonNode<T> | undefined> {
     const maxAttempts = options.maxAttempts ?? 20;
     for (let attempt = 1; ; attempt++) {
       const current = await this.getJson<T>(path, options.schema);
@@ -66,10 +95,17 @@ export abstract class BaseStore implements Store {
         const version = await this.putJson(path, next, { expectedVersion: current?.version ?? -1 });
         return { value: next, version };
       } catch (error) {
-        const conflict = isCaravelError(error, "STORE_VERSION_MISMATCH") || isCaravelError(error, "STORE_NODE_EXISTS") || isCaravelError(error, "STORE_NO_NODE");
+        const conflict =
+          isCaravelError(error, "STORE_VERSION_MISMATCH") ||
+          isCaravelError(error, "STORE_NODE_EXISTS") ||
+          isCaravelError(error, "STORE_NO_NODE");
         if (!conflict || attempt >= maxAttempts) {
           if (conflict) {
-            throw new CaravelError("STORE_VERSION_MISMATCH", `gave up updating ${path} after ${attempt} conflicting writes; retry later`, { path, cause: error });
+            throw new CaravelError(
+              "STORE_VERSION_MISMATCH",
+              `gave up updating ${path} after ${attempt} conflicting writes; retry later`,
+              { path, cause: error },
+            );
           }
           throw error;
         }

@@ -11,23 +11,31 @@ import { createZkStore, type ZkStoreOptions } from "./zk/zk-store.js";
 export type StoreOptions = FileStoreOptions & ZkStoreOptions;
 
 /** Opens the store a URL names. */
-export function createStore(url: string, options: StoreOptions = {}): Promise<Store> {
+export async function createStore(url: string, options: StoreOptions = {}): Promise<Store> {
   if (url.startsWith("zk://")) return createZkStore(url, options);
   if (url.startsWith("file://")) {
     let dir: string;
     try {
       dir = fileURLToPath(url);
     } catch (error) {
-      throw new CaravelError("INVALID_REQUEST", `store URL ${JSON.stringify(url)} is not a valid file URL (${(error as Error).message}); use file:///absolute/dir`, {
-        path: "store",
-      });
+      throw new CaravelError(
+        "INVALID_REQUEST",
+        `store URL ${JSON.stringify(url)} is not a valid file URL (${(error as Error).message}); use file:///absolute/dir`,
+        {
+          path: "store",
+        },
+      );
     }
     return createFileStore(dir, options);
   }
   if (url === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new CaravelError("INVALID_REQUEST", `store URL ${JSON.stringify(url)} is not supported; use zk://host:2181/path, file:///dir or a directory path`, {
-      path: "store",
-    });
+    throw new CaravelError(
+      "INVALID_REQUEST",
+      `store URL ${JSON.stringify(url)} is not supported; use zk://host:2181/path, file:///dir or a directory path`,
+      {
+        path: "store",
+      },
+    );
   }
   return createFileStore(url, options);
 }

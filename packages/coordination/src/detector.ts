@@ -59,7 +59,12 @@ export async function createMasterDetector(store: Store, path: string): Promise<
       // The lowest member may vanish between listing and reading: then the next one leads.
       const read = await store.get(joinPath(base, node)).catch(() => undefined);
       if (!read) continue;
-      next = { node, sequence: sequenceOf(node) ?? 0, data: read.data, info: node.startsWith("json.info_") ? parseMasterInfo(read.data) : undefined };
+      next = {
+        node,
+        sequence: sequenceOf(node) ?? 0,
+        data: read.data,
+        info: node.startsWith("json.info_") ? parseMasterInfo(read.data) : undefined,
+      };
       break;
     }
     if (closed || next?.node === current?.node) return;
@@ -68,7 +73,10 @@ export async function createMasterDetector(store: Store, path: string): Promise<
       try {
         listener(current);
       } catch (error) {
-        process.emitWarning(`a MasterDetector listener threw: ${(error as Error)?.stack ?? String(error)}`, "CaravelDetector");
+        process.emitWarning(
+          `a MasterDetector listener threw: ${(error as Error)?.stack ?? String(error)}`,
+          "CaravelDetector",
+        );
       }
     }
   };
@@ -89,7 +97,12 @@ export async function createMasterDetector(store: Store, path: string): Promise<
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           stop();
-          reject(new CaravelError("NO_LEADER", `no leader appeared under ${base} within ${timeoutMs} ms; check that a master is running`));
+          reject(
+            new CaravelError(
+              "NO_LEADER",
+              `no leader appeared under ${base} within ${timeoutMs} ms; check that a master is running`,
+            ),
+          );
         }, timeoutMs);
         const stop = detector.onChange((leader) => {
           if (!leader) return;

@@ -43,7 +43,11 @@ export function memberships(children: readonly string[]): string[] {
 }
 
 /** Creates an election under `path` on `store`. */
-export function createLeaderElection(store: Store, path: string, options: LeaderElectionOptions = {}): LeaderElection {
+export function createLeaderElection(
+  store: Store,
+  path: string,
+  options: LeaderElectionOptions = {},
+): LeaderElection {
   return new Election(store, validatePath(path, "election path"), options.label ?? MESOS_LABEL);
 }
 
@@ -62,13 +66,19 @@ class Election implements LeaderElection {
   ) {}
 
   async campaign(data: Buffer): Promise<void> {
-    if (this.campaigning || this.member) throw new CaravelError("CONFLICT", `already campaigning in ${this.path}; resign first`, { path: this.path });
+    if (this.campaigning || this.member)
+      throw new CaravelError("CONFLICT", `already campaigning in ${this.path}; resign first`, {
+        path: this.path,
+      });
     let deferred!: { resolve: () => void; reject: (error: Error) => void };
     const elected = new Promise<void>((resolve, reject) => (deferred = { resolve, reject }));
     this.campaigning = deferred;
     this.unlost = this.store.onSessionLost((reason) => this.lost(`store session lost: ${reason}`));
     try {
-      const created = await this.store.create(joinPath(this.path, this.label), data, { ephemeral: true, sequential: true });
+      const created = await this.store.create(joinPath(this.path, this.label), data, {
+        ephemeral: true,
+        sequential: true,
+      });
       this.member = created.slice(created.lastIndexOf("/") + 1);
       this.unwatch = await this.store.watchChildren(this.path, (children) => this.evaluate(children));
     } catch (error) {
@@ -95,7 +105,9 @@ class Election implements LeaderElection {
   async resign(): Promise<void> {
     const member = this.member;
     this.leading = false;
-    this.campaigning?.reject(new CaravelError("STORE_UNAVAILABLE", `resigned from the election in ${this.path} before winning it`));
+    this.campaigning?.reject(
+      new CaravelError("STORE_UNAVAILABLE", `resigned from the election in ${this.path} before winning it`),
+    );
     this.campaigning = undefined;
     this.cleanup();
     if (member) await this.store.delete(joinPath(this.path, member)).catch(() => false);
@@ -117,7 +129,9 @@ class Election implements LeaderElection {
   private lost(reason: string): void {
     const wasLeader = this.leading;
     this.leading = false;
-    this.campaigning?.reject(new CaravelError("STORE_UNAVAILABLE", `lost the election in ${this.path} before winning it: ${reason}`));
+    this.campaigning?.reject(
+      new CaravelError("STORE_UNAVAILABLE", `lost the election in ${this.path} before winning it: ${reason}`),
+    );
     this.campaigning = undefined;
     this.cleanup();
     if (!wasLeader) return;
@@ -125,7 +139,10 @@ class Election implements LeaderElection {
       try {
         listener(reason);
       } catch (error) {
-        process.emitWarning(`an onLeadershipLost listener threw: ${(error as Error)?.stack ?? String(error)}`, "CaravelElection");
+        process.emitWarning(
+          `an onLeadershipLost listener threw: ${(error as Error)?.stack ?? String(error)}`,
+          "CaravelElection",
+        );
       }
     }
   }

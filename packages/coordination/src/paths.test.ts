@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ancestorsOf, formatSequence, joinPath, nameOf, parentOf, sequenceOf, validateNodePath, validatePath } from "./paths.js";
+import {
+  ancestorsOf,
+  formatSequence,
+  joinPath,
+  nameOf,
+  parentOf,
+  sequenceOf,
+  validateNodePath,
+  validatePath,
+} from "./paths.js";
 import { parseZkUrl, toZkPath, fromZkPath } from "./zk/url.js";
 
 describe("paths", () => {
@@ -19,12 +28,15 @@ describe("paths", () => {
 
   it("splits and joins paths consistently", () => {
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^[a-z0-9_]{1,6}$/), { minLength: 1, maxLength: 5 }), (segments) => {
-        const path = `/${segments.join("/")}`;
-        expect(joinPath(parentOf(path), nameOf(path))).toBe(path);
-        expect(ancestorsOf(path)).toHaveLength(segments.length - 1);
-        expect(validatePath(path)).toBe(path);
-      }),
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z0-9_]{1,6}$/), { minLength: 1, maxLength: 5 }),
+        (segments) => {
+          const path = `/${segments.join("/")}`;
+          expect(joinPath(parentOf(path), nameOf(path))).toBe(path);
+          expect(ancestorsOf(path)).toHaveLength(segments.length - 1);
+          expect(validatePath(path)).toBe(path);
+        },
+      ),
     );
   });
 
@@ -47,7 +59,11 @@ describe("zk URLs", () => {
       chroot: "/caravel",
       auth: undefined,
     });
-    expect(parseZkUrl("zk://user:p%40ss@10.0.0.1:2181/mesos/")).toMatchObject({ auth: "user:p@ss", chroot: "/mesos", connectString: "10.0.0.1:2181" });
+    expect(parseZkUrl("zk://user:p%40ss@10.0.0.1:2181/mesos/")).toMatchObject({
+      auth: "user:p@ss",
+      chroot: "/mesos",
+      connectString: "10.0.0.1:2181",
+    });
     expect(parseZkUrl("zk://localhost:2181").chroot).toBe("/");
   });
 

@@ -15,9 +15,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/u;
 /** Throws an INVALID_REQUEST naming the problem unless `path` is an absolute, normalised store path. */
 export function validatePath(path: unknown, field = "path"): string {
   const fail = (why: string): never => {
-    throw new CaravelError("INVALID_REQUEST", `store path ${JSON.stringify(path)} is invalid: ${why}; use an absolute path such as "/marathon/apps"`, {
-      path: field,
-    });
+    throw new CaravelError(
+      "INVALID_REQUEST",
+      `store path ${JSON.stringify(path)} is invalid: ${why}; use an absolute path such as "/marathon/apps"`,
+      {
+        path: field,
+      },
+    );
   };
   if (typeof path !== "string") return fail("it must be a string");
   if (!path.startsWith("/")) return fail('it must start with "/"');
@@ -35,22 +39,35 @@ export function validatePath(path: unknown, field = "path"): string {
 export function validateNodePath(path: unknown, field = "path"): string {
   const valid = validatePath(path, field);
   if (valid === "/") {
-    throw new CaravelError("INVALID_REQUEST", 'the root "/" cannot be created or deleted; use a child path such as "/caravel"', { path: field });
+    throw new CaravelError(
+      "INVALID_REQUEST",
+      'the root "/" cannot be created or deleted; use a child path such as "/caravel"',
+      { path: field },
+    );
   }
   if (valid === "/zookeeper" || valid.startsWith("/zookeeper/")) {
-    throw new CaravelError("INVALID_REQUEST", 'the "/zookeeper" subtree is reserved by ZooKeeper; pick another top-level name', { path: field });
+    throw new CaravelError(
+      "INVALID_REQUEST",
+      'the "/zookeeper" subtree is reserved by ZooKeeper; pick another top-level name',
+      { path: field },
+    );
   }
   return valid;
 }
 
 /** Throws PAYLOAD_TOO_LARGE unless `data` fits in one node. */
 export function validateData(data: unknown, field = "data"): Buffer {
-  if (!Buffer.isBuffer(data)) throw new CaravelError("INVALID_REQUEST", "node data must be a Buffer", { path: field });
+  if (!Buffer.isBuffer(data))
+    throw new CaravelError("INVALID_REQUEST", "node data must be a Buffer", { path: field });
   if (data.length > MAX_DATA_BYTES) {
-    throw new CaravelError("PAYLOAD_TOO_LARGE", `node data is ${data.length} bytes, over the ${MAX_DATA_BYTES}-byte limit; split it over several nodes`, {
-      path: field,
-      details: { bytes: data.length, limit: MAX_DATA_BYTES },
-    });
+    throw new CaravelError(
+      "PAYLOAD_TOO_LARGE",
+      `node data is ${data.length} bytes, over the ${MAX_DATA_BYTES}-byte limit; split it over several nodes`,
+      {
+        path: field,
+        details: { bytes: data.length, limit: MAX_DATA_BYTES },
+      },
+    );
   }
   return data;
 }
@@ -59,9 +76,13 @@ export function validateData(data: unknown, field = "data"): Buffer {
 export function validateVersion(version: number | undefined, allowCreateOnly: boolean): number | undefined {
   if (version === undefined) return undefined;
   if (Number.isInteger(version) && (version >= 0 || (allowCreateOnly && version === -1))) return version;
-  throw new CaravelError("INVALID_REQUEST", `expectedVersion must be an integer >= 0${allowCreateOnly ? " or -1 (create only)" : ""}, got ${version}`, {
-    path: "expectedVersion",
-  });
+  throw new CaravelError(
+    "INVALID_REQUEST",
+    `expectedVersion must be an integer >= 0${allowCreateOnly ? " or -1 (create only)" : ""}, got ${version}`,
+    {
+      path: "expectedVersion",
+    },
+  );
 }
 
 /** Parent of a non-root path ("/a/b" → "/a", "/a" → "/"). */

@@ -26,7 +26,8 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<v
     (e: unknown) => e,
   );
   expect(error, `expected ${code}`).toBeDefined();
-  if (!isCaravelError(error, code)) throw new Error(`expected CaravelError ${code}, got ${String((error as Error)?.stack ?? error)}`);
+  if (!isCaravelError(error, code))
+    throw new Error(`expected CaravelError ${code}, got ${String((error as Error)?.stack ?? error)}`);
   expect((error as Error).message.length).toBeGreaterThan(10);
 }
 
@@ -35,7 +36,6 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
   describe(`Store contract: ${name}`, () => {
     let backend: ContractBackend;
     let opened: Store[] = [];
-    let root = "";
     let counter = 0;
 
     const session = async (): Promise<Store> => {
@@ -55,7 +55,7 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
       opened = [];
     });
     // Every test works under its own root, so tests never see each other's nodes.
-    const fresh = (): string => (root = `/contract-${process.pid}-${Date.now().toString(36)}-${++counter}`);
+    const fresh = (): string => `/contract-${process.pid}-${Date.now().toString(36)}-${++counter}`;
 
     describe("CRUD", () => {
       it("creates, reads, overwrites and deletes a node, creating parents", async () => {
@@ -101,7 +101,14 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
       it("rejects bad paths and oversized data with INVALID_REQUEST / PAYLOAD_TOO_LARGE", async () => {
         const s = await session();
         const base = fresh();
-        for (const bad of ["a/b", `${base}/`, `${base}//x`, `${base}/./x`, `${base}/../x`, `${base}/a\u0001`]) {
+        for (const bad of [
+          "a/b",
+          `${base}/`,
+          `${base}//x`,
+          `${base}/./x`,
+          `${base}/../x`,
+          `${base}/a\u0001`,
+        ]) {
           await expectCode(s.put(bad, buf("x")), "INVALID_REQUEST");
           await expectCode(s.get(bad), "INVALID_REQUEST");
         }
@@ -140,7 +147,10 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
       it("lets exactly one of two racing sessions win a create-only write", async () => {
         const [a, b] = [await session(), await session()];
         const base = fresh();
-        const results = await Promise.allSettled([a.put(`${base}/once`, buf("a"), { expectedVersion: -1 }), b.put(`${base}/once`, buf("b"), { expectedVersion: -1 })]);
+        const results = await Promise.allSettled([
+          a.put(`${base}/once`, buf("a"), { expectedVersion: -1 }),
+          b.put(`${base}/once`, buf("b"), { expectedVersion: -1 }),
+        ]);
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
         const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
         expect(isCaravelError(loser.reason, "STORE_NODE_EXISTS")).toBe(true);
@@ -149,7 +159,10 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
       it("updateJson retries conflicts so that concurrent increments all count", async () => {
         const [a, b] = [await session(), await session()];
         const base = fresh();
-        const bump = (s: Store) => s.updateJson<{ n: number }>(`${base}/counter`, (c) => ({ n: (c?.n ?? 0) + 1 }), { maxAttempts: 100 });
+        const bump = (s: Store) =>
+          s.updateJson<{ n: number }>(`${base}/counter`, (c) => ({ n: (c?.n ?? 0) + 1 }), {
+            maxAttempts: 100,
+          });
         await Promise.all(Array.from({ length: 10 }, (_, i) => bump(i % 2 ? a : b)));
         expect((await a.getJson<{ n: number }>(`${base}/counter`))?.value).toEqual({ n: 10 });
         // Returning undefined leaves the node alone.
@@ -163,7 +176,8 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
         const [a, b] = [await session(), await session()];
         const base = fresh();
         const names: string[] = [];
-        for (const s of [a, b, a, b]) names.push(await s.create(`${base}/q/item-`, buf("x"), { sequential: true }));
+        for (const s of [a, b, a, b])
+          names.push(await s.create(`${base}/q/item-`, buf("x"), { sequential: true }));
         for (const name of names) expect(name).toMatch(new RegExp(`^${base}/q/item-\\d{10}$`));
         const numbers = names.map((n) => Number(n.slice(-10)));
         expect([...numbers].sort((x, y) => x - y)).toEqual(numbers);
@@ -176,13 +190,19 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
       it("vanish when their owner closes, and cannot have children", async () => {
         const [owner, other] = [await session(), await session()];
         const base = fresh();
-        const path = await owner.create(`${base}/members/m-`, buf("me"), { ephemeral: true, sequential: true });
+        const path = await owner.create(`${base}/members/m-`, buf("me"), {
+          ephemeral: true,
+          sequential: true,
+        });
         await owner.create(`${base}/members/fixed`, buf("me"), { ephemeral: true });
         await other.put(`${base}/members/persistent`, buf("stay"));
         expect((await other.get(path))?.data.toString()).toBe("me");
         await expectCode(owner.create(`${path}/child`, buf("x")), "INVALID_REQUEST");
         await owner.close();
-        await eventually(async () => (await other.children(`${base}/members`)).join() === "persistent", "ephemeral nodes to vanish");
+        await eventually(
+          async () => (await other.children(`${base}/members`)).join() === "persistent",
+          "ephemeral nodes to vanish",
+        );
         await expectCode(owner.get(path), "STORE_UNAVAILABLE");
       });
     });
@@ -230,7 +250,16 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
 
     describe("leader election and detection", () => {
       const masterInfo = (id: string, port: number) =>
-        Buffer.from(JSON.stringify({ id, ip: 16777343, port, hostname: "127.0.0.1", pid: `master@127.0.0.1:${port}`, address: { hostname: "127.0.0.1", ip: "127.0.0.1", port } }));
+        Buffer.from(
+          JSON.stringify({
+            id,
+            ip: 16777343,
+            port,
+            hostname: "127.0.0.1",
+            pid: `master@127.0.0.1:${port}`,
+            address: { hostname: "127.0.0.1", ip: "127.0.0.1", port },
+          }),
+        );
       let detector: MasterDetector | undefined;
       afterEach(() => detector?.close());
 
@@ -255,7 +284,10 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
         expect(bLeads).toBe(false);
         expect(eb.isLeader()).toBe(false);
 
-        const leaderA = await eventually(() => detector?.current()?.info?.id === "master-a" && detector.current(), "detector sees a");
+        const leaderA = await eventually(
+          () => detector?.current()?.info?.id === "master-a" && detector.current(),
+          "detector sees a",
+        );
         expect(leaderA.node).toBe(ea.memberName());
         expect(leaderA.info?.address?.port).toBe(5050);
 

@@ -103,7 +103,11 @@ export interface Store {
    * (undefined when missing) and returns the new one, or undefined to leave the node as it is.
    * Resolves with what is stored afterwards (undefined when the node is still missing).
    */
-  updateJson<T>(path: string, fn: (current: T | undefined) => T | undefined, options?: UpdateJsonOptions<T>): Promise<JsonNode<T> | undefined>;
+  updateJson<T>(
+    path: string,
+    fn: (current: T | undefined) => T | undefined,
+    options?: UpdateJsonOptions<T>,
+  ): Promise<JsonNode<T> | undefined>;
 
   /** Ends the session: drops its ephemeral nodes and watches. Later calls fail with STORE_UNAVAILABLE. */
   close(): Promise<void>;

@@ -33,7 +33,8 @@ describe("ZooKeeper sessions", () => {
     stores.push(store);
     return store;
   };
-  const info = (id: string) => Buffer.from(JSON.stringify({ id, ip: 16777343, port: 5050, address: { ip: "127.0.0.1", port: 5050 } }));
+  const info = (id: string) =>
+    Buffer.from(JSON.stringify({ id, ip: 16777343, port: 5050, address: { ip: "127.0.0.1", port: 5050 } }));
 
   it("applies the chroot: nodes live under it on the server", async () => {
     const inRoot = await open("/chroot-test/deep");
@@ -73,11 +74,17 @@ describe("ZooKeeper sessions", () => {
     await eventually(() => detector.current() === undefined, "detector sees no leader");
 
     // The store reconnected by itself with a new session; the owner re-creates its ephemerals.
-    await eventually(async () => (await leaderStore.put("/alive", Buffer.from("1"))) >= 0, "store usable again");
+    await eventually(
+      async () => (await leaderStore.put("/alive", Buffer.from("1"))) >= 0,
+      "store usable again",
+    );
     expect(leaderStore.sessionId).not.toBe(before);
     const again = createLeaderElection(leaderStore, "/mesos");
     await again.campaign(info("m1-again"));
-    await eventually(() => detector.current()?.info?.id === "m1-again", "detector sees the re-elected leader");
+    await eventually(
+      () => detector.current()?.info?.id === "m1-again",
+      "detector sees the re-elected leader",
+    );
   }, 120_000);
 
   it("when the server dies: the leader steps down after a session timeout, and watches resume after a restart", async () => {
@@ -91,12 +98,20 @@ describe("ZooKeeper sessions", () => {
     await observer.watchChildren("/dir", (c) => seen.push(c));
 
     await zk.kill();
-    await eventually(() => lost.length === 1, "leader told it lost leadership while ZooKeeper is down", 30_000);
+    await eventually(
+      () => lost.length === 1,
+      "leader told it lost leadership while ZooKeeper is down",
+      30_000,
+    );
     expect(lost[0]).toMatch(/disconnected/);
     expect(election.isLeader()).toBe(false);
 
     await zk.restart();
-    await eventually(async () => (await leaderStore.put("/dir/x", Buffer.from("1"))) >= 0, "store usable after restart", 60_000);
+    await eventually(
+      async () => (await leaderStore.put("/dir/x", Buffer.from("1"))) >= 0,
+      "store usable after restart",
+      60_000,
+    );
     await eventually(() => seen.at(-1)?.join() === "x", "children watch fired after the restart", 60_000);
   }, 180_000);
 
@@ -104,8 +119,16 @@ describe("ZooKeeper sessions", () => {
    * Joins a session with a second client and closes it, which ends the session on the server.
    * Resolves early if the server says the session is already gone.
    */
-  async function expireSession(connectString: string, sessionId: Buffer, sessionPassword: Buffer): Promise<void> {
-    const killer = zookeeper.createClient(connectString, { sessionTimeout: 2000, sessionId, sessionPassword } as never);
+  async function expireSession(
+    connectString: string,
+    sessionId: Buffer,
+    sessionPassword: Buffer,
+  ): Promise<void> {
+    const killer = zookeeper.createClient(connectString, {
+      sessionTimeout: 2000,
+      sessionId,
+      sessionPassword,
+    } as never);
     try {
       const joined = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), 10_000);
@@ -125,8 +148,24 @@ describe("ZooKeeper sessions", () => {
     }
   }
 
+  it("with user:pass in the URL, creates nodes others can read but not write", async () => {
+    const owner = await createZkStore(`zk://caravel:s3cret@${zk.connectString}/secure`, {
+      sessionTimeoutMs: 4000,
+    });
+    stores.push(owner);
+    const anonymous = await open("/");
+    await owner.put("/config", Buffer.from("v1"));
+    expect((await anonymous.get("/secure/config"))?.data.toString()).toBe("v1");
+    const error = await anonymous.put("/secure/config", Buffer.from("hacked")).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("FORBIDDEN");
+    expect((error as Error).message).toContain("user:password");
+    expect(await owner.put("/config", Buffer.from("v2"))).toBe(1);
+  });
+
   it("fails to connect with STORE_UNAVAILABLE naming the hosts", async () => {
-    const error = await createZkStore("zk://127.0.0.1:1/x", { connectTimeoutMs: 500 }).catch((e: unknown) => e);
+    const error = await createZkStore("zk://127.0.0.1:1/x", { connectTimeoutMs: 500 }).catch(
+      (e: unknown) => e,
+    );
     expect((error as { code?: string }).code).toBe("STORE_UNAVAILABLE");
     expect((error as Error).message).toContain("127.0.0.1:1");
   });

@@ -42,7 +42,9 @@ export class Backend {
     const backend = new Backend(dir, undefined);
     const { records, journalBytes } = await loadRecords(dir);
     for (const record of records) backend.tree.replay(record);
-    backend.journal = await Journal.open(dir, journalBytes, options.compactBytes ?? 8 * 1024 * 1024, () => backend.tree.snapshot());
+    backend.journal = await Journal.open(dir, journalBytes, options.compactBytes ?? 8 * 1024 * 1024, () =>
+      backend.tree.snapshot(),
+    );
     return backend;
   }
 
@@ -138,9 +140,13 @@ async function takeLock(dir: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new CaravelError("STORE_UNAVAILABLE", `store directory ${dir} is in use by process ${pid}; stop it or use another directory`, {
-          details: { dir, pid },
-        });
+        throw new CaravelError(
+          "STORE_UNAVAILABLE",
+          `store directory ${dir} is in use by process ${pid}; stop it or use another directory`,
+          {
+            details: { dir, pid },
+          },
+        );
       }
       await rm(file, { force: true }); // stale lock from a process that died
     }
@@ -172,6 +178,9 @@ function safely(fn: () => void): void {
   try {
     fn();
   } catch (error) {
-    process.emitWarning(`a store watcher threw: ${(error as Error)?.stack ?? String(error)}`, "CaravelStoreWatcher");
+    process.emitWarning(
+      `a store watcher threw: ${(error as Error)?.stack ?? String(error)}`,
+      "CaravelStoreWatcher",
+    );
   }
 }

@@ -39,7 +39,9 @@ describe("embedded file store durability", () => {
   it("group-commits: 1,000 concurrent puts share a handful of fsyncs and all survive a reopen", async () => {
     const store = await createFileStore(dir);
     const before = store.stats().fsyncs;
-    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.put(`/bulk/n${i}`, Buffer.from(String(i)))));
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => store.put(`/bulk/n${i}`, Buffer.from(String(i)))),
+    );
     const fsyncs = store.stats().fsyncs - before;
     expect(fsyncs).toBeGreaterThanOrEqual(1);
     expect(fsyncs).toBeLessThanOrEqual(5);

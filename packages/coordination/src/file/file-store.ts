@@ -50,14 +50,21 @@ export class FileStore extends BaseStore {
 
   async put(path: string, data: Buffer, options: PutOptions = {}): Promise<number> {
     this.ensureOpen();
-    const { version, effects } = this.backend.tree.put(validateNodePath(path), validateData(data), validateVersion(options.expectedVersion, true));
+    const { version, effects } = this.backend.tree.put(
+      validateNodePath(path),
+      validateData(data),
+      validateVersion(options.expectedVersion, true),
+    );
     await this.backend.commit(effects);
     return version;
   }
 
   async create(path: string, data: Buffer, options: CreateOptions = {}): Promise<string> {
     this.ensureOpen();
-    const created = this.backend.tree.create(validateNodePath(path), validateData(data), { ...options, owner: this.session });
+    const created = this.backend.tree.create(validateNodePath(path), validateData(data), {
+      ...options,
+      owner: this.session,
+    });
     await this.backend.commit(created.effects);
     return created.path;
   }
@@ -65,7 +72,10 @@ export class FileStore extends BaseStore {
   async delete(path: string, options: DeleteOptions = {}): Promise<boolean> {
     this.ensureOpen();
     const version = validateVersion(options.expectedVersion, false);
-    const { deleted, effects } = this.backend.tree.delete(validateNodePath(path), { ...options, expectedVersion: version });
+    const { deleted, effects } = this.backend.tree.delete(validateNodePath(path), {
+      ...options,
+      expectedVersion: version,
+    });
     await this.backend.commit(effects);
     return deleted;
   }
@@ -111,7 +121,8 @@ export class FileStore extends BaseStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new CaravelError("STORE_UNAVAILABLE", "this store handle is closed; open a new one");
+    if (this.closed)
+      throw new CaravelError("STORE_UNAVAILABLE", "this store handle is closed; open a new one");
   }
 }
 

@@ -44,9 +44,13 @@ export async function loadRecords(dir: string): Promise<{ records: JournalRecord
         records.push(JSON.parse(line) as JournalRecord);
       } catch {
         if (last && tolerateTornTail) break;
-        throw new CaravelError("STORE_UNAVAILABLE", `${join(dir, file)} is corrupt at line ${i + 1}; restore the directory from a backup`, {
-          details: { file: join(dir, file), line: i + 1 },
-        });
+        throw new CaravelError(
+          "STORE_UNAVAILABLE",
+          `${join(dir, file)} is corrupt at line ${i + 1}; restore the directory from a backup`,
+          {
+            details: { file: join(dir, file), line: i + 1 },
+          },
+        );
       }
       goodBytes += Buffer.byteLength(line) + 1;
     }
@@ -73,7 +77,12 @@ export class Journal {
   ) {}
 
   /** Opens the journal for appending, cutting off a torn tail at `validBytes`. */
-  static async open(dir: string, validBytes: number, compactBytes: number, snapshot: () => JournalRecord[]): Promise<Journal> {
+  static async open(
+    dir: string,
+    validBytes: number,
+    compactBytes: number,
+    snapshot: () => JournalRecord[],
+  ): Promise<Journal> {
     const handle = await open(join(dir, JOURNAL_FILE), "a+");
     const { size } = await handle.stat();
     if (size !== validBytes) await handle.truncate(validBytes);
@@ -120,9 +129,13 @@ export class Journal {
           for (const p of batch) p.resolve();
         } catch (error) {
           // Memory is now ahead of the disk: refuse every later write rather than diverge further.
-          this.failed = new CaravelError("STORE_UNAVAILABLE", `writing the store journal in ${this.dir} failed: ${(error as Error).message}; restart after fixing the disk`, {
-            cause: error,
-          });
+          this.failed = new CaravelError(
+            "STORE_UNAVAILABLE",
+            `writing the store journal in ${this.dir} failed: ${(error as Error).message}; restart after fixing the disk`,
+            {
+              cause: error,
+            },
+          );
           for (const p of [...batch, ...this.queue]) p.reject(this.failed);
           this.queue = [];
         }
@@ -134,7 +147,9 @@ export class Journal {
 
   private async compact(): Promise<void> {
     const tmp = join(this.dir, `${SNAPSHOT_FILE}.tmp`);
-    const text = this.snapshot().map((r) => JSON.stringify(r) + "\n").join("");
+    const text = this.snapshot()
+      .map((r) => JSON.stringify(r) + "\n")
+      .join("");
     const file = await open(tmp, "w");
     try {
       await file.writeFile(text, "utf8");

@@ -10,8 +10,18 @@ type Op =
 const segment = fc.constantFrom("a", "b", "c");
 const path = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/${s.join("/")}`);
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant("put" as const), path, data: fc.string({ maxLength: 5 }), expected: fc.option(fc.integer({ min: -1, max: 2 }), { nil: undefined }) }),
-  fc.record({ kind: fc.constant("create" as const), path, ephemeral: fc.boolean(), sequential: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("put" as const),
+    path,
+    data: fc.string({ maxLength: 5 }),
+    expected: fc.option(fc.integer({ min: -1, max: 2 }), { nil: undefined }),
+  }),
+  fc.record({
+    kind: fc.constant("create" as const),
+    path,
+    ephemeral: fc.boolean(),
+    sequential: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant("delete" as const), path, recursive: fc.boolean() }),
 );
 

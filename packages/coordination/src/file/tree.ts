@@ -28,7 +28,13 @@ interface TreeNode {
   children: Map<string, TreeNode>;
 }
 
-const newNode = (data: Buffer, owner?: number): TreeNode => ({ data, version: 0, cseq: 0, owner, children: new Map() });
+const newNode = (data: Buffer, owner?: number): TreeNode => ({
+  data,
+  version: 0,
+  cseq: 0,
+  owner,
+  children: new Map(),
+});
 const emptyEffects = (): Effects => ({ records: [], events: [], childrenChanged: new Set() });
 
 /** The node tree with ZooKeeper semantics. Paths passed in are already validated. */
@@ -64,9 +70,15 @@ export class Tree {
   /** Writes a persistent node's data; see PutOptions for `expectedVersion`. */
   put(path: string, data: Buffer, expectedVersion?: number): { version: number; effects: Effects } {
     const node = this.find(path);
-    if (node && expectedVersion === -1) throw new CaravelError("STORE_NODE_EXISTS", `store node ${path} already exists`, { path });
+    if (node && expectedVersion === -1)
+      throw new CaravelError("STORE_NODE_EXISTS", `store node ${path} already exists`, { path });
     if (expectedVersion !== undefined && expectedVersion >= 0) {
-      if (!node) throw new CaravelError("STORE_NO_NODE", `store node ${path} does not exist (expected version ${expectedVersion})`, { path });
+      if (!node)
+        throw new CaravelError(
+          "STORE_NO_NODE",
+          `store node ${path} does not exist (expected version ${expectedVersion})`,
+          { path },
+        );
       if (node.version !== expectedVersion) throw mismatch(path, expectedVersion, node.version);
     }
     const effects = emptyEffects();
@@ -82,7 +94,11 @@ export class Tree {
   }
 
   /** Creates a node, possibly ephemeral (owned by `owner`) and/or sequential; returns its actual path. */
-  create(path: string, data: Buffer, options: { ephemeral?: boolean; sequential?: boolean; owner: number }): { path: string; effects: Effects } {
+  create(
+    path: string,
+    data: Buffer,
+    options: { ephemeral?: boolean; sequential?: boolean; owner: number },
+  ): { path: string; effects: Effects } {
     const effects = emptyEffects();
     const parent = this.ensureParents(path, effects);
     let actual = path;
@@ -92,21 +108,33 @@ export class Tree {
       // The counter must survive restarts, or a reopened store would hand out used names again.
       effects.records.push(setRecord(parentOf(path), parent));
     }
-    if (parent.children.has(nameOf(actual))) throw new CaravelError("STORE_NODE_EXISTS", `store node ${actual} already exists`, { path: actual });
+    if (parent.children.has(nameOf(actual)))
+      throw new CaravelError("STORE_NODE_EXISTS", `store node ${actual} already exists`, { path: actual });
     this.attach(actual, newNode(data, options.ephemeral ? options.owner : undefined), effects);
     return { path: actual, effects };
   }
 
   /** Deletes a node (and its subtree when `recursive`); `deleted` is false when it was missing. */
-  delete(path: string, options: { expectedVersion?: number; recursive?: boolean }): { deleted: boolean; effects: Effects } {
+  delete(
+    path: string,
+    options: { expectedVersion?: number; recursive?: boolean },
+  ): { deleted: boolean; effects: Effects } {
     const effects = emptyEffects();
     const node = this.find(path);
     if (!node) return { deleted: false, effects };
-    if (options.expectedVersion !== undefined && options.expectedVersion >= 0 && node.version !== options.expectedVersion) {
+    if (
+      options.expectedVersion !== undefined &&
+      options.expectedVersion >= 0 &&
+      node.version !== options.expectedVersion
+    ) {
       throw mismatch(path, options.expectedVersion, node.version);
     }
     if (node.children.size > 0 && !options.recursive) {
-      throw new CaravelError("STORE_NOT_EMPTY", `store node ${path} has ${node.children.size} children; delete them first or pass recursive`, { path });
+      throw new CaravelError(
+        "STORE_NOT_EMPTY",
+        `store node ${path} has ${node.children.size} children; delete them first or pass recursive`,
+        { path },
+      );
     }
     const visit = (n: TreeNode, p: string): void => {
       for (const [name, child] of n.children) visit(child, joinPath(p, name));
@@ -146,7 +174,8 @@ export class Tree {
       if (node.owner !== undefined) return;
       if (path !== "/" || node.version > 0 || node.cseq > 0) out.push(setRecord(path, node));
       // Sorted, so that equal trees give equal snapshots whatever order nodes were created in.
-      for (const name of [...node.children.keys()].sort()) visit(node.children.get(name) as TreeNode, joinPath(path, name));
+      for (const name of [...node.children.keys()].sort())
+        visit(node.children.get(name) as TreeNode, joinPath(path, name));
     };
     visit(this.root, "/");
     return out;
@@ -174,9 +203,13 @@ export class Tree {
       node = this.attach(ancestor, newNode(Buffer.alloc(0)), effects);
     }
     if (node.owner !== undefined) {
-      throw new CaravelError("INVALID_REQUEST", `store node ${parentOf(path)} is ephemeral and cannot have children; put ${nameOf(path)} elsewhere`, {
-        path,
-      });
+      throw new CaravelError(
+        "INVALID_REQUEST",
+        `store node ${parentOf(path)} is ephemeral and cannot have children; put ${nameOf(path)} elsewhere`,
+        {
+          path,
+        },
+      );
     }
     return node;
   }
@@ -197,8 +230,12 @@ function setRecord(path: string, node: TreeNode): JournalRecord {
 }
 
 function mismatch(path: string, expected: number, actual: number): CaravelError {
-  return new CaravelError("STORE_VERSION_MISMATCH", `store node ${path} is at version ${actual}, not ${expected}; read it again and retry`, {
-    path,
-    details: { expectedVersion: expected, actualVersion: actual },
-  });
+  return new CaravelError(
+    "STORE_VERSION_MISMATCH",
+    `store node ${path} is at version ${actual}, not ${expected}; read it again and retry`,
+    {
+      path,
+      details: { expectedVersion: expected, actualVersion: actual },
+    },
+  );
 }

@@ -1,7 +1,11 @@
 /** Polling for tests: wait for a condition, never for a fixed time. */
 
 /** Calls `fn` until it returns something truthy; throws naming `what` after `timeoutMs`. */
-export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -12,7 +16,9 @@ export async function eventually<T>(fn: () => T | Promise<T>, what: string, time
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `; last error: ${(lastError as Error).message}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `; last error: ${(lastError as Error).message}` : ""}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

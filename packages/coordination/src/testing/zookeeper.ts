@@ -70,15 +70,28 @@ export async function startZooKeeper(options: ZooKeeperOptions = {}): Promise<Zo
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const classpath = [ZOOKEEPER_JAR, ...(existsSync(SLF4J_JAR) ? [SLF4J_JAR] : [])].join(":");
-    const proc = spawn("java", ["-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", config], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const proc = spawn(
+      "java",
+      [
+        "-Xms32m",
+        "-Xmx192m",
+        "-XX:+UseSerialGC",
+        "-cp",
+        classpath,
+        "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+        config,
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     proc.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     child = proc;
     const deadline = Date.now() + startTimeoutMs;
     while (!(await serving(port))) {
-      if (proc.exitCode !== null) throw new Error(`ZooKeeper exited with code ${proc.exitCode} before serving: ${stderr}`);
+      if (proc.exitCode !== null)
+        throw new Error(`ZooKeeper exited with code ${proc.exitCode} before serving: ${stderr}`);
       if (Date.now() > deadline) {
         proc.kill("SIGKILL");
         throw new Error(`ZooKeeper did not serve on port ${port} within ${startTimeoutMs} ms: ${stderr}`);

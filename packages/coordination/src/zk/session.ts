@@ -47,9 +47,13 @@ export class ZkSession {
       const timer = setTimeout(() => {
         this.connectedWaiters.delete(done);
         reject(
-          new CaravelError("STORE_UNAVAILABLE", `could not connect to ZooKeeper at ${this.url.connectString} within ${connectTimeoutMs} ms; check that it runs and the --zk URL`, {
-            details: { hosts: this.url.connectString },
-          }),
+          new CaravelError(
+            "STORE_UNAVAILABLE",
+            `could not connect to ZooKeeper at ${this.url.connectString} within ${connectTimeoutMs} ms; check that it runs and the --zk URL`,
+            {
+              details: { hosts: this.url.connectString },
+            },
+          ),
         );
       }, connectTimeoutMs);
       const done = (): void => {
@@ -92,7 +96,11 @@ export class ZkSession {
   }
 
   private start(): Client {
-    const client = zookeeper.createClient(this.url.connectString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    const client = zookeeper.createClient(this.url.connectString, {
+      sessionTimeout: this.sessionTimeoutMs,
+      spinDelay: 200,
+      retries: 0,
+    });
     if (this.url.auth !== undefined) client.addAuthInfo("digest", Buffer.from(this.url.auth, "utf8"));
     const generation = this.generation;
     let connectedBefore = false;
@@ -122,7 +130,10 @@ export class ZkSession {
     });
     client.on("disconnected", () => {
       if (generation !== this.generation || this.closed || this.lostTimer || !connectedBefore) return;
-      this.lostTimer = setTimeout(() => this.lose(`disconnected from ZooKeeper for ${this.sessionTimeoutMs} ms`), this.sessionTimeoutMs);
+      this.lostTimer = setTimeout(
+        () => this.lose(`disconnected from ZooKeeper for ${this.sessionTimeoutMs} ms`),
+        this.sessionTimeoutMs,
+      );
     });
     client.on("expired", () => {
       if (generation === this.generation) this.lose("ZooKeeper expired the session");
@@ -147,5 +158,7 @@ function forceClose(client: Client): void {
   client.removeAllListeners();
   client.close();
   // The library only ends the socket once the server answers the close; do not wait for that.
-  (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket?.destroy();
+  (
+    client as unknown as { connectionManager?: { socket?: { destroy(): void } } }
+  ).connectionManager?.socket?.destroy();
 }

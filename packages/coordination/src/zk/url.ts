@@ -16,9 +16,13 @@ export interface ZkUrl {
 }
 
 const fail = (url: string, why: string): never => {
-  throw new CaravelError("INVALID_REQUEST", `ZooKeeper URL ${JSON.stringify(url)} is invalid: ${why}; expected zk://host1:2181,host2:2181/path`, {
-    path: "zk",
-  });
+  throw new CaravelError(
+    "INVALID_REQUEST",
+    `ZooKeeper URL ${JSON.stringify(url)} is invalid: ${why}; expected zk://host1:2181,host2:2181/path`,
+    {
+      path: "zk",
+    },
+  );
 };
 
 /** Parses a `zk://` URL; throws INVALID_REQUEST naming what is wrong. */

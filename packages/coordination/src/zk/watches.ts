@@ -84,7 +84,14 @@ export class NodeWatch extends BaseWatch {
 
   protected override onEvent(event: Event): void {
     const type = event.getType();
-    this.pending = type === EventType.NODE_CREATED ? "created" : type === EventType.NODE_DELETED ? "deleted" : type === EventType.NODE_DATA_CHANGED ? "changed" : undefined;
+    this.pending =
+      type === EventType.NODE_CREATED
+        ? "created"
+        : type === EventType.NODE_DELETED
+          ? "deleted"
+          : type === EventType.NODE_DATA_CHANGED
+            ? "changed"
+            : undefined;
   }
 
   protected async read(watcher: (event: Event) => void): Promise<void> {
@@ -99,12 +106,18 @@ export class NodeWatch extends BaseWatch {
 
   private existsWatched(c: Client, watcher: (event: Event) => void) {
     return new Promise<{ version: number } | undefined>((resolve, reject) =>
-      c.exists(this.ctx.zkPath(this.path), watcher, (error, stat) => (error ? reject(error) : resolve(stat ?? undefined))),
+      c.exists(this.ctx.zkPath(this.path), watcher, (error, stat) =>
+        error ? reject(error) : resolve(stat ?? undefined),
+      ),
     );
   }
 
   /** Turns (before, after, what ZooKeeper said) into the events a listener should see. */
-  private report(before: number | undefined, after: number | undefined, hint: NodeEvent["type"] | undefined): void {
+  private report(
+    before: number | undefined,
+    after: number | undefined,
+    hint: NodeEvent["type"] | undefined,
+  ): void {
     const events: NodeEvent["type"][] = [];
     if (before === undefined && after !== undefined) events.push("created");
     else if (before !== undefined && after === undefined) events.push("deleted");
@@ -150,17 +163,24 @@ export class ChildrenWatch extends BaseWatch {
 }
 
 function childrenWatched(c: Client, path: string, watcher: (event: Event) => void): Promise<string[]> {
-  return new Promise((resolve, reject) => c.getChildren(path, watcher, (error, children) => (error ? reject(error) : resolve(children))));
+  return new Promise((resolve, reject) =>
+    c.getChildren(path, watcher, (error, children) => (error ? reject(error) : resolve(children))),
+  );
 }
 
 function existsWatched(c: Client, path: string, watcher: (event: Event) => void): Promise<unknown> {
-  return new Promise((resolve, reject) => c.exists(path, watcher, (error, stat) => (error ? reject(error) : resolve(stat ?? undefined))));
+  return new Promise((resolve, reject) =>
+    c.exists(path, watcher, (error, stat) => (error ? reject(error) : resolve(stat ?? undefined))),
+  );
 }
 
 function emit(fn: () => void): void {
   try {
     fn();
   } catch (error) {
-    process.emitWarning(`a store watcher threw: ${(error as Error)?.stack ?? String(error)}`, "CaravelStoreWatcher");
+    process.emitWarning(
+      `a store watcher threw: ${(error as Error)?.stack ?? String(error)}`,
+      "CaravelStoreWatcher",
+    );
   }
 }

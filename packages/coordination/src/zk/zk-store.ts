@@ -42,7 +42,11 @@ export class ZkStore extends BaseStore {
       this.url.auth === undefined
         ? [new ACL(Permission.ALL, new Id("world", "anyone"))]
         : [new ACL(Permission.ALL, new Id("auth", "")), new ACL(Permission.READ, new Id("world", "anyone"))];
-    this.session = new ZkSession(this.url, { onConnected: (fresh) => this.onConnected(fresh), onLost: (reason) => this.onLost(reason) }, options);
+    this.session = new ZkSession(
+      this.url,
+      { onConnected: (fresh) => this.onConnected(fresh), onLost: (reason) => this.onLost(reason) },
+      options,
+    );
     this.operationTimeoutMs = options.operationTimeoutMs ?? this.session.sessionTimeoutMs;
   }
 
@@ -51,7 +55,8 @@ export class ZkStore extends BaseStore {
     const store = new ZkStore(url, options);
     try {
       await store.session.ready(options.connectTimeoutMs);
-      if (store.url.chroot !== "/") await store.run(store.url.chroot, (c) => zk.mkdirp(c, store.url.chroot, store.acls));
+      if (store.url.chroot !== "/")
+        await store.run(store.url.chroot, (c) => zk.mkdirp(c, store.url.chroot, store.acls));
     } catch (error) {
       await store.session.close();
       throw error;
@@ -66,7 +71,10 @@ export class ZkStore extends BaseStore {
 
   /** The current client session's id and password, for tests that force its expiry. */
   sessionCredentials(): { sessionId: Buffer; sessionPassword: Buffer } {
-    return { sessionId: this.session.client.getSessionId(), sessionPassword: this.session.client.getSessionPassword() };
+    return {
+      sessionId: this.session.client.getSessionId(),
+      sessionPassword: this.session.client.getSessionPassword(),
+    };
   }
 
   async get(path: string): Promise<NodeData | undefined> {
@@ -92,7 +100,8 @@ export class ZkStore extends BaseStore {
       try {
         return (await this.run(p, (c) => zk.setData(c, this.zk(p), data, expected ?? -1))).version;
       } catch (error) {
-        if (expected !== undefined || !isZkCode(error, Exception.NO_NODE)) throw toStoreError(error, p, expected);
+        if (expected !== undefined || !isZkCode(error, Exception.NO_NODE))
+          throw toStoreError(error, p, expected);
       }
       try {
         await this.createWithParents(p, data, CreateMode.PERSISTENT);
@@ -121,7 +130,8 @@ export class ZkStore extends BaseStore {
     const p = validateNodePath(path);
     const expected = validateVersion(options.expectedVersion, false);
     for (let attempt = 1; ; attempt++) {
-      if (options.recursive) for (const child of await this.children(p)) await this.delete(`${p}/${child}`, { recursive: true });
+      if (options.recursive)
+        for (const child of await this.children(p)) await this.delete(`${p}/${child}`, { recursive: true });
       try {
         await this.run(p, (c) => zk.remove(c, this.zk(p), expected ?? -1));
         return true;
@@ -188,7 +198,10 @@ export class ZkStore extends BaseStore {
   private async createWithParents(p: string, data: Buffer, mode: number): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return fromZkPath(this.url.chroot, await this.run(p, (c) => zk.create(c, this.zk(p), data, this.acls, mode)));
+        return fromZkPath(
+          this.url.chroot,
+          await this.run(p, (c) => zk.create(c, this.zk(p), data, this.acls, mode)),
+        );
       } catch (error) {
         if (!isZkCode(error, Exception.NO_NODE) || attempt > 3) throw toStoreError(error, p);
       }
@@ -210,7 +223,14 @@ export class ZkStore extends BaseStore {
         reject(error);
       };
       const timer = setTimeout(
-        () => fail(new CaravelError("STORE_UNAVAILABLE", `ZooKeeper did not answer within ${this.operationTimeoutMs} ms on ${p}; check the ensemble`, { path: p })),
+        () =>
+          fail(
+            new CaravelError(
+              "STORE_UNAVAILABLE",
+              `ZooKeeper did not answer within ${this.operationTimeoutMs} ms on ${p}; check the ensemble`,
+              { path: p },
+            ),
+          ),
         this.operationTimeoutMs,
       );
       this.inflight.add(fail);
@@ -236,7 +256,10 @@ export class ZkStore extends BaseStore {
       try {
         listener(reason);
       } catch (error) {
-        process.emitWarning(`an onSessionLost listener threw: ${(error as Error)?.stack ?? String(error)}`, "CaravelStore");
+        process.emitWarning(
+          `an onSessionLost listener threw: ${(error as Error)?.stack ?? String(error)}`,
+          "CaravelStore",
+        );
       }
     }
   }
@@ -250,7 +273,8 @@ export class ZkStore extends BaseStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new CaravelError("STORE_UNAVAILABLE", "this store handle is closed; open a new one");
+    if (this.closed)
+      throw new CaravelError("STORE_UNAVAILABLE", "this store handle is closed; open a new one");
   }
 }
 
