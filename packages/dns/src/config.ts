@@ -25,7 +25,10 @@ export const DnsConfig = z.object({
   timeout: seconds.default(5).describe("upstream resolver timeout per try, seconds"),
   authoritative_only: z.coerce.boolean().default(false).describe("answer REFUSED instead of forwarding names outside our zones"),
   refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep names current in between)"),
-  vip_cidr: z.string().default("11.0.0.0/8").describe("pool of named VIP addresses; must equal caravel-l4lb's"),
+  vip_cidr: z
+    .string()
+    .default("")
+    .describe("pool of named VIP addresses; must equal caravel-l4lb's (default, as there: 11.0.0.0/8 as root, 127.0.0.0/8 otherwise)"),
   dummy_ip: z.string().default("").describe("as root: also answer on <dummy_ip>:53 on a dummy interface caravel-dns (e.g. 198.51.100.1)"),
   workers: z.coerce.number().int().min(1).max(64).default(1).describe("processes sharing the DNS sockets (node:cluster); one per core for the most queries per second"),
   log_level: z.string().default("info").describe("pino log level"),
@@ -66,3 +69,6 @@ export const mesosDnsConfigView = (config: DnsConfig, resolvers: readonly string
   SetTruncateBit: true,
   EnforceRFC952: false,
 });
+
+/** The VIP pool: the flag, or caravel-l4lb's default rule (11.0.0.0/8 as root, else 127.0.0.0/8). */
+export const vipCidrOf = (config: DnsConfig, root = process.getuid?.() === 0): string => config.vip_cidr || (root ? "11.0.0.0/8" : "127.0.0.0/8");

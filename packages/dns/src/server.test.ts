@@ -7,7 +7,7 @@ import { createServer, type DnsServer } from "./server.js";
 import { dig, until } from "./testing/dig.js";
 import { startFakeMaster, type FakeMaster } from "./testing/fake-master.js";
 
-const config = (extra: Record<string, unknown>) => DnsConfig.parse({ port: 0, http_port: 0, resolvers: "127.0.0.1:9", timeout: 0.5, ...extra });
+const config = (extra: Record<string, unknown>) => DnsConfig.parse({ port: 0, http_port: 0, resolvers: "127.0.0.1:9", timeout: 0.5, vip_cidr: "11.0.0.0/8", ...extra });
 
 describe("caravel-dns against a master", () => {
   let master: FakeMaster;

@@ -4,7 +4,7 @@
  */
 import { emptyClusterView, startMasterSync, type ClusterView, type MasterSync } from "@caravel/api";
 import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
-import { ipSourcesOf, masterUrls, mesosDnsConfigView, type DnsConfig } from "./config.js";
+import { ipSourcesOf, masterUrls, mesosDnsConfigView, vipCidrOf, type DnsConfig } from "./config.js";
 import { dnsRouter } from "./http/routes.js";
 import type { GenerateOptions } from "./records/generate.js";
 import { RecordStore } from "./records/store.js";
@@ -46,7 +46,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
     ipSources: ipSourcesOf(config),
     nameserverIps: [config.listen, ...(config.dummy_ip ? [config.dummy_ip] : [])].filter((ip) => ip !== "0.0.0.0"),
     masters: [],
-    vipCidr: config.vip_cidr,
+    vipCidr: vipCidrOf(config),
   };
   let view = emptyClusterView();
   const store = new RecordStore(options);

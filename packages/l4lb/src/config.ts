@@ -12,7 +12,7 @@ export const L4lbConfig = z.object({
   vip_cidr: z
     .string()
     .default("")
-    .describe("pool of named VIP addresses (default 11.0.0.0/8 for the kernel plane, 127.0.0.0/8 for userspace); caravel-dns --vip_cidr must match"),
+    .describe("pool of named VIP addresses (default 11.0.0.0/8 as root, 127.0.0.0/8 otherwise, as caravel-dns decides); caravel-dns --vip_cidr must match"),
   chain_prefix: z
     .string()
     .regex(/^[A-Z][A-Z0-9]{0,6}$/, "must be 1-7 upper-case letters or digits, starting with a letter")
@@ -32,4 +32,9 @@ export const masterUrls = (config: L4lbConfig): string[] =>
     .filter(Boolean)
     .map((m) => (/^https?:\/\//.test(m) ? m : `http://${m}`));
 
-export const defaultCidr = (kind: "kernel" | "userspace"): string => (kind === "kernel" ? "11.0.0.0/8" : "127.0.0.0/8");
+/**
+ * The default VIP pool: 11.0.0.0/8 (reachable from bridge containers) as root, whichever plane runs
+ * (the userspace proxy then puts the addresses on `lo`), and 127.0.0.0/8 otherwise. caravel-dns
+ * applies the same rule, so both agree without configuration when they run as the same user.
+ */
+export const defaultCidr = (root = process.getuid?.() === 0): string => (root ? "11.0.0.0/8" : "127.0.0.0/8");

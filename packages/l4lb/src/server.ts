@@ -8,7 +8,7 @@ import { defaultCidr, masterUrls, type L4lbConfig } from "./config.js";
 import { l4lbRouter } from "./http/routes.js";
 import { createKernelPlane, kernelPlaneAvailable } from "./plane/kernel.js";
 import type { DataPlane } from "./plane/types.js";
-import { createUserspacePlane } from "./plane/userspace.js";
+import { addLoopbackAddress, createUserspacePlane } from "./plane/userspace.js";
 
 export interface L4lbDeps {
   config: L4lbConfig;
@@ -28,13 +28,18 @@ export interface L4lbServer {
   table(): readonly VipEntry[];
 }
 
+function userspacePlane(config: L4lbConfig): DataPlane {
+  const root = process.getuid?.() === 0;
+  return createUserspacePlane({ balance: config.balance, drainMs: config.drain_seconds * 1000, ...(root ? { ensureAddress: addLoopbackAddress } : {}) });
+}
+
 async function choosePlane(config: L4lbConfig, log: Logger): Promise<DataPlane> {
-  if (config.data_plane === "userspace") return createUserspacePlane({ balance: config.balance, drainMs: config.drain_seconds * 1000 });
+  if (config.data_plane === "userspace") return userspacePlane(config);
   const available = await kernelPlaneAvailable();
   if (config.data_plane === "kernel" && !available) throw new Error("--data_plane=kernel needs root and a working iptables (apt-get install -y iptables)");
   if (available) return createKernelPlane({ balance: config.kernel_balance, prefix: config.chain_prefix });
-  log.warn("kernel plane unavailable (not root or no iptables); using the userspace proxy on 127.0.0.0/8");
-  return createUserspacePlane({ balance: config.balance, drainMs: config.drain_seconds * 1000 });
+  log.warn("kernel plane unavailable (not root or no iptables); using the userspace proxy");
+  return userspacePlane(config);
 }
 
 export function createServer(deps: L4lbDeps): L4lbServer {
@@ -81,7 +86,7 @@ export function createServer(deps: L4lbDeps): L4lbServer {
     table: () => table,
     async listen() {
       plane ??= await choosePlane(config, log);
-      cidr ||= defaultCidr(plane.kind);
+      cidr ||= defaultCidr();
       const router = l4lbRouter({ table: () => table, plane: () => plane?.kind ?? "none", metrics, healthy: () => deps.noMaster === true || (sync?.synced() ?? false) });
       http = await listenHttp(router.listener(log), config.port ?? config.http_port, config.listen);
       if (!deps.noMaster) {

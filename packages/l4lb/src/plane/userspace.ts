@@ -5,6 +5,7 @@
  * connections drain for `drainMs` before they are cut.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { execFile } from "node:child_process";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import type { VipEntry } from "@caravel/api";
 import { BackendPool, type Balance } from "./balancer.js";
@@ -17,8 +18,8 @@ export interface UserspacePlaneOptions {
   /** How long a backend that refused a connection is skipped. */
   penaltyMs?: number;
   udpIdleMs?: number;
-  /** Called before binding a VIP address that is not local (e.g. to add it to `lo` as root). */
-  ensureAddress?: (ip: string) => Promise<void>;
+  /** Called before binding a VIP address (e.g. to add it to `lo` as root); returns its cleanup. */
+  ensureAddress?: (ip: string) => Promise<() => Promise<void>>;
 }
 
 interface Listener {
@@ -29,12 +30,24 @@ interface Listener {
   conns: Map<string, Set<Socket | UdpSocket>>;
 }
 
+/**
+ * As root, binds VIP addresses outside 127.0.0.0/8 by putting them on `lo` (this kernel has no dummy
+ * driver); returns the cleanup. Loopback addresses need nothing.
+ */
+export async function addLoopbackAddress(ip: string): Promise<() => Promise<void>> {
+  if (ip.startsWith("127.")) return async () => undefined;
+  const ipCmd = (args: string[]) => new Promise<void>((resolve, reject) => execFile("ip", args, (error) => (error ? reject(error) : resolve())));
+  await ipCmd(["addr", "replace", `${ip}/32`, "dev", "lo"]);
+  return () => ipCmd(["addr", "del", `${ip}/32`, "dev", "lo"]).catch(() => undefined);
+}
+
 const id = (e: VipEntry) => `${e.protocol}/${e.ip}:${e.port}`;
 
 export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataPlane {
   const drainMs = options.drainMs ?? 30_000;
   const penaltyMs = options.penaltyMs ?? 5_000;
   const listeners = new Map<string, Listener>();
+  const addresses = new Map<string, () => Promise<void>>();
 
   const track = (l: Listener, key: string, conn: Socket | UdpSocket) => {
     let set = l.conns.get(key);
@@ -171,7 +184,7 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
         if (!l) {
           const pool = new BackendPool(options.balance ?? "round_robin");
           pool.set(entry.backends);
-          await options.ensureAddress?.(entry.ip);
+          if (options.ensureAddress && !addresses.has(entry.ip)) addresses.set(entry.ip, await options.ensureAddress(entry.ip));
           l = entry.protocol === "udp" ? await udpListener(entry, pool) : await tcpListener(entry, pool);
           listeners.set(key, l);
           continue;
@@ -188,6 +201,8 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
         for (const set of l.conns.values()) for (const c of set) "destroy" in c ? c.destroy() : c.close();
       }
       listeners.clear();
+      for (const cleanup of addresses.values()) await cleanup();
+      addresses.clear();
     },
   };
 }
