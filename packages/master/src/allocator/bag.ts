@@ -151,7 +151,10 @@ function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
     }
     default: {
       const set = new Set(a.items ?? []);
-      for (const i of b.items ?? []) sign === 1 ? set.add(i) : set.delete(i);
+      for (const i of b.items ?? []) {
+        if (sign === 1) set.add(i);
+        else set.delete(i);
+      }
       return { kind: a.kind, scalar: 0, ranges: null, items: [...set].sort() };
     }
   }

@@ -11,7 +11,7 @@
  * Sorter updates are applied after each agent, so the orders iterated for one agent stay fixed (as
  * in Mesos, which sorts once per agent), and a cycle costs one sorter move per allocation.
  */
-import { Bag, addBags, allocatableTo, chopUnreserved, scalarVector, toResources } from "./bag.js";
+import { Bag, addBags, allocatableTo, chopUnreserved, toResources } from "./bag.js";
 import type { Entry } from "./bag.js";
 import type { AllocatorBook } from "./book.js";
 import { QuotaCycle } from "./quota.js";
@@ -41,7 +41,9 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
     const seen = new Set<AgentState>();
     for (const id of agentIds) {
       const a = book.agents.get(id);
-      if (a && a.active && a.offerable && !seen.has(a)) (seen.add(a), candidates.push(a));
+      if (!a || !a.active || !a.offerable || seen.has(a)) continue;
+      seen.add(a);
+      candidates.push(a);
     }
   }
   shuffle(candidates, book.random);

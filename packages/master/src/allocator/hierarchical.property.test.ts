@@ -152,12 +152,22 @@ describe("HierarchicalAllocator properties", () => {
               }
             } else if (op.t === "agentActive") {
               const id = `ag${op.agent % agentSpecs.length}`;
-              if (op.active) (alloc.activateAgent(id), inactiveAgents.delete(id));
-              else (alloc.deactivateAgent(id), inactiveAgents.add(id));
+              if (op.active) {
+                alloc.activateAgent(id);
+                inactiveAgents.delete(id);
+              } else {
+                alloc.deactivateAgent(id);
+                inactiveAgents.add(id);
+              }
             } else if (op.t === "fwActive") {
               const id = fws[op.fw % fws.length]!.id;
-              if (op.active) (alloc.activateFramework(id), inactiveFws.delete(id));
-              else (alloc.deactivateFramework(id), inactiveFws.add(id));
+              if (op.active) {
+                alloc.activateFramework(id);
+                inactiveFws.delete(id);
+              } else {
+                alloc.deactivateFramework(id);
+                inactiveFws.add(id);
+              }
             }
           }
         },

@@ -315,4 +315,51 @@ describe("HierarchicalAllocator: lifecycle", () => {
     expect(offers).toHaveLength(4);
     expect(new Set(offers.map((o) => o.agentId)).size).toBe(4);
   });
+
+  it("treats a negative refuse_seconds as Mesos' default of 5 s", () => {
+    const a = new HierarchicalAllocator();
+    a.addFramework(framework("f1"));
+    a.addAgent(agent("a1"));
+    a.recover("f1", "a1", "*", only(a.allocate(0)).resources, { refuseSeconds: -1, now: 0 });
+    expect(a.allocate(4999)).toEqual([]);
+    expect(a.allocate(5000)).toHaveLength(1);
+  });
+
+  it("ignores what it does not know and clamps what is given back to what is held", () => {
+    const a = new HierarchicalAllocator();
+    a.addFramework(framework("f1"));
+    a.addAgent(agent("a1", "cpus:4;mem:1024"));
+    a.recover("f1", "nowhere", "*", res("cpus:1"));
+    a.recover("ghost", "a1", "*", res("cpus:1"), { refuseSeconds: 10, now: 0 });
+    only(a.allocate(0));
+    a.recover("f1", "a1", "*", res("cpus:100;mem:1024"));
+    expect(totalsOf(only(a.allocate(1000)))).toEqual({ cpus: 4, mem: 1024 });
+    expect(() => a.updateAllocation("f1", "a1", "*", res("cpus:50"), res("cpus(x):50"))).toThrow(/does not hold/);
+    a.removeFramework("ghost");
+    a.removeAgent("nowhere");
+  });
+
+  it("forgets held-aside allocations of a framework that never comes back", () => {
+    const a = new HierarchicalAllocator();
+    a.addAgent(agent("a1", "cpus:4;mem:1024"), [{ frameworkId: "gone", role: "r", resources: res("cpus:3;mem:512") }]);
+    a.addFramework(framework("f1"));
+    expect(totalsOf(only(a.allocate(0)))).toEqual({ cpus: 1, mem: 512 });
+    a.removeFramework("gone");
+    a.removeAgent("a1");
+    a.addAgent(agent("a2", "cpus:4;mem:1024"), [{ frameworkId: "gone2", role: "r", resources: res("cpus:3;mem:512") }]);
+    a.removeFramework("gone2");
+    expect(totalsOf(only(a.allocate(1000)))).toEqual({ cpus: 4, mem: 1024 });
+  });
+
+  it("lets a role and its subrole both hold frameworks", () => {
+    const a = new HierarchicalAllocator();
+    a.addFramework(framework("eng", ["eng"]));
+    a.addFramework(framework("web", ["eng/web"]));
+    a.addFramework(framework("ops", ["ops"]));
+    for (let i = 0; i < 8; i++) a.addAgent(agent(`a${i}`));
+    const got = byFramework(a.allocate(0));
+    expect(got.get("ops")?.cpus).toBe(16);
+    expect(got.get("eng")?.cpus).toBe(8);
+    expect(got.get("web")?.cpus).toBe(8);
+  });
 });

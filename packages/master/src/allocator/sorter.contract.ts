@@ -83,6 +83,22 @@ export function sorterContract(name: string, make: SorterFactory): void {
       expect(Math.abs(pos("b/y") - pos("b/w"))).toBe(1);
     });
 
+    it("visits active clients in the order sort() returns and stops when asked", () => {
+      const s = withTotals(make, true);
+      for (const c of ["a", "b/x", "b/y", "c"]) {
+        s.add(c);
+        s.activate(c);
+      }
+      s.allocated("c", q(5, 0));
+      const seen: string[] = [];
+      s.forEachActive((c) => (seen.push(c), true));
+      if (name === "drf") expect(seen).toEqual([...s.sort()]);
+      else expect([...seen].sort()).toEqual(["a", "b/x", "b/y", "c"]);
+      const firstTwo: string[] = [];
+      s.forEachActive((c) => (firstTwo.push(c), firstTwo.length < 2));
+      expect(firstTwo).toHaveLength(2);
+    });
+
     it("always returns every active client exactly once (property)", () => {
       const op = fc.oneof(
         fc.record({ t: fc.constant("add" as const), c: fc.constantFrom("a", "b", "c", "a/b", "a/b/c", "d/e") }),
@@ -99,10 +115,20 @@ export function sorterContract(name: string, make: SorterFactory): void {
           const active = new Set<string>();
           const known = new Set<string>();
           for (const o of ops) {
-            if (o.t === "add") (s.add(o.c), known.add(o.c));
-            else if (o.t === "remove") (s.remove(o.c), known.delete(o.c), active.delete(o.c));
-            else if (o.t === "activate" && known.has(o.c)) (s.activate(o.c), active.add(o.c));
-            else if (o.t === "deactivate") (s.deactivate(o.c), active.delete(o.c));
+            if (o.t === "add") {
+              s.add(o.c);
+              known.add(o.c);
+            } else if (o.t === "remove") {
+              s.remove(o.c);
+              known.delete(o.c);
+              active.delete(o.c);
+            } else if (o.t === "activate" && known.has(o.c)) {
+              s.activate(o.c);
+              active.add(o.c);
+            } else if (o.t === "deactivate") {
+              s.deactivate(o.c);
+              active.delete(o.c);
+            }
             else if (o.t === "alloc" && known.has(o.c)) s.allocated(o.c, q(o.n, o.n * 10));
             else if (o.t === "weight") s.updateWeight(o.c, o.n);
             else if (o.t === "sort") expect([...s.sort()].sort()).toEqual([...active].sort());

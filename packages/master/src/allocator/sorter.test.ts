@@ -4,6 +4,7 @@ import { DrfSorter } from "./drf-sorter.js";
 import { seededRandom } from "./random.js";
 import { RandomSorter } from "./random-sorter.js";
 import { ClusterTotals, dominantShare } from "./sorter.js";
+import type { Sorter } from "./sorter.js";
 import { sorterContract } from "./sorter.contract.js";
 
 sorterContract("drf", (options) => new DrfSorter(options));
@@ -14,6 +15,11 @@ const totals = (cpus: number, mem: number): ClusterTotals => {
   t.add([cpus, mem]);
   return t;
 };
+
+function addActive(s: Sorter, client: string): void {
+  s.add(client);
+  s.activate(client);
+}
 
 function drf(clients: string[], hierarchical = false, t = totals(100, 1000)): DrfSorter {
   const s = new DrfSorter({ totals: t, hierarchical });
@@ -60,7 +66,7 @@ describe("DrfSorter", () => {
 
   it("ignores excluded resource names", () => {
     const s = new DrfSorter({ totals: totals(100, 1000), excludedNameIds: new Set([1]) });
-    for (const c of ["a", "b"]) (s.add(c), s.activate(c));
+    for (const c of ["a", "b"]) addActive(s, c);
     s.allocated("a", [1, 900]);
     s.allocated("b", [2, 0]);
     expect(s.sort()).toEqual(["a", "b"]);
@@ -101,7 +107,13 @@ describe("DrfSorter", () => {
             s.unallocated(o.c, [-o.cpus, 0]);
             a[0] += o.cpus;
           }
-          if (i % 7 === 3) (o.active ? s.activate(o.c) : s.deactivate(o.c), o.active ? active.add(o.c) : active.delete(o.c));
+          if (i % 7 === 3 && o.active) {
+            s.activate(o.c);
+            active.add(o.c);
+          } else if (i % 7 === 3) {
+            s.deactivate(o.c);
+            active.delete(o.c);
+          }
           if (i % 2 === 0) s.sort();
         });
         const share = (n: string) => dominantShare(alloc.get(n)!, t.values, 1);
@@ -115,7 +127,7 @@ describe("DrfSorter", () => {
 describe("RandomSorter", () => {
   it("puts heavier clients first proportionally to their weight", () => {
     const s = new RandomSorter({ totals: totals(100, 1000), random: seededRandom(42) });
-    for (const c of ["heavy", "light"]) (s.add(c), s.activate(c));
+    for (const c of ["heavy", "light"]) addActive(s, c);
     s.updateWeight("heavy", 3);
     let heavyFirst = 0;
     const runs = 4000;
@@ -127,7 +139,7 @@ describe("RandomSorter", () => {
 
   it("does not order by allocation", () => {
     const s = new RandomSorter({ totals: totals(100, 1000), random: seededRandom(1) });
-    for (const c of ["a", "b"]) (s.add(c), s.activate(c));
+    for (const c of ["a", "b"]) addActive(s, c);
     s.allocated("a", [90, 0]);
     const firsts = new Set<string>();
     for (let i = 0; i < 50; i++) firsts.add(s.sort()[0]!);
