@@ -191,6 +191,19 @@ export class DockerContainerizer implements Containerizer {
     for (const entry of this.entries.values()) entry.logs?.stop();
   }
 
+  /**
+   * Removes this agent's containers that no checkpoint knows (Mesos' `--docker_kill_orphans`):
+   * e.g. launched just before a crash that lost the checkpoint. Returns their container ids.
+   */
+  async removeOrphans(agentId: string, keep: Iterable<string>): Promise<string[]> {
+    const known = new Set(keep);
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.agentId}=${agentId}`] } });
+    const orphans = list.filter((c) => !known.has(c.Labels[LABEL.containerId] ?? ""));
+    await Promise.all(orphans.map((c) => this.remove(c.Id)));
+    if (orphans.length > 0) this.log.info({ orphans: orphans.map((c) => c.Labels[LABEL.containerId]) }, "removed orphan docker containers");
+    return orphans.map((c) => c.Labels[LABEL.containerId] ?? c.Id);
+  }
+
   /** Docker ids of containers (running or not) carrying label `key=value`. */
   async findByLabel(key: string, value: string): Promise<string[]> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${key}=${value}`] } });

@@ -134,6 +134,18 @@ describe("docker containerizer against the engine", () => {
     expect(await containerizer.findByLabel(LABEL.containerId, s.containerId)).toEqual([]);
   });
 
+  it("removes orphans: this agent's containers that no checkpoint knows", async () => {
+    const kept = spec("sleep 300");
+    const orphan = spec("sleep 300");
+    await containerizer.launch(kept);
+    await containerizer.launch(orphan);
+    const fresh = new DockerContainerizer({ docker });
+    expect(await fresh.removeOrphans(agentId, [kept.containerId])).toEqual([orphan.containerId]);
+    expect(await fresh.findByLabel(LABEL.containerId, orphan.containerId)).toEqual([]);
+    expect(await fresh.findByLabel(LABEL.containerId, kept.containerId)).toHaveLength(1);
+    await fresh.close();
+  });
+
   it("runs the image's default command when the task has none", async () => {
     const s = spec(undefined);
     await containerizer.launch(s);

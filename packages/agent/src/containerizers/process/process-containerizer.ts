@@ -10,7 +10,7 @@
  * dropped) pointing at the host path; read-only mode is not enforced that way.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { CommandInfo, ContainerInfo } from "@caravel/api";
@@ -178,6 +178,33 @@ export class ProcessContainerizer implements Containerizer {
     return running;
   }
 
+  /**
+   * Kills and cleans up tasks whose run directory no checkpoint knows (launched just before a crash
+   * that lost the checkpoint), as Mesos destroys unknown containers on recovery. Returns their ids.
+   */
+  async removeOrphans(keep: Iterable<string>): Promise<string[]> {
+    const known = new Set(keep);
+    const orphans = readdirSync(this.options.runDir).filter((id) => !known.has(id) && !this.entries.has(id));
+    for (const id of orphans) {
+      const runDir = join(this.options.runDir, id);
+      const [pid, startTime] = (readOr(join(runDir, "pid")) ?? "").trim().split(" ").map(Number);
+      if (pid && startTime !== undefined && isSameProcessAlive(pid, startTime)) {
+        for (const target of [-pid, pid]) {
+          try {
+            process.kill(target, "SIGKILL");
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+      }
+      const cgroup = new Cgroup(id, this.cgroupSettings);
+      if (cgroup.exists()) await cgroup.remove();
+      rmSync(runDir, { recursive: true, force: true });
+    }
+    if (orphans.length > 0) this.log.info({ orphans }, "removed orphan process containers");
+    return orphans;
+  }
+
   exec(containerId: string, command: CommandInfo, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const entry = this.get(containerId);
     return runExec(execTarget(command), { cwd: entry.spec.sandbox, env: taskEnvironment(entry.spec.env, process.env), timeoutMs });
@@ -284,6 +311,14 @@ export class ProcessContainerizer implements Containerizer {
     const entry = this.entries.get(containerId);
     if (!entry) throw new Error(`unknown container ${containerId}`);
     return entry;
+  }
+}
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
   }
 }
 

@@ -184,6 +184,22 @@ setInterval(() => {}, 1000);
     await fresh.close();
   });
 
+  it("removes orphans: running tasks no checkpoint knows", async () => {
+    const orphanRoot = join(root, `orphans-${randomUUID()}`);
+    const launcher = new ProcessContainerizer({ runDir: orphanRoot });
+    const kept = spec({ value: "sleep 300" });
+    const orphan = spec({ value: "sleep 300" });
+    const keptCp = await launcher.launch(kept);
+    const orphanCp = await launcher.launch(orphan);
+    await launcher.close();
+    const fresh = new ProcessContainerizer({ runDir: orphanRoot });
+    expect(await fresh.removeOrphans([kept.containerId])).toEqual([orphan.containerId]);
+    await waitUntil("the orphan to be gone", () => !alive(orphanCp.handle["pid"] as number) || readFileSync(`/proc/${orphanCp.handle["pid"]}/stat`, "utf8").includes(") Z"));
+    expect(await fresh.recover([keptCp])).toEqual([kept.containerId]);
+    await fresh.destroy(kept.containerId);
+    await fresh.close();
+  });
+
   it("does not mistake a recycled pid for the task (start time differs)", async () => {
     const s = spec({ value: "true" });
     const cp = await containerizer.launch(s);
