@@ -1,14 +1,15 @@
 /**
  * The agent's connection to the master (Caravel's agent protocol, packages/api agent-protocol.ts):
- * POST SUBSCRIBE and read the RecordIO event stream; POST other calls with the stream id. Follows
+ * POST SUBSCRIBE and read the RecordIO event stream; POST other calls with the stream id (both over
+ * node:http: thousands of simulated agents share one process, and fetch costs more per stream). Follows
  * 307s to the leader, reconnects with a random backoff that doubles up to a minute (the first tries
  * stay fast so that master restarts heal quickly), and gives up on a stream that stays silent for
  * five ping intervals (a half-open connection would otherwise look alive forever).
  */
 import type { AgentEvent } from "@caravel/api";
-import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, fetchFollowingLeader, sleep } from "@caravel/api";
+import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, sleep } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
-import { postJson } from "./http-post.js";
+import { openStream, postJson } from "./http-post.js";
 
 /**
  * A call posted on the stream (UPDATE, PONG …), shaped as packages/api's AgentCall. Declared loosely
@@ -128,24 +129,20 @@ export class MasterLink {
     const abort = new AbortController();
     this.abort = abort;
     if (this.stopped) return false;
-    const raw = await fetchFollowingLeader(`${base}${AGENT_API_PATH}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/recordio" },
-      body: JSON.stringify(this.opts.subscribeCall()),
-      signal: abort.signal,
-    });
-    if (raw.response.status !== 200 || !raw.response.body) {
-      const text = await raw.response.text().catch(() => "");
-      this.opts.log.warn({ status: raw.response.status, body: text.slice(0, 500), master: raw.url }, "master refused SUBSCRIBE");
+    const stream = await openStream(`${base}${AGENT_API_PATH}`, JSON.stringify(this.opts.subscribeCall()), abort.signal);
+    if (stream.status !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of stream.response) chunks.push(c as Buffer);
+      this.opts.log.warn({ status: stream.status, body: Buffer.concat(chunks).toString("utf8").slice(0, 500), master: stream.url }, "master refused SUBSCRIBE");
       return false;
     }
-    this.leader = new URL(raw.url).origin;
-    this.streamId = raw.response.headers.get("mesos-stream-id") ?? undefined;
+    this.leader = new URL(stream.url).origin;
+    this.streamId = stream.streamId;
     this.armWatchdog(abort);
     const decoder = new RecordIODecoder();
     let got = false;
     try {
-      for await (const chunk of raw.response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of stream.response as AsyncIterable<Buffer>) {
         this.watchdog?.refresh();
         for (const record of decoder.decode(chunk)) {
           const parsed = AgentEventSchema.safeParse(JSON.parse(record));

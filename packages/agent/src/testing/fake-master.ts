@@ -28,6 +28,7 @@ export class FakeMaster {
   private server: Listening | undefined;
   private streams = new Map<string, { res: ServerResponse; agentId: string }>();
   private nextAgent = 0;
+  private pinger: ReturnType<typeof setInterval> | undefined;
 
   get url(): string {
     return this.server!.url;
@@ -39,6 +40,9 @@ export class FakeMaster {
 
   async start(port = 0): Promise<this> {
     this.server = await listen((req, res) => void this.handle(req, res), port);
+    // As the real master does, so that agents' silence watchdogs stay quiet in long runs.
+    this.pinger = setInterval(() => this.send({ type: "PING" }), 10_000);
+    this.pinger.unref();
     return this;
   }
 
@@ -58,6 +62,7 @@ export class FakeMaster {
   }
 
   async close(): Promise<void> {
+    if (this.pinger) clearInterval(this.pinger);
     this.dropStreams();
     await this.server?.close();
   }
