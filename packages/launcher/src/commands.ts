@@ -126,6 +126,11 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
     await supervisor.start();
     io.out(`${endpointsText(supervisor.snapshot())}\n`);
   } catch (error) {
+    // Interrupted while starting: the signal handler is already stopping everything.
+    if (signals > 0) {
+      await done;
+      return 0;
+    }
     io.err(`caravel-launch: ${(error as Error).message}\n`);
     exitCode = 1;
     await supervisor.stop();

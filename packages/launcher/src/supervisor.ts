@@ -63,6 +63,7 @@ export class Supervisor {
         this.options.log.info({ component: p.instance.name, child_pid: p.state.pid, url: p.instance.url }, "healthy");
         this.options.progress?.(`  ${p.instance.name} is up at ${p.instance.url} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (error) {
+        if (this.stopped) throw new Error("stopped while starting");
         if (!p.instance.spec.optional) throw error;
         this.options.progress?.(`  ${p.instance.name} is not healthy yet (optional; still retrying): see ${p.instance.logFile}`);
         this.options.log.warn({ component: p.instance.name, err: (error as Error).message }, "optional component is not healthy; still retrying");
@@ -71,7 +72,7 @@ export class Supervisor {
     try {
       await Promise.all(started);
     } catch (error) {
-      this.setPhase("failed", (error as Error).message.split("\n")[0]);
+      if (!this.stopped) this.setPhase("failed", (error as Error).message.split("\n")[0]);
       throw error;
     }
     const specs = new Set(this.plan.instances.map((i) => i.spec));
