@@ -93,7 +93,10 @@ async function main(): Promise<void> {
       let answer = "";
       for (let i = 0; i < 50 && !answer; i++) {
         answer = execFileSync("dig", ["@127.0.0.1", "-p", String(port), probe, "+short", "+time=1", "+tries=1"], { encoding: "utf8" }).trim();
-        if (!answer || answer.startsWith(";")) (answer = ""), await new Promise((r) => setTimeout(r, 100));
+        if (!answer || answer.startsWith(";")) {
+          answer = "";
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       if (!answer) throw new Error(`server on ${port} does not answer ${probe}`);
     }

@@ -52,8 +52,8 @@ export function dataPlaneContract(name: string, setup: () => Promise<ContractSet
     let ctx: ContractSetup;
     const servers: Server[] = [];
     const udp: ReturnType<typeof createSocket>[] = [];
-    let backends: VipBackend[] = [];
-    let udpBackends: VipBackend[] = [];
+    const backends: VipBackend[] = [];
+    const udpBackends: VipBackend[] = [];
     const vipPort = 20_000 + Math.floor(Math.random() * 20_000);
     const entry = (bs: VipBackend[], protocol: "tcp" | "udp" = "tcp"): VipEntry => ({
       key: `web.marathon.l4lb.thisdcos.directory:${vipPort}`,

@@ -41,6 +41,12 @@ export async function addLoopbackAddress(ip: string): Promise<() => Promise<void
   return () => ipCmd(["addr", "del", `${ip}/32`, "dev", "lo"]).catch(() => undefined);
 }
 
+/** Ends a proxied TCP connection or a UDP session socket. */
+const end = (c: Socket | UdpSocket): void => {
+  if ("destroy" in c) c.destroy();
+  else c.close();
+};
+
 const id = (e: VipEntry) => `${e.protocol}/${e.ip}:${e.port}`;
 
 export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataPlane {
@@ -162,7 +168,7 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
     setTimeout(() => {
       for (const key of keys) {
         if (l.pool.has(key)) continue;
-        for (const c of l.conns.get(key) ?? []) "destroy" in c ? c.destroy() : c.close();
+        for (const c of l.conns.get(key) ?? []) end(c);
         l.conns.delete(key);
       }
     }, drainMs).unref();
@@ -198,7 +204,7 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
     async close() {
       for (const l of listeners.values()) {
         l.close();
-        for (const set of l.conns.values()) for (const c of set) "destroy" in c ? c.destroy() : c.close();
+        for (const set of l.conns.values()) for (const c of set) end(c);
       }
       listeners.clear();
       for (const cleanup of addresses.values()) await cleanup();
