@@ -21,6 +21,8 @@ export function parseTarget(raw: string): Target {
   const path = q === -1 ? raw : raw.slice(0, q);
   const search = q === -1 ? "" : raw.slice(q);
   const rawSegments = path.split("/").slice(1);
+  // Fast path: nothing encoded, no backslash, no dot segment — the segments are the raw ones.
+  if (/^[A-Za-z0-9\-_~!$&'()*+,;=:@/.]*$/.test(path) && !/\/\.\.?(\/|$)/.test(path)) return { path, search, segments: rawSegments };
   const segments: string[] = [];
   const strict = /^\/(agent|slave|service)\//.test(path);
   for (const seg of rawSegments) {

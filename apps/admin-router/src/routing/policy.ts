@@ -37,7 +37,8 @@ export const actionOf = (method: string): Action =>
 const split = (path: string) => {
   const q = path.indexOf("?");
   const p = q === -1 ? path : path.slice(0, q);
-  return { parts: p.split("/").filter((s) => s !== "").map(safeDecode), query: new URLSearchParams(q === -1 ? "" : path.slice(q + 1)) };
+  const parts = p.split("/").filter((s) => s !== "");
+  return { parts: p.includes("%") ? parts.map(safeDecode) : parts, query: () => new URLSearchParams(q === -1 ? "" : path.slice(q + 1)) };
 };
 const safeDecode = (s: string) => {
   try {
@@ -143,7 +144,7 @@ export function agentDecision(method: string, path: string): Decision {
     return { checks: [], filter: "mesos-state", unfilteredIf: { resource: "caravel:mesos:agent:state", action: "read" } };
   }
   if (parts[0] === "files" && ["browse", "read", "download", "browse.json", "read.json", "download.json"].includes(parts[1] ?? "")) {
-    const file = query.get("path") ?? "";
+    const file = query().get("path") ?? "";
     if (/(^|\/)\.\.?(\/|$)/.test(file)) return { checks: [], reject: "query parameter path must not contain . or .. segments (path traversal is refused)" };
     const appId = appIdOfSandboxPath(file);
     return { checks: [appId ? { resource: serviceResource(appId), action: "read" } : { resource: "caravel:mesos:agent:files", action: "read" }] };
