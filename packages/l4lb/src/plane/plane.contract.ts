@@ -3,7 +3,7 @@
  * connections through the VIP. Spreading, health-awareness, removal and UDP, then clean-up.
  */
 import { createSocket } from "node:dgram";
-import { createServer, get, type Server } from "node:http";
+import { Agent, createServer, get, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VipBackend, VipEntry } from "@caravel/api";
@@ -99,6 +99,27 @@ export function dataPlaneContract(name: string, setup: () => Promise<ContractSet
       const seen = new Set<string>();
       for (let i = 0; i < 20; i++) seen.add(await httpGet(`http://${ctx.vipIp}:${vipPort}/`));
       expect([...seen]).toEqual(["backend-2"]);
+      await ctx.plane.apply([entry(backends)]);
+    });
+
+    it("lets an established connection finish on a backend that was removed (draining)", async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const ask = () =>
+        new Promise<string>((resolve, reject) => {
+          get(`http://${ctx.vipIp}:${vipPort}/`, { agent }, (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d.toString()));
+            res.on("end", () => resolve(body));
+          }).on("error", reject);
+        });
+      const first = await ask();
+      const index = Number(first.split("-")[1]);
+      await ctx.plane.apply([entry(backends.filter((_, i) => i !== index))]);
+      expect(await ask()).toBe(first); // same socket, same backend
+      agent.destroy();
+      const fresh = new Set<string>();
+      for (let i = 0; i < 10; i++) fresh.add(await httpGet(`http://${ctx.vipIp}:${vipPort}/`));
+      expect(fresh.has(first)).toBe(false);
       await ctx.plane.apply([entry(backends)]);
     });
 

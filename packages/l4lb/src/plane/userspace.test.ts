@@ -4,7 +4,7 @@ import { dataPlaneContract } from "./plane.contract.js";
 import { createUserspacePlane } from "./userspace.js";
 
 dataPlaneContract("userspace", async () => ({
-  plane: createUserspacePlane({ drainMs: 100 }),
+  plane: createUserspacePlane({ drainMs: 30_000 }),
   backendHost: "127.0.0.1",
   vipIp: "127.64.0.9",
   async assertClean() {
