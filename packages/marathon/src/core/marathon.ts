@@ -225,13 +225,16 @@ export class Marathon {
 
   // ---- the convergence loop ---------------------------------------------------------------
 
-  /** Coalesces many changes (a burst of status updates) into one tick. */
+  /**
+   * Coalesces many changes (a burst of status updates) into one tick at most every 50 ms: a tick is
+   * linear in the number of instances, so one per update would be quadratic during a mass launch.
+   */
   requestTick(): void {
     if (this.tickScheduled) return;
     this.tickScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       if (this.tickScheduled) this.tick();
-    });
+    }, 50).unref();
   }
 
   /** Recomputes the launch queue, sends kills, advances deployments, and revives or suppresses. */
@@ -347,6 +350,7 @@ export class Marathon {
       if (d.app.constraints.length === 0) continue;
       placed.set(d.app.id, this.instancesOf(d.app.id).filter((i) => isActive(i) && i.goal === "running").map((i) => i.attributes));
     }
+    this.o.log.debug({ offers: views.length, demands: demands.map((d) => [d.app.id, d.count]) }, "offers");
     const out = placeInstances({ demands, offers: views, placed, now, defaultAcceptedRoles: this.o.defaultAcceptedRoles ?? ["*"], maxPerOffer: this.o.maxInstancesPerOffer ?? 100 });
     for (const [appId, perAgent] of out.evaluations) {
       const stats = this.queueStats.get(appId);
@@ -383,6 +387,7 @@ export class Marathon {
     // Persist before launching, so that a restarted Marathon knows every task it started.
     await Promise.all(created.map((i) => this.o.repo.saveInstance(i)));
     for (const [offerId, tasks] of byOffer) this.port.launch([offerId], tasks);
+    this.o.log.debug({ launched: created.length, declined: out.unused.length }, "launched");
     this.launched.count += created.length;
     if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), 5);
     for (const i of created) this.o.events.emit("instance_changed_event", { instanceId: i.instanceId, condition: "Created", runSpecId: i.appId, agentId: i.agentId, host: i.hostname, runSpecVersion: i.version });
