@@ -6,17 +6,16 @@
  * agent process reattaches with `recover` (by id, else by the container-id label).
  */
 import { setMaxListeners } from "node:events";
-import { closeSync, openSync } from "node:fs";
-import { join } from "node:path";
 import Docker from "dockerode";
 import type { CommandInfo, ContainerInfo } from "@caravel/api";
 import { silentLogger, type Logger } from "@caravel/runtime";
 import { fetchUris } from "../../fetcher/fetcher.js";
 import type { CheckpointedContainer, ContainerExit, ContainerInfoReport, Containerizer, LaunchSpec, ResourceUsage } from "../types.js";
 import { LaunchError } from "../types.js";
-import { signalName } from "../process/command.js";
+import { touchLogs } from "../process/sandbox.js";
 import { dockerCreatePlan, dockerName, LABEL, type DockerSpecOptions } from "./docker-spec.js";
 import { dockerExec } from "./exec.js";
+import { exitFrom } from "./exit.js";
 import { engineMessage, ensureImage } from "./image.js";
 import { copyLogs, resumePoint, type LogCopy } from "./logs.js";
 
@@ -279,22 +278,4 @@ export class DockerContainerizer implements Containerizer {
     if (!entry) throw new Error(`unknown container ${containerId}`);
     return entry;
   }
-}
-
-/** The task sees its own stdout/stderr in the sandbox from its first instruction, as in Mesos. */
-function touchLogs(sandbox: string): void {
-  for (const name of ["stdout", "stderr"]) closeSync(openSync(join(sandbox, name), "a"));
-}
-
-/** How the container ended, from its inspect: OOM first, then signals we caused, then the code. */
-export function exitFrom(state: Docker.ContainerInspectInfo | undefined, killed: boolean, memMb: number): ContainerExit {
-  if (!state) return { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the Docker container vanished before its exit could be read" };
-  const code = state.State.ExitCode;
-  if (state.State.OOMKilled) {
-    return { exitCode: code, oomKilled: true, reason: "REASON_CONTAINER_LIMITATION_MEMORY", message: `Memory limit exceeded: the container used more than its ${memMb} MB and was OOM-killed` };
-  }
-  if (killed && code > 128 && code < 128 + 32) return { exitCode: null, signal: signalName(code - 128) };
-  const exit: ContainerExit = { exitCode: code };
-  if (state.State.Error) exit.message = state.State.Error;
-  return exit;
 }

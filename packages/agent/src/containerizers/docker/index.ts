@@ -1,2 +1,3 @@
-export { DockerContainerizer, DOCKER_MISSING, exitFrom, type DockerContainerizerOptions } from "./docker-containerizer.js";
+export { DockerContainerizer, DOCKER_MISSING, type DockerContainerizerOptions } from "./docker-containerizer.js";
+export { exitFrom } from "./exit.js";
 export { dockerCreatePlan, dockerName, LABEL, SANDBOX_IN_CONTAINER } from "./docker-spec.js";

@@ -4,14 +4,11 @@
  * the supervisor's `pid` and `exit` files, which is all a new agent process needs to reattach.
  * With root and cgroup v1 each task gets memory/cpu/pids limits and OOM detection (cgroups.ts);
  * without, tasks run unconfined and that is logged once.
- *
- * Volumes: without a mount namespace a task cannot see a path outside its sandbox at an absolute
- * container path, so each volume becomes a symlink at `<sandbox>/<container_path>` (leading `/`
- * dropped) pointing at the host path; read-only mode is not enforced that way.
+ * Volumes become symlinks inside the sandbox (sandbox.ts).
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { CommandInfo, ContainerInfo } from "@caravel/api";
 import { silentLogger, type Logger } from "@caravel/runtime";
@@ -31,6 +28,8 @@ import { runExec } from "./exec.js";
 import { CLOCK_TICKS, isSameProcessAlive, readProcStat, readRssBytes } from "./proc.js";
 import { SUPERVISOR_SOURCE } from "./supervisor.js";
 import { chownTree, lookupUser, type UserIds } from "./user.js";
+import { removeOrphanRuns } from "./orphans.js";
+import { linkVolumes, pick, touchLogs } from "./sandbox.js";
 
 export interface ProcessContainerizerOptions {
   /** Where run directories live (under the agent's work dir, outside any sandbox). */
@@ -96,8 +95,7 @@ export class ProcessContainerizer implements Containerizer {
     const target = execTarget(spec.task.command);
     await fetchUris(spec.task.command?.uris ?? [], { sandbox: spec.sandbox, cacheDir: this.options.cacheDir, user: spec.task.command?.user });
     linkVolumes(spec);
-    // The files exist from launch on (the agent's files API and the task itself may look at them).
-    for (const name of ["stdout", "stderr"]) closeSync(openSync(join(spec.sandbox, name), "a"));
+    touchLogs(spec.sandbox);
     const user = this.switchUser(spec);
     const runDir = join(this.options.runDir, spec.containerId);
     mkdirSync(runDir, { recursive: true });
@@ -183,24 +181,8 @@ export class ProcessContainerizer implements Containerizer {
    * that lost the checkpoint), as Mesos destroys unknown containers on recovery. Returns their ids.
    */
   async removeOrphans(keep: Iterable<string>): Promise<string[]> {
-    const known = new Set(keep);
-    const orphans = readdirSync(this.options.runDir).filter((id) => !known.has(id) && !this.entries.has(id));
-    for (const id of orphans) {
-      const runDir = join(this.options.runDir, id);
-      const [pid, startTime] = (readOr(join(runDir, "pid")) ?? "").trim().split(" ").map(Number);
-      if (pid && startTime !== undefined && isSameProcessAlive(pid, startTime)) {
-        for (const target of [-pid, pid]) {
-          try {
-            process.kill(target, "SIGKILL");
-          } catch {
-            // Gone meanwhile.
-          }
-        }
-      }
-      const cgroup = new Cgroup(id, this.cgroupSettings);
-      if (cgroup.exists()) await cgroup.remove();
-      rmSync(runDir, { recursive: true, force: true });
-    }
+    const known = new Set([...keep, ...this.entries.keys()]);
+    const orphans = await removeOrphanRuns(this.options.runDir, known, this.cgroupSettings);
     if (orphans.length > 0) this.log.info({ orphans }, "removed orphan process containers");
     return orphans;
   }
@@ -311,30 +293,5 @@ export class ProcessContainerizer implements Containerizer {
     const entry = this.entries.get(containerId);
     if (!entry) throw new Error(`unknown container ${containerId}`);
     return entry;
-  }
-}
-
-function readOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function pick(env: Record<string, string>, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]!]));
-}
-
-/** Symlinks each volume into the sandbox (see the module comment for why not a bind mount). */
-function linkVolumes(spec: LaunchSpec): void {
-  for (const volume of spec.volumes) {
-    const relative = volume.containerPath.replace(/^\/+/, "");
-    if (relative === "" || relative.split("/").includes("..")) {
-      throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `volume container_path '${volume.containerPath}' must name a path inside the sandbox`);
-    }
-    const link = join(spec.sandbox, relative);
-    mkdirSync(dirname(link), { recursive: true });
-    if (!lstatSync(link, { throwIfNoEntry: false })) symlinkSync(volume.hostPath, link);
   }
 }
