@@ -48,6 +48,8 @@ export interface ClusterOptions {
   publicAgents?: number;
   /** e.g. "sim" or "mesos" (default: what the launcher detects). */
   containerizers?: string;
+  /** Components to start (e.g. ["master", "agent"]); default: every built one. */
+  only?: string[];
   /** Extra caravel-launch flags. */
   flags?: string[];
   /** Keep the home directory after the tests (for debugging). */
@@ -71,6 +73,7 @@ export async function startLocalCluster(options: ClusterOptions = {}): Promise<L
     "--agents", String(options.agents ?? 1),
     "--public_agents", String(options.publicAgents ?? 0),
     ...(options.containerizers ? ["--containerizers", options.containerizers] : []),
+    ...(options.only ? ["--only", options.only.join(",")] : []),
     ...(options.flags ?? []),
   ];
   let stopped = false;

@@ -36,6 +36,7 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
     containerizers: config.containerizers ?? (await detectContainerizers(agentBin)),
     machine: machineResources(existsSync(home) ? home : dirname(home)),
     available: (bin: string) => existsSync(bin),
+    ...(config.only ? { only: new Set(config.only.split(",").map((s) => s.trim()).filter(Boolean)) } : {}),
   };
   const plan = planCluster(input);
   if (!config.random_ports) return plan;

@@ -14,6 +14,10 @@ export const LaunchConfig = z.object({
     .string()
     .optional()
     .describe("agents' containerizers (default: mesos, plus docker when `docker info` answers; sim when the agent knows no other)"),
+  only: z.coerce
+    .string()
+    .optional()
+    .describe("comma-separated components to start, e.g. master,agent (default: every built one)"),
   random_ports: flag.default(false).describe("bind free ports instead of the defaults (5050, 5051 …), e.g. for tests"),
   components_file: z.coerce.string().optional().describe("JSON file of components replacing the built-in table (tests, custom clusters)"),
   start_timeout: z.coerce.number().min(1).default(120).describe("seconds each process has to answer its health check"),

@@ -75,6 +75,13 @@ describe("planCluster", () => {
     ]);
   });
 
+  it("starts only the chosen entries, and names unknown ones", () => {
+    const plan = planCluster({ ...base, only: new Set(["master", "agent"]) });
+    expect(plan.instances.map((i) => i.name)).toEqual(["master", "agent-1", "agent-2"]);
+    expect(plan.skipped.find((s) => s.name === "marathon")?.reason).toBe("not in --only");
+    expect(() => planCluster({ ...base, only: new Set(["mastr"]) })).toThrow(/unknown component\(s\) mastr; known: master, agent/);
+  });
+
   it("drops dependencies on entries that are not built", () => {
     const plan = planCluster({ ...base, available: (bin) => !bin.includes("marathon") });
     expect(plan.instances.find((i) => i.name === "universe")!.after).toEqual([]);

@@ -38,6 +38,8 @@ export interface PlanInput {
   machine: MachineResources;
   /** Whether a bin (absolute path) exists; optional entries without one are skipped. */
   available(bin: string): boolean;
+  /** Start only these entries (by name); the others are skipped. Default: all. */
+  only?: ReadonlySet<string>;
   /** Ports chosen instead of the defaults, by `instance` or `instance:key`. */
   ports?: ReadonlyMap<string, number>;
 }
@@ -57,6 +59,8 @@ function instanceNames(spec: ComponentSpec, shape: ClusterShape): string[] {
 
 export function planCluster(input: PlanInput): Plan {
   const { components, shape, home, host } = input;
+  const unknown = [...(input.only ?? [])].filter((n) => !components.some((c) => c.name === n));
+  if (unknown.length) throw new Error(`--only: unknown component(s) ${unknown.join(", ")}; known: ${components.map((c) => c.name).join(", ")}`);
   const localDir = join(home, "local");
   const ports = new Map<string, number>();
   const indexOf = new Map<string, number>();
@@ -102,7 +106,8 @@ export function planCluster(input: PlanInput): Plan {
   const present = new Set<string>();
   for (const spec of components) {
     const bin = resolve(input.root, spec.bin);
-    if (spec.optional && !input.available(bin)) skipped.push({ name: spec.name, reason: `${spec.bin} not built` });
+    if (input.only && !input.only.has(spec.name)) skipped.push({ name: spec.name, reason: "not in --only" });
+    else if (spec.optional && !input.available(bin)) skipped.push({ name: spec.name, reason: `${spec.bin} not built` });
     else present.add(spec.name);
   }
   const instances: Instance[] = [];

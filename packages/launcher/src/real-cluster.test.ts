@@ -38,7 +38,7 @@ describe("caravel-launch with the real master and agents", () => {
     // Built binaries are required; binPath fails with the build command when one is missing.
     binPath("master");
     binPath("agent");
-    const up = await run(["up", "--detach", "--random_ports", "--agents", "2", "--public_agents", "1", "--containerizers", "sim"]);
+    const up = await run(["up", "--detach", "--random_ports", "--agents", "2", "--public_agents", "1", "--containerizers", "sim", "--only", "master,agent,public-agent"]);
     expect(up.err).toBe("");
     expect(up.code).toBe(0);
     const state = readState(home)!;
