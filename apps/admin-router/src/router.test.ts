@@ -357,5 +357,8 @@ describe("audit", () => {
     expect((await call("/acs/api/v1/audit", { token: tokens["deployer"] })).status).toBe(403);
     expect((await call("/acs/api/v1/audit?since=yesterday", { token: tokens["admin"] })).status).toBe(400);
     expect(JSON.stringify(router.audit.query({}))).not.toContain(PASSWORD);
+    const logins = router.audit.query({ uid: "victim", path_prefix: "/acs/api/v1/auth/login" }).map((r) => `${r.status} ${r.result}`);
+    expect(logins).toEqual(expect.arrayContaining(["401 denied", "429 denied"]));
+    expect(JSON.stringify(router.audit.query({}))).not.toContain("victim-password");
   });
 });

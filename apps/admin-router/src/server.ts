@@ -219,7 +219,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
     }
   }
 
-  async function local(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: "local" }>, auth: Authenticated | undefined): Promise<void> {
+  async function local(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: "local" }>, auth: Authenticated | undefined, record?: AuditContext): Promise<void> {
     switch (route.local) {
       case "health":
         return sendJson(res, 200, { status: "ok", version: versionJson().version });
@@ -237,7 +237,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       case "system-health":
         return sendJson(res, 200, await systemHealth(upstreams.config, () => upstreams.leader()));
       case "iam":
-        return iamHandler(req, res, { client: clientOf(req), ...(auth ? { auth } : {}) });
+        return iamHandler(req, res, { client: clientOf(req), ...(auth ? { auth } : {}), ...(record ? { noteLoginUid: (uid: string) => (record.uid = uid) } : {}) });
     }
   }
 
@@ -252,7 +252,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
 
   function writeAudit(req: IncomingMessage, res: ServerResponse, path: string, ctx: AuditContext): void {
     const status = res.statusCode;
-    const result = ctx.result ?? (status >= 400 ? "failed" : "allowed");
+    const result = ctx.result ?? (status === 401 || status === 403 || status === 429 ? "denied" : status >= 400 ? "failed" : "allowed");
     void audit.append({
       time: new Date(deps.clock?.() ?? Date.now()).toISOString(),
       uid: ctx.uid,
@@ -311,23 +311,10 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       const auth = await authenticate(req, route.auth);
       if (auth) ctx.uid = auth.identity.uid;
       if (isLogin) ctx.resource = "caravel:iam:login";
-      if (route.kind === "local") await local(req, res, route, auth);
+      if (route.kind === "local") await local(req, res, route, auth, isLogin ? ctx : undefined);
       else await proxy(req, res, route, auth, ctx);
-      if (isLogin && res.statusCode === 200) ctx.uid = (await loginUid(res)) ?? ctx.uid;
     } catch (error) {
       fail(req, res, error, ctx);
-    }
-  }
-
-  // The uid of a login is in the request body, which the IAM handler consumed; it is recovered from the
-  // issued token instead (never from the password body), so audit can say who logged in.
-  async function loginUid(res: ServerResponse): Promise<string | undefined> {
-    const cookie = ([] as string[]).concat(res.getHeader("set-cookie") as string[] | string | undefined ?? []).find((c) => c.startsWith("dcos-acs-info-cookie="));
-    if (!cookie) return undefined;
-    try {
-      return (JSON.parse(Buffer.from(cookie.split(";")[0]!.split("=")[1]!, "base64url").toString()) as { uid?: string }).uid;
-    } catch {
-      return undefined;
     }
   }
 

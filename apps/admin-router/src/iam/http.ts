@@ -26,6 +26,8 @@ export interface IamHttpDeps {
 export interface IamRequestContext {
   auth?: Authenticated;
   client: string;
+  /** Told the uid a login names (never the password), so that audit can say who tried. */
+  noteLoginUid?: (uid: string) => void;
 }
 
 const COOKIE_MAX_AGE = 388_800;
@@ -72,7 +74,10 @@ export function createIamHandler(deps: IamHttpDeps): (req: IncomingMessage, res:
 
   r.on("POST", `${BASE}/auth/login`, async (req, res) => {
     const body = await readJson(req, 64 * 1024);
-    const { token, claims, user } = await iam.login(body, contexts.get(req)!.client);
+    const ctx = contexts.get(req)!;
+    const named = (body as { uid?: unknown } | null)?.uid;
+    if (typeof named === "string") ctx.noteLoginUid?.(named.slice(0, 96));
+    const { token, claims, user } = await iam.login(body, ctx.client);
     const info = Buffer.from(JSON.stringify({ uid: user.uid, description: user.description, is_remote: false })).toString("base64url");
     const maxAge = Math.min(COOKIE_MAX_AGE, claims.exp - claims.iat);
     res.setHeader("set-cookie", [`${AUTH_COOKIE}=${token}; ${cookieFlags}; HttpOnly; Max-Age=${maxAge}`, `${INFO_COOKIE}=${info}; ${cookieFlags}; Max-Age=${maxAge}`]);
