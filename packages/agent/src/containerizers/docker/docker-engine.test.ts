@@ -146,6 +146,12 @@ describe("docker containerizer against the engine", () => {
     await fresh.close();
   });
 
+  it("says how to get an engine when the socket answers nothing", async () => {
+    const missing = new DockerContainerizer({ docker: new Docker({ socketPath: join(root, "no-docker.sock") }) });
+    expect(await missing.available()).toBe(false);
+    await expect(missing.launch(spec("true"))).rejects.toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", message: DOCKER_MISSING });
+  });
+
   it("runs the image's default command when the task has none", async () => {
     const s = spec(undefined);
     await containerizer.launch(s);
