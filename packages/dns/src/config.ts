@@ -9,7 +9,11 @@ export const DnsConfig = z.object({
   port: port.default(8053).describe("DNS port (UDP and TCP)"),
   http_port: port.default(8123).describe("HTTP API port (Mesos-DNS's /v1 API, /health, /metrics)"),
   listen: z.string().default("127.0.0.1").describe("address the DNS and HTTP listeners bind"),
-  master: z.string().default("http://127.0.0.1:5050").describe("master URL(s), comma separated (host:port or http://host:port)"),
+  master: z
+    .string()
+    .default("http://127.0.0.1:5050")
+    .refine((m) => !m.startsWith("zk://"), "zk:// master detection is not supported yet; list the masters instead, e.g. http://10.0.0.1:5050,http://10.0.0.2:5050 (non-leaders redirect to the leader)")
+    .describe("master URL(s), comma separated (host:port or http://host:port); non-leaders redirect to the leader"),
   domain: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a lower-case DNS name such as mesos")

@@ -45,7 +45,8 @@ export function createServer(deps: DnsServerDeps): DnsServer {
     ttl: config.ttl,
     ipSources: ipSourcesOf(config),
     nameserverIps: [config.listen, ...(config.dummy_ip ? [config.dummy_ip] : [])].filter((ip) => ip !== "0.0.0.0"),
-    masters: [],
+    // masterN.<domain> for each master given by address (Mesos-DNS's static `masters` list).
+    masters: masterUrls(config).map((u) => new URL(u).hostname).filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h)),
     vipCidr: vipCidrOf(config),
   };
   let view = emptyClusterView();

@@ -6,7 +6,11 @@ export const L4lbConfig = z.object({
   http_port: port.default(62080).describe("HTTP port of /v1/vips (dcos-net's REST port), /health, /metrics"),
   port: port.optional().describe("alias of --http_port (caravel-launch passes --port to every component)"),
   listen: z.string().default("127.0.0.1").describe("address of the HTTP listener"),
-  master: z.string().default("http://127.0.0.1:5050").describe("master URL(s), comma separated (host:port or http://host:port)"),
+  master: z
+    .string()
+    .default("http://127.0.0.1:5050")
+    .refine((m) => !m.startsWith("zk://"), "zk:// master detection is not supported yet; list the masters instead, e.g. http://10.0.0.1:5050,http://10.0.0.2:5050 (non-leaders redirect to the leader)")
+    .describe("master URL(s), comma separated (host:port or http://host:port); non-leaders redirect to the leader"),
   refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep VIPs current in between)"),
   data_plane: z.enum(["auto", "kernel", "userspace"]).default("auto").describe("kernel (iptables NAT, root) or userspace proxy; auto picks kernel when it works"),
   vip_cidr: z
