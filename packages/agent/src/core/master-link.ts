@@ -10,6 +10,7 @@ import type { AgentEvent } from "@caravel/api";
 import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, sleep } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import { openStream, postJson } from "./http-post.js";
+import { pipelineFor } from "./pipeline-client.js";
 
 /**
  * A call posted on the stream (UPDATE, PONG …), shaped as packages/api's AgentCall. Declared loosely
@@ -85,7 +86,11 @@ export class MasterLink {
   async send(call: OutgoingCall): Promise<boolean> {
     if (!this.subscribed || !this.leader || !this.streamId) return false;
     try {
-      const r = await postJson(`${this.leader}${AGENT_API_PATH}`, JSON.stringify(call), { "mesos-stream-id": this.streamId });
+      const body = JSON.stringify(call);
+      const headers = { "mesos-stream-id": this.streamId };
+      const r = this.leader.startsWith("http:")
+        ? await pipelineFor(this.leader).post(AGENT_API_PATH, body, headers)
+        : await postJson(`${this.leader}${AGENT_API_PATH}`, body, headers);
       if (r.status === 202 || (r.status >= 200 && r.status < 300)) return true;
       this.opts.log.warn({ status: r.status, body: r.body.slice(0, 500), call: call.type }, "master refused a call");
       // A redirect means leadership moved: re-subscribe to find the new leader.
