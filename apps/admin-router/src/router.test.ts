@@ -9,7 +9,7 @@ import { silentLogger } from "@caravel/runtime";
 import { RouterConfig } from "./config.js";
 import { createServer, type AdminRouter } from "./server.js";
 import { createDirStore } from "./store/store.js";
-import { UUID, json, mesosState, startBackend, startEchoService, taskId, type Backend } from "./testkit/backends.js";
+import { json, mesosState, startBackend, startEchoService, taskId, type Backend } from "./testkit/backends.js";
 
 const PASSWORD = "correct-horse-battery";
 let dir: string;
@@ -24,6 +24,7 @@ async function call(path: string, options: { method?: string; token?: string; bo
   if (options.body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(base + path, { method: options.method ?? "GET", headers, redirect: "manual", ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
   const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are checked field by field
   let body: any = text;
   try {
     body = JSON.parse(text);
