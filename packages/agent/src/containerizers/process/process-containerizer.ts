@@ -242,7 +242,7 @@ export class ProcessContainerizer implements Containerizer {
     let exit: ContainerExit | undefined;
     if (existsSync(exitFile)) {
       const status = Number(readFileSync(exitFile, "utf8").trim());
-      exit = decodeWaitStatus(status);
+      exit = Number.isInteger(status) && status >= 0 ? decodeWaitStatus(status) : { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the supervisor could not collect the task's exit status" };
     } else if (!isSameProcessAlive(entry.handle.pid, entry.handle.startTime)) {
       // Re-check: the supervisor may have written the file between the two reads.
       if (existsSync(exitFile)) return this.collect(entry);

@@ -106,10 +106,10 @@ describe("process containerizer on Linux", () => {
 
   it("runs the task as command.user with the sandbox handed over, and refuses unknown users", async () => {
     chmodSync(root, 0o755); // the user must be able to reach its sandbox, as under a Mesos work dir
-    const s = spec({ value: "id -u; touch mine; ls -n mine | awk '{print $3}'", user: "nobody" });
+    const s = spec({ value: "id -u; id -ru; id -g; id -G; touch mine; ls -n mine | awk '{print $3}'", user: "nobody" });
     await containerizer.launch(s);
     expect((await containerizer.wait(s.containerId)).exitCode).toBe(0);
-    expect(out(s)).toBe("65534\n65534\n");
+    expect(out(s)).toBe("65534\n65534\n65534\n65534\n65534\n");
     const unknown = spec({ value: "true", user: "no-such-user-caravel" });
     await expect(containerizer.launch(unknown)).rejects.toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", message: expect.stringMatching(/command.user 'no-such-user-caravel' does not exist/) });
     await containerizer.destroy(s.containerId);
