@@ -39,6 +39,24 @@ export function backoffDelay(attempt: number, factorMs: number, maxMs: number, r
   return Math.floor(random() * Math.min(maxMs, factorMs * 2 ** Math.min(attempt, 30)));
 }
 
+const isId = (v: unknown): v is { value: string } => typeof (v as { value?: unknown } | null)?.value === "string" && (v as { value: string }).value !== "";
+
+/**
+ * PING and ACKNOWLEDGE are most of the traffic and tiny: checked by hand instead of through the zod
+ * schema (the same rules: ids non-empty, uuid a string). Anything else returns undefined.
+ */
+export function fastEvent(raw: unknown): AgentEvent | undefined {
+  const e = raw as { type?: unknown; acknowledge?: { framework_id?: unknown; task_id?: unknown; uuid?: unknown } } | null;
+  if (e?.type === "PING") return { type: "PING" } as AgentEvent;
+  if (e?.type === "ACKNOWLEDGE") {
+    const a = e.acknowledge;
+    if (a && isId(a.framework_id) && isId(a.task_id) && typeof a.uuid === "string") {
+      return { type: "ACKNOWLEDGE", acknowledge: { framework_id: { value: a.framework_id.value }, task_id: { value: a.task_id.value }, uuid: a.uuid } } as AgentEvent;
+    }
+  }
+  return undefined;
+}
+
 export class MasterLink {
   private stopped = false;
   private abort: AbortController | undefined;
@@ -150,7 +168,13 @@ export class MasterLink {
       for await (const chunk of stream.response as AsyncIterable<Buffer>) {
         this.watchdog?.refresh();
         for (const record of decoder.decode(chunk)) {
-          const parsed = AgentEventSchema.safeParse(JSON.parse(record));
+          const raw = JSON.parse(record) as unknown;
+          const fast = fastEvent(raw);
+          if (fast) {
+            this.opts.onEvent(fast);
+            continue;
+          }
+          const parsed = AgentEventSchema.safeParse(raw);
           if (!parsed.success) {
             this.opts.log.warn({ error: describeZodError(parsed.error) }, "ignoring a malformed event from the master");
             continue;

@@ -2,7 +2,7 @@
  * What the agent knows about one task, and the pure rules that turn container events into Mesos
  * status updates. A record is plain JSON so that it can be checkpointed as it is.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { FrameworkInfo, Reason, TaskInfo, TaskState, TaskStatus } from "@caravel/api";
 import { hasCapability } from "@caravel/api";
 import type { CheckpointedContainer, ContainerExit, ContainerizerName } from "../containerizers/types.js";
@@ -29,8 +29,11 @@ export interface TaskRecord {
   endedAt?: number;
 }
 
-/** A 16-byte random uuid, base64 as Mesos' JSON carries bytes. */
-export const newUuid = (): string => randomBytes(16).toString("base64");
+/**
+ * A 16-byte random uuid, base64 as Mesos' JSON carries bytes. Built from randomUUID, which draws on
+ * a cached entropy pool (randomBytes per update showed up in profiles of large simulations).
+ */
+export const newUuid = (): string => Buffer.from(randomUUID().replace(/-/g, ""), "hex").toString("base64");
 
 export interface StatusOptions {
   message?: string;
