@@ -2,6 +2,7 @@
 /** caravel-master: a Mesos-compatible master. */
 import { createLogger, helpText, loadConfig, onShutdown, ConfigError } from "@caravel/runtime";
 import { MasterConfig } from "./config.js";
+import { createElector } from "./ha.js";
 import { createMaster } from "./server.js";
 import { openRegistryStore } from "./store.js";
 
@@ -13,12 +14,15 @@ async function main(): Promise<void> {
   const config = loadConfig(MasterConfig);
   const log = createLogger("caravel-master", { level: config.log_level });
   const store = await openRegistryStore(config);
-  const master = await createMaster({ config, log, store });
+  const elector = config.zk ? await createElector(store.store, log, () => process.exit(1)) : undefined;
+  const master = await createMaster({ config, log, store, leadership: elector?.leadership });
   await master.listen();
   onShutdown(async () => {
+    await elector?.close();
     await master.close();
-    await store.close?.();
+    await store.close();
   }, log);
+  await elector?.run(master);
 }
 
 main().catch((error: unknown) => {

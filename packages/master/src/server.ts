@@ -4,6 +4,7 @@
  * build one in-process on port 0.
  */
 import { AGENT_API_PATH } from "@caravel/api";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { listen, MetricsRegistry, Router, sendText, type Listening, type Logger } from "@caravel/runtime";
 import { HierarchicalAllocator } from "./allocator/index.js";
 import { parseMinAllocatable, type MasterConfig } from "./config.js";
@@ -15,6 +16,7 @@ import { agentHandler } from "./http/agent-api.js";
 import { registerLegacyRoutes } from "./http/legacy.js";
 import { operatorHandler, type OperatorDeps } from "./http/operator.js";
 import { schedulerHandler } from "./http/scheduler.js";
+import { alwaysLeader, redirectToLeader, type Leadership } from "./leadership.js";
 import { registerMasterMetrics } from "./metrics.js";
 import { Registry, memoryRegistryStore, type RegistryStore } from "./registry.js";
 
@@ -24,13 +26,21 @@ export interface MasterServerOptions {
   /** Where the registry lives; in memory when absent (tests). */
   store?: RegistryStore;
   now?: () => number;
+  /** Who leads (default: this master, always). With it, `lead()` must be called once elected. */
+  leadership?: Leadership;
 }
 
 export interface MasterServer {
   readonly ctx: MasterContext;
+  /** Serves HTTP; a single master also starts leading at once. */
   listen(): Promise<Listening>;
+  /** Recovers the registry and starts the allocation and liveness loops (once elected). */
+  lead(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Endpoints a follower serves itself; everything else is redirected to the leader. */
+const FOLLOWER_PATHS = new Set(["/health", "/master/health", "/metrics", "/version", "/master/version", "/master/redirect", "/redirect"]);
 
 export async function createMaster(options: MasterServerOptions): Promise<MasterServer> {
   const { config, log } = options;
@@ -38,7 +48,8 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
   const allocator = new HierarchicalAllocator({ sorter: config.role_sorter, minAllocatable: parseMinAllocatable(config.min_allocatable_resources) });
   const registry = new Registry(options.store ?? memoryRegistryStore());
   const ctx = new MasterContext({ config, log, allocator, registry, metrics, now: options.now });
-  const maintenance = await recoverRegistry(ctx, registry);
+  const leadership = options.leadership ?? alwaysLeader(() => ctx.masterInfo);
+  const maintenance: MaintenanceState = { schedule: { windows: [] }, quotas: new Map(), weights: new Map() };
   registerMasterMetrics(ctx, metrics);
 
   const deps: OperatorDeps = {
@@ -52,21 +63,39 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
   router.on("POST", "/api/v1", operatorHandler(ctx, deps));
   router.on("POST", AGENT_API_PATH, agentHandler(ctx));
   router.on("GET", "/metrics", (_req, res) => sendText(res, 200, metrics.prometheus(), { "content-type": "text/plain; version=0.0.4" }));
-  registerLegacyRoutes(router, ctx, deps);
+  registerLegacyRoutes(router, ctx, deps, leadership);
+  const routes = router.listener(log);
+  let recovered = false;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (FOLLOWER_PATHS.has(path)) return routes(req, res);
+    if (!leadership.isLeader()) return redirectToLeader(res, leadership, req.url ?? "/");
+    if (!recovered) return sendText(res, 503, "Master has not finished recovery");
+    routes(req, res);
+  };
 
   ctx.onAllocationRequested(() => runAllocation(ctx));
   const timers: NodeJS.Timeout[] = [];
   let listening: Listening | undefined;
 
-  return {
+  const server: MasterServer = {
     ctx,
     async listen() {
-      listening = await listen(router.listener(log), config.port, config.ip);
+      listening = await listen(listener, config.port, config.ip);
       ctx.setPort(listening.port);
+      log.info({ url: listening.url, masterId: ctx.masterInfo.id }, "master listening");
+      if (!options.leadership) await server.lead();
+      return listening;
+    },
+    async lead() {
+      const started = performance.now();
+      Object.assign(maintenance, await recoverRegistry(ctx, registry));
+      metrics.observe("registrar/state_fetch_ms", performance.now() - started);
+      ctx.electedTime = ctx.now();
+      recovered = true;
       timers.push(setInterval(() => runAllocation(ctx), config.allocation_interval * 1000));
       timers.push(setInterval(() => pingAgents(ctx), config.agent_ping_timeout * 1000));
-      log.info({ url: listening.url, masterId: ctx.masterInfo.id }, "master listening");
-      return listening;
+      log.info({ masterId: ctx.masterInfo.id, recoveredAgents: ctx.recoveredAgents.size }, "leading");
     },
     async close() {
       for (const t of timers) clearInterval(t);
@@ -79,6 +108,7 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
       await listening?.close();
     },
   };
+  return server;
 }
 
 /** Loads the durable registry; agents admitted earlier get `agent_reregister_timeout` to come back. */

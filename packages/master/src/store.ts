@@ -16,6 +16,6 @@ export function registryStoreOf(store: Store): RegistryStore {
 }
 
 export async function openRegistryStore(config: MasterConfig): Promise<OpenedStore> {
-  const store = await createStore(config.zk ?? join(config.work_dir, "store"));
+  const store = await createStore(config.zk ?? join(config.work_dir, "store"), { sessionTimeoutMs: config.zk_session_timeout * 1000 });
   return { ...registryStoreOf(store), store, close: () => store.close() };
 }

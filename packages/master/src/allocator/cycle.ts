@@ -54,9 +54,12 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
 
   // Only a two-stage cycle can give one client two parts of one agent: index them to merge.
   let index: Map<string, Made> | undefined;
-  if (quota && quota.unsatisfiedRoles().size > 0) {
+  if (quota && quota.openCount > 0 && [...book.roles.values()].some((r) => r.activeClients > 0 && quota.hasUnsatisfiedGuarantee(r.name))) {
     index = new Map();
-    for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 1, made, index, result);
+    for (const agent of candidates) {
+      if (quota.openCount === 0) break;
+      allocateOnAgent(book, agent, now, quota, 1, made, index, result);
+    }
     shuffle(candidates, book.random);
   }
   for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, index, result);
@@ -87,7 +90,8 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
     const role = book.roles.get(roleName);
     if (!role || role.activeClients === 0) return true;
     let offer = offerFor(agent, roleName, quota, stage);
-    if (offer.isEmpty) return true;
+    // Nothing left at all: the remaining roles need not be looked at (O(roles) per agent otherwise).
+    if (offer.isEmpty) return !agent.available.isEmpty;
     role.sorter.forEachActive((frameworkId) => {
       const fw = book.frameworks.get(frameworkId);
       const client = fw?.clients.get(roleName);
@@ -113,8 +117,8 @@ function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, qu
       offer = offerFor(agent, roleName, quota, stage);
       return !offer.isEmpty;
     });
-    return true;
-  });
+    return !agent.available.isEmpty;
+  }, stage === 1 ? (path) => quota!.mayServeGuarantee(path) : undefined);
   for (const g of given) book.updateSorters(g.entry, g.bag.scalars, 1);
   if (given.length === 0 && stage === 2) {
     agent.idleVersion = agent.version;

@@ -53,11 +53,11 @@ export class DrfSorter extends ClientTree implements Sorter {
     return this.flat;
   }
 
-  forEachActive(visit: (client: string) => boolean): void {
+  forEachActive(visit: (client: string) => boolean, enter?: (path: string) => boolean): void {
     this.refresh();
-    if (this.flat) {
+    if (this.flat && !enter) {
       for (const client of this.flat) if (!visit(client)) return;
-    } else this.visit(this.root, visit);
+    } else this.visit(this.root, visit, enter);
   }
 
   private refresh(): void {
@@ -89,12 +89,13 @@ export class DrfSorter extends ClientTree implements Sorter {
     node.order = new OrderList(compare, items);
   }
 
-  private visit(node: TreeNode, visit: (client: string) => boolean): boolean {
+  private visit(node: TreeNode, visit: (client: string) => boolean, enter?: (path: string) => boolean): boolean {
     return (
       node.order?.forEach((item) => {
         // A node holding only its own client (every framework of a flat sorter) needs no descent.
         if (item.isLeaf || item.children.size === 0) return visit(item.path);
-        return this.visit(item, visit);
+        if (enter && !enter(item.path)) return true;
+        return this.visit(item, visit, enter);
       }) ?? true
     );
   }

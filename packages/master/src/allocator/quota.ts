@@ -6,6 +6,9 @@
  * Guarantees are protected through headroom: the unallocated unreserved resources must stay at
  * least Σ(guarantee − consumed) over all roles, so a role may only take
  * `availableHeadroom − requiredHeadroom + its own unsatisfied guarantee`.
+ *
+ * A cycle asks about every role on every agent, so each role's quota'd ancestors are resolved once
+ * per cycle and the required headroom is kept up to date incrementally.
  */
 import { isSubroleOf } from "./bag.js";
 import type { QuotaSpec } from "./types.js";
@@ -18,33 +21,49 @@ export interface ResolvedQuota {
   readonly limits: ReadonlyMap<number, number>;
 }
 
-export class QuotaCycle {
-  /** consumed[role] by name id. */
-  readonly consumed = new Map<string, number[]>();
-  /** Unallocated, unreserved, non-revocable scalars. */
-  readonly availableHeadroom: number[];
-  requiredHeadroom: number[] = [];
+interface QuotaState {
+  readonly quota: ResolvedQuota;
+  readonly consumed: number[];
+  /** Whether some guarantee is still unmet. */
+  open: boolean;
+}
 
-  constructor(
-    readonly quotas: ReadonlyMap<string, ResolvedQuota>,
-    consumedOf: (role: string) => number[],
-    availableHeadroom: number[],
-  ) {
-    for (const role of quotas.keys()) this.consumed.set(role, consumedOf(role));
+export class QuotaCycle {
+  private readonly states = new Map<string, QuotaState>();
+  /** Unallocated, unreserved, non-revocable scalars. */
+  private readonly availableHeadroom: number[];
+  /** Σ(guarantee − consumed)⁺ over all quota'd roles, by name id. */
+  private readonly requiredHeadroom: number[] = [];
+  private readonly ancestorsOf = new Map<string, QuotaState[]>();
+  /** Quota'd roles with an unmet guarantee. */
+  openCount = 0;
+
+  constructor(quotas: ReadonlyMap<string, ResolvedQuota>, consumedOf: (role: string) => number[], availableHeadroom: number[]) {
+    for (const [role, quota] of quotas) {
+      const state = { quota, consumed: consumedOf(role), open: false };
+      this.states.set(role, state);
+      this.addRequired(state, 1);
+    }
     this.availableHeadroom = availableHeadroom;
-    this.recomputeRequired();
   }
 
   /** Roles whose guarantee is not yet met. */
   unsatisfiedRoles(): Set<string> {
     const out = new Set<string>();
-    for (const q of this.quotas.values()) if (this.unsatisfied(q.role).size > 0) out.add(q.role);
+    for (const [role, state] of this.states) if (state.open) out.add(role);
     return out;
   }
 
   /** Whether `role` (or an ancestor with quota) still has an unmet guarantee. */
   hasUnsatisfiedGuarantee(role: string): boolean {
-    return this.ownUnsatisfied(role).size > 0;
+    for (const s of this.ancestors(role)) if (s.open) return true;
+    return false;
+  }
+
+  /** Whether a subtree may hold a role with an unmet guarantee (stage 1 skips the others). */
+  mayServeGuarantee(path: string): boolean {
+    for (const s of this.states.values()) if (s.open && (isSubroleOf(path, s.quota.role) || isSubroleOf(s.quota.role, path))) return true;
+    return false;
   }
 
   /**
@@ -55,15 +74,11 @@ export class QuotaCycle {
   capsFor(role: string): Map<number, number> {
     const caps = new Map<number, number>();
     const tighten = (id: number, v: number) => caps.set(id, Math.max(0, Math.min(v, caps.get(id) ?? Infinity)));
-    for (const q of this.quotas.values()) {
-      if (!isSubroleOf(role, q.role)) continue;
-      const consumed = this.consumed.get(q.role)!;
-      for (const [id, limit] of q.limits) tighten(id, limit - (consumed[id] ?? 0));
-    }
+    for (const s of this.ancestors(role)) for (const [id, limit] of s.quota.limits) tighten(id, limit - (s.consumed[id] ?? 0));
     const own = this.ownUnsatisfied(role);
     for (let id = 0; id < this.requiredHeadroom.length; id++) {
       const required = this.requiredHeadroom[id] ?? 0;
-      if (required <= 0) continue;
+      if (required <= 1e-9) continue;
       tighten(id, (this.availableHeadroom[id] ?? 0) - required + (own.get(id) ?? 0));
     }
     return caps;
@@ -71,38 +86,46 @@ export class QuotaCycle {
 
   /** Records unreserved scalars just allocated to `role`. */
   consume(role: string, unreserved: readonly (number | undefined)[]): void {
-    for (const [quotaRole, consumed] of this.consumed) {
-      if (!isSubroleOf(role, quotaRole)) continue;
-      for (let id = 0; id < unreserved.length; id++) consumed[id] = (consumed[id] ?? 0) + (unreserved[id] ?? 0);
+    for (const s of this.ancestors(role)) {
+      this.addRequired(s, -1);
+      for (let id = 0; id < unreserved.length; id++) s.consumed[id] = (s.consumed[id] ?? 0) + (unreserved[id] ?? 0);
+      this.addRequired(s, 1);
     }
     for (let id = 0; id < unreserved.length; id++) this.availableHeadroom[id] = (this.availableHeadroom[id] ?? 0) - (unreserved[id] ?? 0);
-    this.recomputeRequired();
   }
 
   /** The largest unmet guarantee per name among the role's quota'd ancestors (and itself). */
   ownUnsatisfied(role: string): Map<number, number> {
     const out = new Map<number, number>();
-    for (const q of this.quotas.values()) {
-      if (!isSubroleOf(role, q.role)) continue;
-      for (const [id, v] of this.unsatisfied(q.role)) out.set(id, Math.max(v, out.get(id) ?? 0));
-    }
+    for (const s of this.ancestors(role)) for (const [id, v] of this.gaps(s)) out.set(id, Math.max(v, out.get(id) ?? 0));
     return out;
   }
 
-  private unsatisfied(quotaRole: string): Map<number, number> {
-    const q = this.quotas.get(quotaRole)!;
-    const consumed = this.consumed.get(quotaRole)!;
+  private ancestors(role: string): QuotaState[] {
+    let list = this.ancestorsOf.get(role);
+    if (!list) {
+      list = [...this.states.values()].filter((s) => isSubroleOf(role, s.quota.role));
+      this.ancestorsOf.set(role, list);
+    }
+    return list;
+  }
+
+  private gaps(s: QuotaState): Map<number, number> {
     const out = new Map<number, number>();
-    for (const [id, g] of q.guarantees) {
-      const gap = g - (consumed[id] ?? 0);
+    for (const [id, g] of s.quota.guarantees) {
+      const gap = g - (s.consumed[id] ?? 0);
       if (gap > 1e-9) out.set(id, gap);
     }
     return out;
   }
 
-  private recomputeRequired(): void {
-    const required: number[] = [];
-    for (const role of this.quotas.keys()) for (const [id, gap] of this.unsatisfied(role)) required[id] = (required[id] ?? 0) + gap;
-    this.requiredHeadroom = required;
+  private addRequired(s: QuotaState, sign: 1 | -1): void {
+    const gaps = this.gaps(s);
+    for (const [id, gap] of gaps) this.requiredHeadroom[id] = (this.requiredHeadroom[id] ?? 0) + sign * gap;
+    if (sign === 1) {
+      const open = gaps.size > 0;
+      if (open !== s.open) this.openCount += open ? 1 : -1;
+      s.open = open;
+    }
   }
 }

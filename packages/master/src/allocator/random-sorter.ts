@@ -24,7 +24,7 @@ export class RandomSorter extends ClientTree implements Sorter {
     return this.out;
   }
 
-  forEachActive(visit: (client: string) => boolean): void {
+  forEachActive(visit: (client: string) => boolean, _enter?: (path: string) => boolean): void {
     for (const client of this.sort()) if (!visit(client)) return;
   }
 

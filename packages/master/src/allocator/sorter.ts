@@ -79,8 +79,10 @@ export interface Sorter {
   /**
    * Visits active clients in allocation order until `visit` returns false. The allocator uses it
    * because it usually stops at the first client; the sorter must not change during the visit.
+   * `enter`, when given, may skip whole subtrees (it is asked about inner paths only; an
+   * implementation may ignore it, so `visit` must still check what it is given).
    */
-  forEachActive(visit: (client: string) => boolean): void;
+  forEachActive(visit: (client: string) => boolean, enter?: (path: string) => boolean): void;
 }
 
 /** Weighted dominant share: max over scalar names of allocated / total, divided by the weight. */

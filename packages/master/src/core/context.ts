@@ -36,6 +36,8 @@ export class MasterContext {
   readonly goneAgents = new Set<string>();
   readonly bus = new OperatorBus();
   readonly startTime: number;
+  /** When this master was elected (ms); undefined while following. */
+  electedTime: number | undefined;
   readonly masterInfo: MasterInfo;
   readonly counters: Record<string, number> = {};
   private allocationQueued = false;

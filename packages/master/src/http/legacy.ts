@@ -8,6 +8,7 @@ import { MASTER_VERSION } from "../core/context.js";
 import { maintenanceStatus } from "../core/maintenance.js";
 import type { TaskRecord } from "../state/types.js";
 import { legacyAgent, legacyFrameworkHead, legacyTask, stateSummary, writeState } from "../views/legacy.js";
+import { redirectToLeader, type Leadership } from "../leadership.js";
 import { sendJsonp } from "./common.js";
 import type { OperatorDeps } from "./operator.js";
 
@@ -16,7 +17,7 @@ function both(router: Router, path: string, handler: (req: IncomingMessage, res:
   for (const p of [`/master${path}`, path, `/master${path}.json`, `${path}.json`]) router.on("GET", p, (req, res, _params, url) => handler(req, res, url));
 }
 
-export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: OperatorDeps): void {
+export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: OperatorDeps, leadership: Leadership): void {
   both(router, "/state", async (_req, res, url) => {
     const callback = url.searchParams.get("jsonp");
     if (callback && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return sendText(res, 400, "'jsonp' must be a JavaScript identifier");
@@ -65,10 +66,8 @@ export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: O
     res.writeHead(200, { "content-length": 0 });
     res.end();
   });
-  for (const p of ["/master/redirect", "/redirect"]) router.on("GET", p, (_req, res) => {
-    res.writeHead(307, { location: `//${ctx.masterInfo.hostname}:${ctx.masterInfo.port}`, "content-length": 0 });
-    res.end();
-  });
+  // Always 307 to the leader, even on the leader itself (as Mesos).
+  for (const p of ["/master/redirect", "/redirect"]) router.on("GET", p, (_req, res) => redirectToLeader(res, leadership, ""));
   for (const p of ["/metrics/snapshot", "/metrics/snapshot.json"]) router.on("GET", p, (_req, res, _params, url) => sendJsonp(res, url, JSON.stringify(deps.metrics())));
 }
 

@@ -94,7 +94,7 @@ async function dispatch(ctx: MasterContext, deps: OperatorDeps, call: OperatorCa
       await setWeights(ctx, m, call.update_weights!.weight_infos);
       return undefined;
     case "GET_MASTER":
-      return { master_info: ctx.masterInfo, start_time: ctx.startTime / 1000, elected_time: ctx.startTime / 1000 };
+      return { master_info: ctx.masterInfo, start_time: ctx.startTime / 1000, elected_time: ctx.electedTime === undefined ? undefined : ctx.electedTime / 1000 };
     case "GET_QUOTA":
       return { status: { configs: [...m.quotas.values()] } };
     case "UPDATE_QUOTA":

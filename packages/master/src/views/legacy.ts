@@ -149,7 +149,7 @@ export function stateHead(ctx: MasterContext, flags: Record<string, string>): Re
     build_time: seconds(ctx.startTime),
     build_user: "caravel",
     start_time: seconds(ctx.startTime),
-    elected_time: seconds(ctx.startTime),
+    elected_time: seconds(ctx.electedTime),
     id: info.id,
     pid: info.pid,
     hostname: info.hostname,
