@@ -129,13 +129,28 @@ export class DockerContainerizer implements Containerizer {
     await this.remove(entry.dockerId);
   }
 
+  /**
+   * Throws when the engine does not answer: reporting every container as gone because dockerd is
+   * restarting would make the agent fail tasks that are in fact still running.
+   */
   async recover(containers: CheckpointedContainer[]): Promise<string[]> {
     const running: string[] = [];
+    if (containers.some((c) => c.containerizer === "docker") && !(await this.available())) {
+      throw new Error(`cannot recover Docker containers: ${DOCKER_MISSING}`);
+    }
     for (const c of containers) {
       if (c.containerizer !== "docker") continue;
       const dockerId = (c.handle["dockerId"] as string | undefined) ?? (await this.findByLabel(LABEL.containerId, c.containerId))[0];
       const entry = this.entries.get(c.containerId) ?? this.track(c.spec, dockerId ?? "");
-      const state = dockerId ? await this.docker.getContainer(dockerId).inspect().catch(() => undefined) : undefined;
+      const state = dockerId
+        ? await this.docker
+            .getContainer(dockerId)
+            .inspect()
+            .catch((err: { statusCode?: number }) => {
+              if (err.statusCode === 404) return undefined;
+              throw err;
+            })
+        : undefined;
       if (!state) {
         entry.ended = { exitCode: null, reason: "REASON_EXECUTOR_TERMINATED", message: "the Docker container is gone (removed while the agent was down)" };
         entry.settle(entry.ended);

@@ -149,6 +149,8 @@ describe("docker containerizer against the engine", () => {
   it("says how to get an engine when the socket answers nothing", async () => {
     const missing = new DockerContainerizer({ docker: new Docker({ socketPath: join(root, "no-docker.sock") }) });
     expect(await missing.available()).toBe(false);
+    const fake = { containerId: "x", containerizer: "docker" as const, handle: { dockerId: "abc" }, spec: spec("true") };
+    await expect(missing.recover([fake])).rejects.toThrow(/cannot recover Docker containers: Docker engine not running/);
     await expect(missing.launch(spec("true"))).rejects.toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", message: DOCKER_MISSING });
   });
 
