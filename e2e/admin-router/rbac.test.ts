@@ -4,11 +4,11 @@
  * Marathon, in Mesos state and in the event stream, and cannot touch /team-b. Every mutation is
  * audited.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, useProcesses, waitFor } from "@caravel/testing";
+import { freePort, stopAllProcesses, useProcesses, waitFor } from "@caravel/testing";
 import { startMarathonCluster, type MarathonCluster } from "../marathon/cluster.js";
 
 const ROUTER = resolve(import.meta.dirname, "../../apps/admin-router/dist/main.js");
@@ -31,6 +31,11 @@ async function login(uid: string, password: string): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
+// Registered at module level (hooks registered inside beforeAll are not run), and stopAllProcesses
+// also ends the cluster's master, agent and Marathon, so that no process outlives this file.
+const scope = useProcesses();
+afterAll(() => stopAllProcesses(), 60_000);
+
 const app = (id: string) => ({ id, cmd: "sleep 1000", cpus: 0.1, mem: 32, instances: 1 });
 
 beforeAll(async () => {
@@ -38,7 +43,7 @@ beforeAll(async () => {
   cluster = await startMarathonCluster({ agents: 2, resources: "cpus:4;mem:4096;disk:10000;ports:[31000-32000]" });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  await useProcesses().start({
+  await scope.start({
     name: "admin-router",
     command: process.execPath,
     args: [ROUTER, `--port=${port}`, `--work_dir=${join(mkdtempSync(join(tmpdir(), "ar-e2e-")), "router")}`, `--master=${cluster.masterUrl}`, `--marathon=${cluster.marathonUrl}`, `--admin_password=${PASSWORD}`, "--log_level=warn"],
