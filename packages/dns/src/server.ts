@@ -77,10 +77,11 @@ export function createServer(deps: DnsServerDeps): DnsServer {
   metrics.gauge("dns/records", () => set.size, "names in the record set");
   metrics.gauge("dns/synced", () => (sync?.synced() ? 1 : 0));
 
+  const forwarder = upstreams.length ? createForwarder(upstreams, config.timeout * 1000) : undefined;
   const handler = createQueryHandler({
     records: () => set,
     generation,
-    forwarder: upstreams.length ? createForwarder(upstreams, config.timeout * 1000) : undefined,
+    forwarder,
     authoritativeOnly: config.authoritative_only,
     soa: { refresh: 60, retry: 600, expire: 86400, minimum: config.ttl },
     onAnswer(rcode, kind) {
@@ -129,6 +130,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
       sync?.close();
       await Promise.all(listeners.map((l) => l.close()));
       await http?.close();
+      forwarder?.close();
       removeDummy?.();
     },
   };

@@ -3,9 +3,9 @@
  * they are (so the upstream honours its EDNS size and ID), over UDP with a per-try timeout, failing
  * over to the next resolver; a truncated UDP answer to a TCP client is retried over TCP.
  */
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, isIP } from "node:net";
 
 export interface Upstream {
   readonly host: string;
@@ -35,21 +35,61 @@ export const systemResolvers = (path = "/etc/resolv.conf"): string[] => {
   }
 };
 
-function udpQuery(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const socket = createSocket(upstream.host.includes(":") ? "udp6" : "udp4");
-    const done = (value: Buffer | undefined) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(value);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    socket.on("error", () => done(undefined));
-    socket.on("message", (msg) => {
-      if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) done(msg);
+/**
+ * One UDP socket per address family for every forwarded query: each query gets a fresh message ID
+ * (the client's is restored in the answer), so thousands of concurrent forwards need two sockets,
+ * not thousands of file descriptors.
+ */
+class UdpMux {
+  private socket: Socket | undefined;
+  private readonly pending = new Map<number, { upstream: Upstream; originalId: number; done: (answer: Buffer | undefined) => void }>();
+  private nextId = Math.floor(Math.random() * 0xffff);
+
+  constructor(private readonly family: "udp4" | "udp6") {}
+
+  private open(): Socket {
+    if (this.socket) return this.socket;
+    const socket = createSocket(this.family);
+    socket.on("error", () => undefined);
+    socket.on("message", (msg, rinfo) => {
+      if (msg.length < 12) return;
+      const entry = this.pending.get(msg.readUInt16BE(0));
+      // Only the upstream we asked may answer (a spoofed reply from elsewhere is dropped).
+      if (!entry || entry.upstream.port !== rinfo.port) return;
+      if (isIP(entry.upstream.host) && entry.upstream.host.replace(/^::ffff:/, "") !== rinfo.address.replace(/^::ffff:/, "")) return;
+      const answer = Buffer.from(msg);
+      answer.writeUInt16BE(entry.originalId, 0);
+      entry.done(answer);
     });
-    socket.send(query, upstream.port, upstream.host);
-  });
+    socket.unref();
+    return (this.socket = socket);
+  }
+
+  query(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer | undefined> {
+    const socket = this.open();
+    return new Promise((resolve) => {
+      let id = this.nextId;
+      for (let tries = 0; this.pending.has(id) && tries < 0x10000; tries++) id = (id + 1) & 0xffff;
+      if (this.pending.has(id)) return resolve(undefined); // 65,536 queries in flight: shed load
+      this.nextId = (id + 1) & 0xffff;
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (answer: Buffer | undefined) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(answer);
+      };
+      this.pending.set(id, { upstream, originalId: query.readUInt16BE(0), done });
+      const out = Buffer.from(query);
+      out.writeUInt16BE(id, 0);
+      socket.send(out, upstream.port, upstream.host, (error) => error && done(undefined));
+    });
+  }
+
+  close(): void {
+    for (const entry of this.pending.values()) entry.done(undefined);
+    this.socket?.close();
+    this.socket = undefined;
+  }
 }
 
 function tcpQuery(query: Buffer, upstream: Upstream, timeoutMs: number): Promise<Buffer | undefined> {
@@ -77,14 +117,21 @@ function tcpQuery(query: Buffer, upstream: Upstream, timeoutMs: number): Promise
 
 export interface Forwarder {
   forward(query: Buffer, tcp: boolean): Promise<Buffer | undefined>;
+  close(): void;
 }
 
 /** Tries each upstream in order until one answers within `timeoutMs`; undefined when all fail. */
 export function createForwarder(upstreams: readonly Upstream[], timeoutMs: number): Forwarder {
+  const v4 = new UdpMux("udp4");
+  const v6 = new UdpMux("udp6");
   return {
+    close() {
+      v4.close();
+      v6.close();
+    },
     async forward(query, tcp) {
       for (const upstream of upstreams) {
-        let answer = await udpQuery(query, upstream, timeoutMs);
+        let answer = await (upstream.host.includes(":") ? v6 : v4).query(query, upstream, timeoutMs);
         const truncated = answer !== undefined && answer.length >= 4 && (answer.readUInt16BE(2) & 0x0200) !== 0;
         if (tcp && (truncated || answer === undefined)) answer = (await tcpQuery(query, upstream, timeoutMs)) ?? answer;
         if (answer) return answer;

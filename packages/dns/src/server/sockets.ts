@@ -84,28 +84,31 @@ function listenTcp(handler: QueryHandler, host: string, port: number): Promise<S
   });
 }
 
-/** Listens on UDP and TCP at host:port (0 = a free port, the same number for both when possible). */
+/**
+ * Listens on UDP and TCP at host:port. With port 0 it finds one number free for both (clients such
+ * as dig use the same port for UDP and TCP), retrying when the TCP side of a free UDP port is taken.
+ */
 export async function listenDns(handler: QueryHandler, host: string, port: number): Promise<DnsListener> {
-  const udp = await listenUdp(handler, host, port);
-  const udpPort = udp.address().port;
-  let tcp: Server;
-  try {
-    tcp = await listenTcp(handler, host, port === 0 ? udpPort : port);
-  } catch (error) {
-    if (port !== 0) {
+  for (let attempt = 0; ; attempt++) {
+    const udp = await listenUdp(handler, host, port);
+    const udpPort = udp.address().port;
+    let tcp: Server;
+    try {
+      tcp = await listenTcp(handler, host, udpPort);
+    } catch (error) {
       udp.close();
-      throw error;
+      if (port !== 0 || attempt >= 50) throw error;
+      continue;
     }
-    tcp = await listenTcp(handler, host, 0);
+    return {
+      host,
+      udpPort,
+      tcpPort: (tcp.address() as AddressInfo).port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          udp.close();
+          tcp.close(() => resolve());
+        }),
+    };
   }
-  return {
-    host,
-    udpPort,
-    tcpPort: (tcp.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        udp.close();
-        tcp.close(() => resolve());
-      }),
-  };
 }
