@@ -66,10 +66,10 @@ interface AgentCheckpoint {
   agentId?: string;
   checkpointedResources: Resource[];
 }
-interface TaskCheckpoint {
-  record: TaskRecord;
-  pending: TaskStatus[];
-}
+/** What changes with every update (`state/<key>`); the rest of the record (`task/<key>`) rarely does. */
+const DYNAMIC = ["state", "latestStatus", "killRequested", "healthy", "startedAt", "endedAt"] as const;
+type TaskStatic = Omit<TaskRecord, (typeof DYNAMIC)[number]>;
+type TaskDynamic = Pick<TaskRecord, (typeof DYNAMIC)[number]> & { pending: TaskStatus[] };
 
 const keyOf = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
 
@@ -92,6 +92,8 @@ export class Agent {
   /** performance.now() when RUN_TASK arrived / when the container's exit was seen, for overhead metrics. */
   private readonly receivedAt = new Map<string, number>();
   private readonly exitSeenAt = new Map<string, number>();
+  /** Keys whose static checkpoint part is written, and whether it had the container handle. */
+  private readonly persistedStatic = new Map<string, boolean>();
   private closed = false;
 
   constructor(private readonly deps: AgentDeps) {
@@ -123,14 +125,24 @@ export class Agent {
     if (!agent || agent.version !== 1) return;
     this.agentId = agent.agentId;
     this.checkpointedResources = agent.checkpointedResources ?? [];
-    const tasks: TaskCheckpoint[] = [];
+    const statics = new Map<string, TaskStatic>();
+    const dynamics = new Map<string, TaskDynamic>();
     for (const [key, value] of data) {
       if (key.startsWith("framework/")) {
         const f = value as FrameworkInfo;
         if (f.id) this.frameworks.set(f.id.value, f);
       } else if (key.startsWith("completed/")) this.completed.push(value as TaskRecord);
       else if (key.startsWith("ended/")) this.ended.push(value as EndedSandbox);
-      else if (key.startsWith("task/")) tasks.push(value as TaskCheckpoint);
+      else if (key.startsWith("task/")) statics.set(key.slice(5), value as TaskStatic);
+      else if (key.startsWith("state/")) dynamics.set(key.slice(6), value as TaskDynamic);
+    }
+    const tasks: Array<{ record: TaskRecord; pending: TaskStatus[] }> = [];
+    for (const [key, fixed] of statics) {
+      const dynamic = dynamics.get(key);
+      if (!dynamic) continue;
+      const { pending, ...rest } = dynamic;
+      tasks.push({ record: { ...fixed, ...rest } as TaskRecord, pending });
+      this.persistedStatic.set(key, fixed.container !== undefined);
     }
     const byContainerizer = new Map<string, TaskRecord[]>();
     const lost: TaskRecord[] = [];
@@ -478,8 +490,9 @@ export class Agent {
     await Promise.all(waits);
     // The id is gone for good: a restarted agent registers as a new one.
     this.agentId = undefined;
-    for (const key of this.tasks.keys()) this.checkpointer.delete(`task/${key}`);
+    const keys = [...this.tasks.keys()];
     this.tasks.clear();
+    for (const key of keys) this.persistTask(key);
     this.persistAgent();
     for (const key of [...this.streams.heads()].map((h) => h.taskId)) this.streams.drop(key);
     await this.close();
@@ -576,9 +589,24 @@ export class Agent {
 
   private persistTask(key: string): void {
     const record = this.tasks.get(key);
-    if (!record) return this.checkpointer.delete(`task/${key}`);
-    const value: TaskCheckpoint = { record, pending: [...this.streams.pending(key)] };
-    this.checkpointer.put(`task/${key}`, value);
+    if (!record) {
+      this.persistedStatic.delete(key);
+      this.checkpointer.delete(`task/${key}`);
+      this.checkpointer.delete(`state/${key}`);
+      return;
+    }
+    // The static part (task info, container handle) is written when it changes: at first and once
+    // the container exists; every update writes only the small dynamic part.
+    const hasContainer = record.container !== undefined;
+    if (this.persistedStatic.get(key) !== hasContainer) {
+      const fixed: Record<string, unknown> = { ...record };
+      for (const f of DYNAMIC) delete fixed[f];
+      this.checkpointer.put(`task/${key}`, fixed);
+      this.persistedStatic.set(key, hasContainer);
+    }
+    const dynamic: Record<string, unknown> = { pending: this.streams.pending(key) };
+    for (const f of DYNAMIC) if (record[f] !== undefined) dynamic[f] = record[f];
+    this.checkpointer.put(`state/${key}`, dynamic);
   }
 
   private rememberFramework(id: string, info: FrameworkInfo): void {

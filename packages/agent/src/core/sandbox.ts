@@ -14,6 +14,13 @@ export function runDir(workDir: string, agentId: string, frameworkId: string, ex
 
 /** Points `link` at `target` atomically (a temp link renamed over the old one). */
 async function relink(target: string, link: string): Promise<void> {
+  try {
+    // The common case (a new executor): nothing to replace, one syscall.
+    await symlink(target, link);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
   const tmp = `${link}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await symlink(target, tmp);
   await rename(tmp, link);
