@@ -256,6 +256,8 @@ describe("proxying", () => {
     expect((await call("/service/svc", { token: tokens["admin"] })).status).toBe(301);
     expect((await call("/service/svc/redirect", { token: tokens["admin"] })).headers.get("location")).toBe("/service/svc/elsewhere");
     expect((await call("/service/nothing-here/x", { token: tokens["admin"] })).status).toBe(404);
+    const explained = (await call(`/system/v1/routes?path=${encodeURIComponent("/service/svc/a/b")}`, { token: tokens["deployer"] })).body;
+    expect(explained).toMatchObject({ upstream: "service", name: "service svc", origin: echo.url, upstreamPath: "/a/b", needs: [{ resource: "caravel:service:/svc", action: "read" }], allowedForYou: false });
   });
 
   it("passes WebSockets through with the identity", async () => {

@@ -234,10 +234,30 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
         throw new CaravelError("NOT_FOUND", `no metadata file at ${route.path}; see /dcos-metadata/dcos-version.json`);
       case "buildinfo":
         return sendJson(res, 200, {});
+      case "routes":
+        return sendJson(res, 200, await explainRoute(new URL(route.path, "http://x").searchParams.get("path") ?? "", auth));
       case "system-health":
         return sendJson(res, 200, await systemHealth(upstreams.config, () => upstreams.leader()));
       case "iam":
         return iamHandler(req, res, { client: clientOf(req), ...(auth ? { auth } : {}), ...(record ? { noteLoginUid: (uid: string) => (record.uid = uid) } : {}) });
+    }
+  }
+
+  /**
+   * The route debug view (`/system/v1/routes?path=/service/kafka/x`): where a path would go and
+   * what the caller would need, so that routing is never a guess.
+   */
+  async function explainRoute(path: string, auth: Authenticated | undefined): Promise<unknown> {
+    if (!path.startsWith("/")) throw new CaravelError("INVALID_REQUEST", "query parameter path is required and must start with /, e.g. ?path=/service/kafka/", { path: "path" });
+    const route = matchRoute(parseTarget(path));
+    if (route.kind !== "proxy") return { path, route };
+    const decision = decide(route, "GET");
+    try {
+      const target = await resolve(route);
+      const checks = route.upstream === "service" ? decide(route, "GET", target.service).checks : decision.checks;
+      return { path, upstream: route.upstream, name: target.name, origin: target.origin, upstreamPath: target.path, timeoutMs: route.timeoutMs, needs: checks, ...(decision.filter ? { filteredBy: decision.filter } : {}), allowedForYou: !auth || checks.every((c) => isAllowed(auth.identity, c.resource, c.action)) };
+    } catch (error) {
+      return { path, upstream: route.upstream, unresolved: isCaravelError(error) ? error.toJSON() : String(error) };
     }
   }
 

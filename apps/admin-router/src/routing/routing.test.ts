@@ -105,6 +105,8 @@ describe("/service/ resolution", () => {
     expect(serviceFromApps({ apps: [app({ networks: [{ mode: "container" }], container: { portMappings: [{ containerPort: 80 }, { containerPort: 9090 }] } })] }, "kafka")?.origin).toBe("http://9.0.0.2:9090");
     expect(serviceFromApps({ apps: [app({ labels: { DCOS_SERVICE_NAME: "kafka", DCOS_SERVICE_SCHEME: "http", DCOS_SERVICE_PORT_INDEX: "x" } })] }, "kafka")).toBeUndefined();
     expect(serviceFromApps({ apps: [app({})] }, "marathon")).toBeUndefined();
+    const twoTasks = app({ tasks: [{ host: "10.0.0.5", ports: [1, 2], state: "TASK_RUNNING", healthCheckResults: [{ alive: false }] }, { host: "10.0.0.6", ports: [1, 2], state: "TASK_RUNNING", healthCheckResults: [{ alive: true }] }] });
+    expect(serviceFromApps({ apps: [twoTasks] }, "kafka")?.origin).toBe("http://10.0.0.6:2");
   });
   it("falls back to frameworks (webui_url: '' falls through, null stops) and DNS SRV", () => {
     const summary = { frameworks: [{ id: "f1", name: "spark", webui_url: "http://10.0.0.9:4040/" }, { id: "f2", name: "nope", webui_url: null }, { id: "f3", name: "empty", webui_url: "" }] };

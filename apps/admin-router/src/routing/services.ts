@@ -29,8 +29,10 @@ export function serviceFromApps(apps: unknown, name: string): ServiceTarget | un
     const scheme = label(app, "DCOS_SERVICE_SCHEME");
     const index = Number(label(app, "DCOS_SERVICE_PORT_INDEX"));
     if (!scheme || !Number.isInteger(index) || index < 0) continue;
-    const tasks = Array.isArray(app["tasks"]) ? app["tasks"].filter((t) => isObject(t) && (t["state"] === undefined || t["state"] === "TASK_RUNNING")) : [];
-    const task = tasks[0] as Json | undefined;
+    const tasks = Array.isArray(app["tasks"]) ? (app["tasks"].filter((t) => isObject(t) && (t["state"] === undefined || t["state"] === "TASK_RUNNING")) as Json[]) : [];
+    // Prefer a task whose health checks all pass (Admin Router took any running one).
+    const healthy = (t: Json) => !Array.isArray(t["healthCheckResults"]) || t["healthCheckResults"].every((h) => isObject(h) && h["alive"] === true);
+    const task = tasks.find(healthy) ?? tasks[0];
     if (!task) continue;
     const networks = isObject(app["networks"]) || Array.isArray(app["networks"]) ? (app["networks"] as Json[]) : [];
     const containerNet = Array.isArray(networks) && networks.some((n) => isObject(n) && n["mode"] === "container");

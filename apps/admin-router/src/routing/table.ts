@@ -5,7 +5,7 @@
 import type { Target } from "./paths.js";
 
 export type UpstreamKind = "master" | "marathon" | "dns" | "universe" | "console" | "agent" | "service";
-export type LocalKind = "iam" | "health" | "metrics" | "system-health" | "metadata" | "version" | "ui-config" | "buildinfo";
+export type LocalKind = "iam" | "health" | "metrics" | "system-health" | "metadata" | "version" | "ui-config" | "buildinfo" | "routes";
 
 export type Route =
   | { kind: "proxy"; upstream: UpstreamKind; path: string; auth: boolean; timeoutMs: number; agentId?: string; service?: string[] }
@@ -29,6 +29,7 @@ export function matchRoute(target: Target): Route {
   if (target.path === "/dcos-metadata/ui-config.json") return { kind: "local", local: "ui-config", auth: false, path: target.path };
   if (first === "dcos-metadata" || target.path === "/metadata") return { kind: "local", local: "metadata", auth: true, path: target.path };
   if (target.path === "/pkgpanda/active.buildinfo.full.json") return { kind: "local", local: "buildinfo", auth: true, path: target.path };
+  if (target.path === "/system/v1/routes") return { kind: "local", local: "routes", auth: true, path: target.path + target.search };
   if (first === "system" && seg[1] === "health" && seg[2] === "v1") return { kind: "local", local: "system-health", auth: true, path: target.path };
 
   if (first === "mesos") {
