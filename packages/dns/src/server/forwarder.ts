@@ -115,6 +115,9 @@ function tcpQuery(query: Buffer, upstream: Upstream, timeoutMs: number): Promise
   });
 }
 
+/** How long an upstream that timed out is tried last. */
+const DOWN_MS = 30_000;
+
 export interface Forwarder {
   forward(query: Buffer, tcp: boolean): Promise<Buffer | undefined>;
   close(): void;
@@ -122,6 +125,7 @@ export interface Forwarder {
 
 /** Tries each upstream in order until one answers within `timeoutMs`; undefined when all fail. */
 export function createForwarder(upstreams: readonly Upstream[], timeoutMs: number): Forwarder {
+  const downUntil = new Map<Upstream, number>();
   const v4 = new UdpMux("udp4");
   const v6 = new UdpMux("udp6");
   return {
@@ -130,11 +134,19 @@ export function createForwarder(upstreams: readonly Upstream[], timeoutMs: numbe
       v6.close();
     },
     async forward(query, tcp) {
-      for (const upstream of upstreams) {
+      // Upstreams that just timed out go last for a while, so one dead resolver does not cost
+      // every query a full timeout (failover that remembers).
+      const now = Date.now();
+      const ordered = [...upstreams].sort((a, b) => Number((downUntil.get(a) ?? 0) > now) - Number((downUntil.get(b) ?? 0) > now));
+      for (const upstream of ordered) {
         let answer = await (upstream.host.includes(":") ? v6 : v4).query(query, upstream, timeoutMs);
         const truncated = answer !== undefined && answer.length >= 4 && (answer.readUInt16BE(2) & 0x0200) !== 0;
         if (tcp && (truncated || answer === undefined)) answer = (await tcpQuery(query, upstream, timeoutMs)) ?? answer;
-        if (answer) return answer;
+        if (answer) {
+          downUntil.delete(upstream);
+          return answer;
+        }
+        downUntil.set(upstream, Date.now() + DOWN_MS);
       }
       return undefined;
     },
