@@ -18,6 +18,7 @@ import type { Repository } from "../storage/repository.js";
 import { buildTaskInfo } from "../scheduler/task-builder.js";
 import { disconnectedPort, type SchedulerPort } from "./port.js";
 import { QueueStats } from "./queue-stats.js";
+import { ReadinessPoller } from "../instances/readiness.js";
 import { assignServicePorts, servicePortsOf } from "./service-ports.js";
 import type { TaskFailure } from "./views.js";
 
@@ -63,6 +64,7 @@ export class Marathon {
   private readonly usedServicePorts = new Set<number>();
   private readonly clock: () => number;
   readonly launched = { count: 0 };
+  readonly readiness = new ReadinessPoller(() => this.requestTick());
 
   constructor(private readonly o: MarathonOptions) {
     this.clock = o.clock ?? Date.now;
@@ -98,6 +100,7 @@ export class Marathon {
   }
 
   private dropInstance(i: Instance): void {
+    this.readiness?.forget(i.taskId);
     this.instances.delete(i.instanceId);
     this.byTask.delete(i.taskId);
     const forApp = this.byApp.get(i.appId);
@@ -254,6 +257,7 @@ export class Marathon {
         if (!this.queueStats.has(appId)) this.queueStats.set(appId, new QueueStats(now));
       } else this.queueStats.delete(appId);
       doneByApp.set(appId, { done: out.done, ...(action ? { action } : {}) });
+      if (app) this.readiness.poll(app, instances, now);
       this.expungeUnreachable(app, instances, now);
     }
     this.retryKills(now);
@@ -376,6 +380,7 @@ export class Marathon {
         attributes: p.offer.attributes,
         stagedAt: now,
         goal: "running",
+        ...(p.app.readinessChecks.length ? { ready: false } : {}),
         role: p.resources[0]?.allocation_info?.role ?? "*",
         ...(p.offer.region ? { region: p.offer.region } : {}),
         ...(p.offer.zone ? { zone: p.offer.zone } : {}),
@@ -456,7 +461,9 @@ export class Marathon {
 
   private onTerminal(i: Instance, status: TaskStatus, wasHealthy: boolean | undefined, now: number): void {
     const app = this.apps.get(i.appId);
-    const healthKill = status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" || (status.state === "TASK_KILLED" && wasHealthy === false && i.goal === "running");
+    const healthKill =
+      status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" ||
+      (status.state === "TASK_KILLED" && i.goal === "running" && (wasHealthy === false || /health check/i.test(status.message ?? "")));
     if (healthKill) {
       this.o.events.emit("unhealthy_instance_kill_event", { appId: i.appId, taskId: i.taskId, instanceId: i.instanceId, version: i.version, reason: status.message ?? "health check failed", host: i.hostname, slaveId: i.agentId });
     }

@@ -73,6 +73,17 @@ describe("app control", () => {
     expect(controlApp({ app, instances: [lost], now: 5_000 }).launch).toBe(0);
     expect(controlApp({ app, instances: [lost], now: 10_000 }).launch).toBe(1);
   });
+  it("does not count instances that are not ready yet (readiness checks)", () => {
+    const app = makeApp({ instances: 1, cmd: "new", version: "v2", versionInfo: { lastScalingAt: "v2", lastConfigChangeAt: "v2" } });
+    const old = makeInstance({});
+    const fresh = makeInstance({ configVersion: "v2", ready: false });
+    const out = controlApp({ app, action: "RestartApplication", instances: [old, fresh], now: 0 });
+    expect(out.kill).toEqual([]);
+    expect(out.done).toBe(false);
+    const ready = controlApp({ app, action: "RestartApplication", instances: [old, { ...fresh, ready: true }], now: 0 });
+    expect(ready.kill).toEqual([old]);
+  });
+
   it("computes Marathon's restart bounds", () => {
     const app = (mhc: number, moc: number, n: number) => makeApp({ instances: n, upgradeStrategy: { minimumHealthCapacity: mhc, maximumOverCapacity: moc } });
     expect(restartBounds(app(1, 1, 3), 3)).toEqual({ minHealthy: 3, maxCapacity: 6 });

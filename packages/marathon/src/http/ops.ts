@@ -11,7 +11,7 @@ import type { ApiContext } from "./context.js";
 export function opsRoutes(router: Router, ctx: ApiContext): void {
   router.on("GET", "/v2/tasks", (req, res, _p, url) => listTasks(ctx, req, res, url));
   router.on("POST", "/v2/tasks/delete", (req, res, _p, url) => deleteTasks(ctx, req, res, url));
-  router.on("GET", "/v2/deployments", (_q, res) => sendJson(res, 200, [...ctx.core.deployments.values()].map(deploymentView)));
+  router.on("GET", "/v2/deployments", (_q, res) => sendJson(res, 200, [...ctx.core.deployments.values()].map((d) => deploymentView(ctx, d))));
   router.on("DELETE", "/v2/deployments/:id", async (_q, res, p, url) => {
     const result = await ctx.core.cancelDeployment(p["id"]!, !flag(url, "force"));
     if (!result) {
@@ -28,7 +28,7 @@ export function opsRoutes(router: Router, ctx: ApiContext): void {
   router.on(["GET", "PUT", "DELETE", "POST", "PATCH"], "/v2/groups/*rest", (req, res, p, url) => groupSub(ctx, req, res, p["rest"] ?? "", url));
 }
 
-function deploymentView(plan: ReturnType<ApiContext["core"]["deployments"]["get"]> & object) {
+function deploymentView(ctx: ApiContext, plan: ReturnType<ApiContext["core"]["deployments"]["get"]> & object) {
   const step = plan.steps[plan.currentStep];
   return {
     id: plan.id,
@@ -36,7 +36,13 @@ function deploymentView(plan: ReturnType<ApiContext["core"]["deployments"]["get"
     affectedApps: plan.affectedApps,
     affectedPods: [],
     steps: plan.steps,
-    currentActions: (step?.actions ?? []).map((a) => ({ ...a, readinessCheckResults: [] })),
+    currentActions: (step?.actions ?? []).map((a) => ({
+      ...a,
+      readinessCheckResults: ctx.core.instancesOf(a.app).flatMap((i) => {
+        const r = ctx.core.readiness.results.get(i.taskId);
+        return r ? [r] : [];
+      }),
+    })),
     currentStep: Math.min(plan.currentStep + 1, plan.steps.length),
     totalSteps: plan.steps.length,
   };

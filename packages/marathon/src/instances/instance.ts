@@ -27,6 +27,8 @@ export interface Instance {
   startedAt?: number;
   /** From Mesos health checks; undefined = unknown (never acted on). */
   healthy?: boolean;
+  /** Readiness (apps with a readiness check): false until the check passes; undefined = no check. */
+  ready?: boolean;
   /** What Marathon wants: `running`, or being killed (`stopped`: kill; `decommissioned`: kill and forget). */
   goal: InstanceGoal;
   killRequestedAt?: number;
@@ -51,7 +53,7 @@ export const isWanted = (i: Instance): boolean => isActive(i) && i.goal === "run
  * health checks (unknown health is not healthy, but is never a reason to kill either).
  */
 export const countsAsHealthy = (i: Instance, hasHealthChecks: boolean): boolean =>
-  i.state === "TASK_RUNNING" && (!hasHealthChecks || i.healthy === true);
+  i.state === "TASK_RUNNING" && (!hasHealthChecks || i.healthy === true) && i.ready !== false;
 
 /** Marathon's instance condition names, for `instance_changed_event`. */
 export function conditionOf(state: TaskState, goal: InstanceGoal): string {
