@@ -3,7 +3,7 @@
  * healthy, restarted with backoff when it dies, and stopped with SIGTERM then SIGKILL.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_BACKOFF, nextRestart, type BackoffPolicy } from "./backoff.js";
 import { probe } from "./health.js";
@@ -114,6 +114,7 @@ export class SupervisedProcess {
 
   private spawnOnce(): void {
     const { bin, args, logFile, name } = this.instance;
+    rotateIfLarge(logFile);
     appendFileSync(logFile, `--- caravel-launch ${new Date().toISOString()}: starting ${name}: node ${bin} ${args.join(" ")}\n`);
     const fd = openSync(logFile, "a");
     // Own process group: Ctrl-C reaches only the supervisor, which then stops children in order;
@@ -197,6 +198,17 @@ export class SupervisedProcess {
     Object.assign(this.state, patch);
     for (const key of Object.keys(patch) as (keyof ComponentState)[]) if (patch[key] === undefined) delete this.state[key];
     this.options.onChange();
+  }
+}
+
+/** Logs are rotated when a process (re)starts: past 64 MiB the file becomes `<name>.log.1`. */
+const MAX_LOG_BYTES = 64 * 1024 * 1024;
+
+function rotateIfLarge(path: string): void {
+  try {
+    if (statSync(path).size > MAX_LOG_BYTES) renameSync(path, `${path}.1`);
+  } catch {
+    // no log yet
   }
 }
 
