@@ -16,6 +16,8 @@ describe("caravel-dns with a real master", () => {
   let fw: TestFramework;
 
   beforeAll(async () => {
+    // This cluster's caravel-l4lb gets its own iptables chains, apart from any other on this host.
+    process.env["CARAVEL_CHAIN_PREFIX"] = `CVD${process.pid % 10000}`;
     cluster = await startLocalCluster({ agents: 1, containerizers: "sim" });
     dns = createServer({ config: DnsConfig.parse({ port: 0, http_port: 0, master: cluster.masterUrl, authoritative_only: true }), log: silentLogger() });
     const listening = await dns.listen();

@@ -21,6 +21,8 @@ describe("Marathon app behind a named VIP, resolved by caravel-dns", () => {
 
   beforeAll(async () => {
     requireRoot();
+    // This cluster's caravel-l4lb gets its own iptables chains, apart from any other on this host.
+    process.env["CARAVEL_CHAIN_PREFIX"] = `CVE${process.pid % 10000}`;
     cluster = await startLocalCluster({ agents: 1, containerizers: "mesos" });
     marathon = cluster.url("marathon");
     l4lb = cluster.url("l4lb");
