@@ -161,6 +161,13 @@ describe("authentication on every route", () => {
     expect(res.body.headers["x-forwarded-proto"]).toBe("http");
   });
 
+  it("refuses to remove the last superuser", async () => {
+    const res = await call("/acs/api/v1/users/admin", { method: "DELETE", token: tokens["admin"] });
+    expect(res.status).toBe(409);
+    expect(res.body.description).toMatch(/no superuser/);
+    expect((await call(`/acs/api/v1/acls/${encodeURIComponent("caravel:superuser")}/users/admin/full`, { method: "DELETE", token: tokens["admin"] })).status).toBe(409);
+  });
+
   it("lets login, jwks, version and the console placeholder through without a token", async () => {
     expect((await call("/acs/api/v1/auth/jwks")).body.keys[0]).toMatchObject({ kty: "RSA", alg: "RS256" });
     expect((await call("/dcos-metadata/dcos-version.json")).body["dcos-variant"]).toBe("open");

@@ -174,3 +174,11 @@ function omit<T>(record: Record<string, T>, key: string): Record<string, T> {
   const { [key]: _, ...rest } = record;
   return rest;
 }
+
+/** Whether anyone holds `full` on the superuser resource (directly or through a group with members). */
+export function hasSuperuser(state: IamState): boolean {
+  const acl = state.acls[SUPERUSER_RESOURCE];
+  if (!acl) return false;
+  if (Object.entries(acl.users).some(([uid, actions]) => actions.includes("full") && state.users[uid])) return true;
+  return Object.entries(acl.groups).some(([gid, actions]) => actions.includes("full") && (state.groups[gid]?.members.length ?? 0) > 0);
+}

@@ -10,7 +10,7 @@ import { CaravelError, LoginRequest, describeZodError } from "@caravel/api";
 import { KeySet, RequestVerifier, issueToken, verifyServiceLoginToken, DEFAULT_TOKEN_TTL_SECONDS, SUPERUSER_RESOURCE, type Identity, type TokenClaims } from "@caravel/auth";
 import type { Logger } from "@caravel/runtime";
 import type { RouterStore } from "../store/store.js";
-import { addUser, emptyState, identityOf, pruneRevoked, setGrant, type IamState, type StoredUser } from "./model.js";
+import { addUser, emptyState, hasSuperuser, identityOf, pruneRevoked, setGrant, type IamState, type StoredUser } from "./model.js";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./passwords.js";
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from "./rate-limit.js";
 
@@ -85,6 +85,9 @@ export class IamService {
     const run = async () => {
       for (let attempt = 0; ; attempt++) {
         const next = pruneRevoked(await change(this.state), this.nowSeconds());
+        if (hasSuperuser(this.state) && !hasSuperuser(next)) {
+          throw new CaravelError("CONFLICT", "this change would leave no superuser, and nobody could manage IAM any more; grant caravel:superuser full to another user first");
+        }
         try {
           this.version = await this.options.store.putJson(IAM_STATE_PATH, next, { expectedVersion: this.version });
         } catch (error) {
