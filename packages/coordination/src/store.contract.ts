@@ -8,7 +8,7 @@ import { z } from "zod";
 import { createMasterDetector, type MasterDetector } from "./detector.js";
 import { createLeaderElection } from "./election.js";
 import type { NodeEvent, Store } from "./store.js";
-import { eventually } from "./testing/wait.js";
+import { eventually, within } from "./testing/wait.js";
 
 /** What a contract run needs: sessions on one shared backend. */
 export interface ContractBackend {
@@ -293,15 +293,15 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
 
         let aLost = false;
         ea.onLeadershipLost(() => (aLost = true));
-        await ea.resign();
-        await bWon;
+        await within(ea.resign(), "a to resign");
+        await within(bWon, "b to win after a resigned");
         expect(eb.isLeader()).toBe(true);
         expect(ea.isLeader()).toBe(false);
         expect(aLost).toBe(false); // resigning is not losing
         await eventually(() => detector?.current()?.info?.id === "master-b", "detector follows b");
 
-        await b.close(); // the leader's session ends: its ephemeral node goes, c takes over
-        await cWon;
+        await within(b.close(), "b to close"); // the leader's session ends: its ephemeral node goes, c takes over
+        await within(cWon, "c to win after b closed");
         expect(ec.isLeader()).toBe(true);
         await eventually(() => detector?.current()?.info?.id === "master-c", "detector follows c");
 

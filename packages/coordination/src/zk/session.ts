@@ -130,9 +130,11 @@ export class ZkSession {
     });
     client.on("disconnected", () => {
       if (generation !== this.generation || this.closed || this.lostTimer || !connectedBefore) return;
+      // The server may have granted less than was asked: the leader must give up no later than it.
+      const timeoutMs = Math.min(this.sessionTimeoutMs, client.getSessionTimeout() || this.sessionTimeoutMs);
       this.lostTimer = setTimeout(
-        () => this.lose(`disconnected from ZooKeeper for ${this.sessionTimeoutMs} ms`),
-        this.sessionTimeoutMs,
+        () => this.lose(`disconnected from ZooKeeper for ${timeoutMs} ms`),
+        timeoutMs,
       );
     });
     client.on("expired", () => {

@@ -21,6 +21,7 @@ export interface WatchContext {
 }
 
 export interface Watch {
+  readonly path: string;
   /** True when the last arming failed (the next connection must retry it). */
   readonly broken: boolean;
   arm(): Promise<void>;
@@ -62,7 +63,15 @@ abstract class BaseWatch implements Watch {
 
   private async fired(event: Event): Promise<void> {
     this.onEvent(event);
-    await this.arm();
+    await this.arm().catch(() => this.retryLater());
+  }
+
+  /** Re-arming failed (a slow server, a lost connection): try again until it works or stops. */
+  private retryLater(): void {
+    const timer = setTimeout(() => {
+      if (this.broken && !this.stopped) void this.arm().catch(() => this.retryLater());
+    }, 1000);
+    timer.unref();
   }
 
   protected onEvent(_event: Event): void {}

@@ -179,7 +179,13 @@ export class ZkStore extends BaseStore {
   private async startWatch(watch: Watch): Promise<Unsubscribe> {
     this.ensureOpen();
     this.watches.add(watch);
-    await watch.arm();
+    try {
+      await watch.arm();
+    } catch (error) {
+      watch.stop();
+      this.watches.delete(watch);
+      throw toStoreError(error, watch.path);
+    }
     return () => {
       watch.stop();
       this.watches.delete(watch);
