@@ -17,6 +17,7 @@ import { dockerCreatePlan, dockerName, LABEL, type DockerSpecOptions } from "./d
 import { dockerExec } from "./exec.js";
 import { exitFrom } from "./exit.js";
 import { engineMessage, ensureImage } from "./image.js";
+import { OomWatch } from "./oom.js";
 import { copyLogs, resumePoint, type LogCopy } from "./logs.js";
 
 export const DOCKER_MISSING = "Docker engine not running: apt-get install -y docker.io && setsid dockerd &";
@@ -35,7 +36,8 @@ interface Entry {
   ended?: ContainerExit;
   killed: boolean;
   report: ContainerInfoReport;
-  logs?: LogCopy;
+  /** The log copy, started without delaying launch (the engine keeps the output meanwhile). */
+  logs?: Promise<LogCopy | undefined>;
 }
 
 export class DockerContainerizer implements Containerizer {
@@ -44,10 +46,12 @@ export class DockerContainerizer implements Containerizer {
   private readonly entries = new Map<string, Entry>();
   private readonly log: Logger;
   private readonly abort = new AbortController();
+  private readonly oom: OomWatch;
 
   constructor(private readonly options: DockerContainerizerOptions = {}) {
     this.docker = options.docker ?? new Docker({ socketPath: "/var/run/docker.sock" });
     this.log = options.logger ?? silentLogger();
+    this.oom = new OomWatch(this.docker);
     // One engine wait per running container listens on this signal.
     setMaxListeners(0, this.abort.signal);
   }
@@ -70,6 +74,7 @@ export class DockerContainerizer implements Containerizer {
     await fetchUris(spec.task.command?.uris ?? [], { sandbox: spec.sandbox, cacheDir: this.options.cacheDir, user: spec.task.command?.user });
     if (docker.force_pull_image === true) await ensureImage(this.docker, docker.image, true);
     touchLogs(spec.sandbox);
+    await this.oom.start().catch(() => undefined);
     const networkOfDockerId = spec.networkOf ? this.entries.get(spec.networkOf)?.dockerId : undefined;
     const plan = dockerCreatePlan(spec, { hostIp: this.options.hostIp, cpuQuota: this.options.cpuQuota, networkOfDockerId });
     if (plan.ignoredParameters.length > 0) this.log.warn({ containerId: spec.containerId, ignored: plan.ignoredParameters }, "docker parameters without a HostConfig equivalent were ignored");
@@ -138,6 +143,7 @@ export class DockerContainerizer implements Containerizer {
     if (containers.some((c) => c.containerizer === "docker") && !(await this.available())) {
       throw new Error(`cannot recover Docker containers: ${DOCKER_MISSING}`);
     }
+    await this.oom.start().catch(() => undefined);
     for (const c of containers) {
       if (c.containerizer !== "docker") continue;
       const dockerId = (c.handle["dockerId"] as string | undefined) ?? (await this.findByLabel(LABEL.containerId, c.containerId))[0];
@@ -195,14 +201,15 @@ export class DockerContainerizer implements Containerizer {
       return;
     }
     if (!entry.ended) await this.kill(containerId, 0);
-    entry.logs?.stop();
+    void entry.logs?.then((logs) => logs?.stop());
     await this.remove(entry.dockerId);
     this.entries.delete(containerId);
   }
 
   async close(): Promise<void> {
     this.abort.abort();
-    for (const entry of this.entries.values()) entry.logs?.stop();
+    this.oom.stop();
+    for (const entry of this.entries.values()) void entry.logs?.then((logs) => logs?.stop());
   }
 
   /**
@@ -235,14 +242,11 @@ export class DockerContainerizer implements Containerizer {
   /** Starts copying logs and waiting for the exit; learns the container's IP and pid. */
   private async watch(entry: Entry, since: string | undefined): Promise<void> {
     const container = this.docker.getContainer(entry.dockerId);
-    const [logs, state] = await Promise.all([
-      copyLogs(this.docker, container, entry.spec.sandbox, since).catch((err: unknown) => {
-        this.log.warn({ containerId: entry.spec.containerId, err: engineMessage(err) }, "could not follow the container's logs");
-        return undefined;
-      }),
-      container.inspect().catch(() => undefined),
-    ]);
-    entry.logs = logs;
+    entry.logs = copyLogs(this.docker, container, entry.spec.sandbox, since).catch((err: unknown) => {
+      this.log.warn({ containerId: entry.spec.containerId, err: engineMessage(err) }, "could not follow the container's logs");
+      return undefined;
+    });
+    const state = await container.inspect().catch(() => undefined);
     if (state) {
       const networks = Object.values(state.NetworkSettings?.Networks ?? {});
       const ip = (state.NetworkSettings as { IPAddress?: string } | undefined)?.IPAddress || networks.find((n) => n.IPAddress)?.IPAddress;
@@ -266,9 +270,19 @@ export class DockerContainerizer implements Containerizer {
       }
     }
     const state = await container.inspect().catch(() => undefined);
+    if (state && !state.State.OOMKilled && state.State.ExitCode === 137 && (await this.oomEvidence(entry, state))) state.State.OOMKilled = true;
     // Give the log copy a moment to flush what the container printed last.
-    await Promise.race([entry.logs?.done, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    const logs = await entry.logs;
+    await Promise.race([logs?.done, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.settleFromInspect(entry, state);
+  }
+
+  /** A SIGKILLed container without the OOM flag: ask the event stream, then the event history. */
+  private async oomEvidence(entry: Entry, state: Docker.ContainerInspectInfo): Promise<boolean> {
+    if (entry.killed) return false;
+    if (await this.oom.wasOomKilled(entry.dockerId, 1000)) return true;
+    const started = Date.parse(state.State.StartedAt) / 1000;
+    return this.oom.inHistory(entry.dockerId, Number.isFinite(started) ? started : 0).catch(() => false);
   }
 
   private settleFromInspect(entry: Entry, state: Docker.ContainerInspectInfo | undefined): void {

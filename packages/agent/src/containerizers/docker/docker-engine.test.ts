@@ -75,6 +75,20 @@ describe("docker containerizer against the engine", () => {
     await containerizer.destroy(s.containerId);
   });
 
+  it("learns an OOM kill that happened while no instance watched (recovery)", async () => {
+    const first = new DockerContainerizer({ docker });
+    const s = spec("sleep 1; head -c 200000000 /dev/zero | tail", {}, { limits: { cpus: 0.5, memMb: 16, diskMb: 0, gpus: 0 } });
+    const checkpoint = await first.launch(s);
+    await first.close();
+    const container = docker.getContainer(checkpoint.handle["dockerId"] as string);
+    await waitUntil("the container to die", async () => !(await container.inspect()).State.Running);
+    const second = new DockerContainerizer({ docker });
+    expect(await second.recover([checkpoint])).toEqual([]);
+    expect(await second.wait(s.containerId)).toMatchObject({ oomKilled: true, reason: "REASON_CONTAINER_LIMITATION_MEMORY" });
+    await second.destroy(s.containerId);
+    await second.close();
+  });
+
   it("maps an offered host port to the container so HTTP reaches busybox httpd", async () => {
     const port = await freePort();
     const s = spec("echo hello-httpd > /tmp/index.html && exec httpd -f -p 80 -h /tmp", { port_mappings: [{ host_port: 0, container_port: 80 }] }, { ports: [port] });
