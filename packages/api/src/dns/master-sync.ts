@@ -40,6 +40,7 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
   };
 
   const resync = async (master: string): Promise<void> => {
+    if (pending) return; // one resync at a time
     pending = [];
     try {
       const state = await createMasterClient(master, { timeoutMs: 10_000, ...options.http }).state();
