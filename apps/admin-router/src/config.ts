@@ -29,7 +29,7 @@ export const RouterConfig = z.object({
   login_max_failures_per_uid: z.coerce.number().int().min(1).default(5).describe("failed logins per uid within the window before 429"),
   login_max_failures_per_client: z.coerce.number().int().min(1).default(20).describe("failed logins per client address within the window before 429"),
   login_window: z.coerce.number().int().min(1).default(300).describe("login rate-limit window, in seconds"),
-  admin_password: z.string().optional().describe("password of the first admin (uid admin) on first start; generated and printed when unset"),
+  admin_password: z.coerce.string().optional().describe("password of the first admin (uid admin) on first start; generated and printed when unset"),
   cluster_id: z.string().optional().describe("cluster id for /metadata (generated and stored when unset)"),
   public_ip: z.string().default("127.0.0.1").describe("PUBLIC_IPV4 reported by /metadata"),
   workers: z.coerce.number().int().min(1).max(64).default(1).describe("router processes sharing the port (node:cluster); IAM changes reach every process within 0.5 s"),

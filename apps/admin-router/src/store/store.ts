@@ -25,7 +25,7 @@ interface NodeFile {
 
 /** A node per file under `dir` (`/a/b` → `dir/a/b.node`); writes are atomic (temp, fsync, rename). */
 export async function createDirStore(dir: string): Promise<RouterStore> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = (path: string) => join(dir, ...segments(path)) + ".node";
   const sequences = new Map<string, number>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -45,7 +45,7 @@ export async function createDirStore(dir: string): Promise<RouterStore> {
   };
   const write = async (path: string, node: NodeFile): Promise<void> => {
     const target = file(path);
-    await mkdir(join(target, ".."), { recursive: true });
+    await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
     const temp = `${target}.${process.pid}.tmp`;
     const handle = await open(temp, "w", 0o600);
     try {
