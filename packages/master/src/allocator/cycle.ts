@@ -56,13 +56,15 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
   let index: Map<string, Made> | undefined;
   if (quota && quota.openCount > 0 && [...book.roles.values()].some((r) => r.activeClients > 0 && quota.hasUnsatisfiedGuarantee(r.name))) {
     index = new Map();
+    const pass = new Pass(book, now, quota, 1, made, index, result);
     for (const agent of candidates) {
       if (quota.openCount === 0) break;
-      allocateOnAgent(book, agent, now, quota, 1, made, index, result);
+      pass.run(agent);
     }
     shuffle(candidates, book.random);
   }
-  for (const agent of candidates) allocateOnAgent(book, agent, now, quota, 2, made, index, result);
+  const pass = new Pass(book, now, quota, 2, made, index, result);
+  for (const agent of candidates) pass.run(agent);
 
   for (const m of made) {
     result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role, book.registry) });
@@ -76,55 +78,90 @@ function subtractVec(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-function allocateOnAgent(book: AllocatorBook, agent: AgentState, now: number, quota: QuotaCycle | undefined, stage: 1 | 2, made: Made[], index: Map<string, Made> | undefined, result: CycleResult): void {
-  if (agent.available.isEmpty) return;
-  // Nothing here changed since a cycle found it fully filtered: skip without looking.
-  if (!quota && agent.idleVersion === agent.version && agent.idleEpoch === book.epoch && now < agent.idleUntil) {
-    result.skippedAgents++;
-    return;
+/**
+ * One stage's pass over agents. The visitors are fields bound once per pass, not closures made per
+ * agent: a cycle visits 10,000 agents, and allocation-free loops keep the garbage collector quiet.
+ */
+class Pass {
+  private agent!: AgentState;
+  private roleName = "";
+  private offer: Bag = Bag.EMPTY;
+  private blockedUntil = Infinity;
+  private readonly entries: AllocationEntry[] = [];
+  private readonly bags: Bag[] = [];
+  private readonly enter: ((path: string) => boolean) | undefined;
+
+  constructor(
+    private readonly book: AllocatorBook,
+    private readonly now: number,
+    private readonly quota: QuotaCycle | undefined,
+    private readonly stage: 1 | 2,
+    private readonly made: Made[],
+    private readonly index: Map<string, Made> | undefined,
+    private readonly result: CycleResult,
+  ) {
+    this.enter = stage === 1 ? (path) => quota!.mayServeGuarantee(path) : undefined;
   }
-  let blockedUntil = Infinity;
-  const given: Array<{ entry: AllocationEntry; bag: Bag }> = [];
-  book.roleSorter.forEachActive((roleName) => {
-    if (stage === 1 && !quota!.hasUnsatisfiedGuarantee(roleName)) return true;
-    const role = book.roles.get(roleName);
+
+  run(agent: AgentState): void {
+    if (agent.available.isEmpty) return;
+    // Nothing here changed since a cycle found it fully filtered: skip without looking.
+    if (!this.quota && agent.idleVersion === agent.version && agent.idleEpoch === this.book.epoch && this.now < agent.idleUntil) {
+      this.result.skippedAgents++;
+      return;
+    }
+    this.agent = agent;
+    this.blockedUntil = Infinity;
+    this.entries.length = 0;
+    this.bags.length = 0;
+    this.book.roleSorter.forEachActive(this.visitRole, this.enter);
+    // Sorters learn about this agent's allocations only now, so the orders stayed fixed meanwhile.
+    for (let i = 0; i < this.entries.length; i++) this.book.updateSorters(this.entries[i]!, this.bags[i]!.scalars, 1);
+    if (this.entries.length === 0 && this.stage === 2) {
+      agent.idleVersion = agent.version;
+      agent.idleEpoch = this.book.epoch;
+      agent.idleUntil = this.blockedUntil;
+    }
+  }
+
+  private readonly visitRole = (roleName: string): boolean => {
+    if (this.stage === 1 && !this.quota!.hasUnsatisfiedGuarantee(roleName)) return true;
+    const role = this.book.roles.get(roleName);
     if (!role || role.activeClients === 0) return true;
-    let offer = offerFor(agent, roleName, quota, stage);
+    this.roleName = roleName;
+    this.offer = offerFor(this.agent, roleName, this.quota, this.stage);
     // Nothing left at all: the remaining roles need not be looked at (O(roles) per agent otherwise).
-    if (offer.isEmpty) return !agent.available.isEmpty;
-    role.sorter.forEachActive((frameworkId) => {
-      const fw = book.frameworks.get(frameworkId);
-      const client = fw?.clients.get(roleName);
-      if (!fw || !client) return true;
-      if (agent.gpu && book.filterGpu && !fw.gpu) return true;
-      const until = isFiltered(agent, client, offer, now);
-      if (until !== undefined) {
-        if (until < blockedUntil) blockedUntil = until;
-        return true;
-      }
-      if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) return true;
-      const entry = book.allocateOn(agent, client, offer, false);
-      given.push({ entry, bag: offer });
-      quota?.consume(roleName, offer.unreservedScalars);
-      const key = index ? `${client.id}:${agent.index}` : "";
-      const prev = index?.get(key);
-      if (prev) prev.bag = addBags(prev.bag, offer);
-      else {
-        const m = { client, agent, bag: offer };
-        made.push(m);
-        index?.set(key, m);
-      }
-      offer = offerFor(agent, roleName, quota, stage);
-      return !offer.isEmpty;
-    });
-    return !agent.available.isEmpty;
-  }, stage === 1 ? (path) => quota!.mayServeGuarantee(path) : undefined);
-  for (const g of given) book.updateSorters(g.entry, g.bag.scalars, 1);
-  if (given.length === 0 && stage === 2) {
-    agent.idleVersion = agent.version;
-    agent.idleEpoch = book.epoch;
-    agent.idleUntil = blockedUntil;
-  }
+    if (this.offer.isEmpty) return !this.agent.available.isEmpty;
+    role.sorter.forEachActive(this.visitFramework);
+    return !this.agent.available.isEmpty;
+  };
+
+  private readonly visitFramework = (frameworkId: string): boolean => {
+    const { book, agent, roleName, offer } = this;
+    const fw = book.frameworks.get(frameworkId);
+    const client = fw?.clients.get(roleName);
+    if (!fw || !client) return true;
+    if (agent.gpu && book.filterGpu && !fw.gpu) return true;
+    const until = isFiltered(agent, client, offer, this.now);
+    if (until !== undefined) {
+      if (until < this.blockedUntil) this.blockedUntil = until;
+      return true;
+    }
+    if (!book.allocatable(offer, fw.minAllocatable.get(roleName) ?? book.minAllocatable)) return true;
+    this.entries.push(book.allocateOn(agent, client, offer, false));
+    this.bags.push(offer);
+    this.quota?.consume(roleName, offer.unreservedScalars);
+    const key = this.index ? `${client.id}:${agent.index}` : "";
+    const prev = this.index?.get(key);
+    if (prev) prev.bag = addBags(prev.bag, offer);
+    else {
+      const m = { client, agent, bag: offer };
+      this.made.push(m);
+      this.index?.set(key, m);
+    }
+    this.offer = offerFor(agent, roleName, this.quota, this.stage);
+    return !this.offer.isEmpty;
+  };
 }
 
 /** Everything on the agent the role may use now, chopped by quota limits and headroom. */

@@ -90,14 +90,19 @@ export class DrfSorter extends ClientTree implements Sorter {
   }
 
   private visit(node: TreeNode, visit: (client: string) => boolean, enter?: (path: string) => boolean): boolean {
-    return (
-      node.order?.forEach((item) => {
+    if (!node.order) return true;
+    for (const chunk of node.order.chunks) {
+      for (let i = 0; i < chunk.length; i++) {
+        const item = chunk[i]!;
         // A node holding only its own client (every framework of a flat sorter) needs no descent.
-        if (item.isLeaf || item.children.size === 0) return visit(item.path);
-        if (enter && !enter(item.path)) return true;
-        return this.visit(item, visit, enter);
-      }) ?? true
-    );
+        if (item.isLeaf || item.children.size === 0) {
+          if (!visit(item.path)) return false;
+        } else if (!enter || enter(item.path)) {
+          if (!this.visit(item, visit, enter)) return false;
+        }
+      }
+    }
+    return true;
   }
 }
 

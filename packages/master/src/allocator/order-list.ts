@@ -10,7 +10,8 @@ const CHUNK = 32;
 export type Compare = (a: TreeNode, b: TreeNode) => number;
 
 export class OrderList {
-  private chunks: TreeNode[][] = [];
+  /** In order; read-only outside this class (exposed so that hot loops need no callback). */
+  chunks: TreeNode[][] = [];
   private count = 0;
 
   constructor(
