@@ -103,11 +103,15 @@ export class Backend {
 }
 
 const backends = new Map<string, Promise<Backend>>();
+/** Backends still closing: a reopen of the same directory waits for them, so two never overlap. */
+const closing = new Map<string, Promise<void>>();
 
 /** The shared backend for `dir`, opened on first use. */
 export async function acquireBackend(dir: string, options: BackendOptions): Promise<Backend> {
   await mkdir(dir, { recursive: true });
   const key = await realpath(resolve(dir));
+  for (let pending = closing.get(key); pending; pending = closing.get(key))
+    await pending.catch(() => undefined);
   let pending = backends.get(key);
   if (!pending) {
     pending = Backend.open(key, options);
@@ -124,7 +128,9 @@ export async function releaseBackend(backend: Backend): Promise<void> {
   backend.refs -= 1;
   if (backend.refs > 0) return;
   backends.delete(backend.dir);
-  await backend.close();
+  const done = backend.close().finally(() => closing.delete(backend.dir));
+  closing.set(backend.dir, done);
+  await done;
 }
 
 /** Takes the directory's lock file, so that two processes never write one journal. */

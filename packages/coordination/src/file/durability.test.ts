@@ -112,4 +112,17 @@ describe("embedded file store durability", () => {
     expect((await b.get("/w"))?.data.toString()).toBe("x");
     await b.close();
   });
+
+  it("lets a reopen wait for the previous close of the same directory", async () => {
+    const a = await createFileStore(dir);
+    const writes = Array.from({ length: 50 }, (_, i) => a.put(`/r/n${i}`, Buffer.from(String(i))));
+    await Promise.all(writes);
+    const closed = a.close();
+    const reopened = createFileStore(dir); // not awaiting the close first
+    await closed;
+    const b = await reopened;
+    expect((await b.children("/r")).length).toBe(50);
+    expect(await readFile(join(dir, "LOCK"), "utf8")).toBe(String(process.pid));
+    await b.close();
+  });
 });
