@@ -21,7 +21,7 @@ export const AgentConfig = z.object({
   master: z.coerce
     .string()
     .default("127.0.0.1:5050")
-    .describe("master to register with: host:port, a comma-separated list, or an http(s) URL"),
+    .describe("master to register with: host:port, a comma-separated list, an http(s) URL, or zk://host:2181/path (the elected leader)"),
   ip: z.coerce.string().default("127.0.0.1").describe("IP address to listen on"),
   advertise_ip: text("IP address the master and tasks use to reach this agent (default: --ip)"),
   port: port.default(5051).describe("port to listen on (0 = any free port)"),
@@ -50,9 +50,7 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 /** Where a master can be reached: the list of base URLs to try in turn. */
 export function masterUrls(spec: string): string[] {
   const trimmed = spec.trim();
-  if (trimmed.startsWith("zk://")) {
-    throw new Error(`--master ${trimmed}: ZooKeeper discovery is not supported yet; pass host:port (or a comma-separated list)`);
-  }
+  if (trimmed.startsWith("zk://")) throw new Error(`--master ${trimmed}: a zk:// master is found through ZooKeeper (see core/master-detector.ts), not a URL list`);
   if (/^https?:\/\//.test(trimmed)) return [trimmed.replace(/\/+$/, "")];
   const hosts = trimmed.split(",").map((s) => s.trim()).filter(Boolean);
   if (hosts.length === 0) throw new Error("--master is empty; pass host:port, e.g. --master=127.0.0.1:5050");

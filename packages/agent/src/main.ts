@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     stopGc.forEach((s) => s());
     await Promise.all(built.agents.map((a) => a.close()));
     await Promise.all(built.containerizers.map((c) => c.close()));
+    await built.close();
     await server.close();
   }, log);
 }

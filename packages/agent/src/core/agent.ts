@@ -31,7 +31,8 @@ export const AGENT_VERSION = "1.11.0-caravel";
 const COMPLETED_LIMIT = 1000;
 
 export interface AgentSettings {
-  masters: string[];
+  /** Master base URLs, or a function giving the current leader's (zk://). */
+  masters: string[] | (() => string[]);
   hostname: string;
   /** IP the master and tasks reach this agent on. */
   ip: string;

@@ -1,13 +1,14 @@
 /**
  * Builds the agents a caravel-agent process runs from its config: detects resources, picks the
- * containerizers (process always, Docker when an engine answers, or sim), and makes one Agent — or
+ * containerizers (process always, Docker when an engine answers, or sim), finds the master (a list
+ * or ZooKeeper), and makes one Agent — or
  * `--simulate N` lightweight simulated ones sharing one sim containerizer.
  */
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { parseAttributes } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
-import { containerizerNames, masterUrls, type AgentConfig } from "../config.js";
+import { containerizerNames, type AgentConfig } from "../config.js";
 import type { Containerizer } from "../containerizers/types.js";
 import { SimContainerizer } from "../containerizers/sim/index.js";
 import { ProcessContainerizer } from "../containerizers/process/index.js";
@@ -16,10 +17,13 @@ import { agentResources, readMachineFacts } from "../resources/detect.js";
 import { Agent, type AgentSettings } from "./agent.js";
 import { FileCheckpointer, MemoryCheckpointer } from "./checkpoint.js";
 import { AgentMetrics } from "./metrics.js";
+import { masterSource } from "./master-detector.js";
 
 export interface BuiltAgents {
   agents: Agent[];
   containerizers: Containerizer[];
+  /** Stops master detection (ZooKeeper). */
+  close(): Promise<void>;
 }
 
 async function makeContainerizers(config: AgentConfig, log: Logger): Promise<Containerizer[]> {
@@ -42,7 +46,8 @@ async function makeContainerizers(config: AgentConfig, log: Logger): Promise<Con
 }
 
 export async function buildAgents(config: AgentConfig, log: Logger, listenPort: number): Promise<BuiltAgents> {
-  const masters = masterUrls(config.master);
+  const source = await masterSource(config.master, log);
+  const masters = source.urls;
   const containerizers = await makeContainerizers(config, log);
   const sim = containerizers.length === 1 && containerizers[0]!.name === "sim";
   if (config.simulate > 1 && !sim) throw new Error("--simulate N needs --containerizers=sim");
@@ -75,7 +80,8 @@ export async function buildAgents(config: AgentConfig, log: Logger, listenPort: 
       log,
       onShutdown: () => process.kill(process.pid, "SIGTERM"),
     });
-    return { agents: [agent], containerizers };
+    source.onChange(() => agent.link.reconnect());
+    return { agents: [agent], containerizers, close: () => source.close() };
   }
   const agents: Agent[] = [];
   for (let i = 0; i < config.simulate; i++) {
@@ -89,5 +95,6 @@ export async function buildAgents(config: AgentConfig, log: Logger, listenPort: 
       }),
     );
   }
-  return { agents, containerizers };
+  source.onChange(() => agents.forEach((a) => a.link.reconnect()));
+  return { agents, containerizers, close: () => source.close() };
 }

@@ -23,8 +23,8 @@ export interface OutgoingCall {
 }
 
 export interface MasterLinkOptions {
-  /** Base URLs tried in turn (http://host:port). */
-  masters: string[];
+  /** Base URLs tried in turn (http://host:port), or a function giving the current ones (zk://). */
+  masters: string[] | (() => string[]);
   /** Builds the SUBSCRIBE call afresh for every attempt (it carries the current tasks). */
   subscribeCall: () => unknown;
   onEvent: (event: AgentEvent) => void;
@@ -130,9 +130,10 @@ export class MasterLink {
     let attempt = 0;
     let index = 0;
     while (!this.stopped) {
-      const base = this.opts.masters[index % this.opts.masters.length]!;
+      const masters = typeof this.opts.masters === "function" ? this.opts.masters() : this.opts.masters;
+      const base = masters[index % Math.max(1, masters.length)];
       index++;
-      const gotSubscribed = await this.session(base).catch((error: unknown) => {
+      const gotSubscribed = await (base === undefined ? Promise.resolve(false) : this.session(base)).catch((error: unknown) => {
         this.opts.log.debug({ err: error, master: base }, "master connection failed");
         return false;
       });
