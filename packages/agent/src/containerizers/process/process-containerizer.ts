@@ -119,7 +119,12 @@ export class ProcessContainerizer implements Containerizer {
         resolve(first);
       });
       supervisor.once("error", (err) => reject(new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `could not start the supervisor (perl): ${err.message}`)));
-      supervisor.once("exit", (code) => reject(new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `the supervisor exited with ${code} before starting the task`)));
+      supervisor.once("exit", (code) => {
+        // A quick task can end (and the supervisor with it) before its stdout line is read.
+        const recorded = readPidFile(runDir);
+        if (recorded) resolve(recorded);
+        else reject(new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", `the supervisor exited with ${code} before starting the task`));
+      });
     }).catch(async (err: unknown) => {
       await cgroup?.remove();
       throw err;
@@ -128,7 +133,8 @@ export class ProcessContainerizer implements Containerizer {
     const [pid, startTime, supervisorPid, supervisorStartTime] = line.trim().split(" ").map(Number) as [number, number, number, number];
     const handle: ProcessHandle = { pid, startTime, supervisorPid, supervisorStartTime, runDir, cgroup: cgroup !== undefined };
     const entry = this.track(spec, handle, true);
-    supervisor.once("exit", () => this.collect(entry));
+    if (supervisor.exitCode !== null || supervisor.signalCode !== null) this.collect(entry);
+    else supervisor.once("exit", () => this.collect(entry));
     this.log.info({ containerId: spec.containerId, pid }, "process task started");
     return { containerId: spec.containerId, containerizer: "mesos", handle: { ...handle }, spec };
   }
@@ -293,5 +299,13 @@ export class ProcessContainerizer implements Containerizer {
     const entry = this.entries.get(containerId);
     if (!entry) throw new Error(`unknown container ${containerId}`);
     return entry;
+  }
+}
+
+function readPidFile(runDir: string): string | undefined {
+  try {
+    return readFileSync(join(runDir, "pid"), "utf8");
+  } catch {
+    return undefined;
   }
 }
