@@ -44,8 +44,17 @@ export async function addLoopbackAddress(ip: string): Promise<() => Promise<void
 /** Ends a proxied TCP connection or a UDP session socket. */
 const end = (c: Socket | UdpSocket): void => {
   if ("destroy" in c) c.destroy();
-  else c.close();
+  else closeUdp(c);
 };
+
+/** Closes a dgram socket that may already be closed (drain, idle timer and shutdown can race). */
+function closeUdp(socket: UdpSocket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}
 
 const id = (e: VipEntry) => `${e.protocol}/${e.ip}:${e.port}`;
 
@@ -124,6 +133,12 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
       const client = `${rinfo.address}:${rinfo.port}`;
       let session = sessions.get(client);
       if (!session || !pool.has(session.key)) {
+        if (session) {
+          // Its backend left or turned unhealthy: this client moves to another one.
+          clearTimeout(session.timer);
+          closeUdp(session.upstream);
+          sessions.delete(client);
+        }
         const chosen = pool.pick(Date.now());
         if (!chosen) return;
         const upstream = createSocket("udp4");
@@ -139,8 +154,8 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
       const s = session;
       clearTimeout(s.timer);
       s.timer = setTimeout(() => {
-        sessions.delete(client);
-        s.upstream.close();
+        if (sessions.get(client) === s) sessions.delete(client);
+        closeUdp(s.upstream);
       }, options.udpIdleMs ?? 30_000);
       const send = () => s.upstream.send(msg);
       try {
@@ -156,9 +171,9 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
     l.close = () => {
       for (const s of sessions.values()) {
         clearTimeout(s.timer);
-        s.upstream.close();
+        closeUdp(s.upstream);
       }
-      socket.close();
+      closeUdp(socket);
     };
     return l;
   }
