@@ -52,3 +52,12 @@ export function sendPlaceholder(res: ServerResponse, path: string): void {
   res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
   res.end(html);
 }
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** DC/OS' 401 page for browsers: it sends them to the login screen, then back. */
+export function sendLoginRedirect(res: ServerResponse, message: string, headers: Record<string, string>): void {
+  const html = `<html><head><title>401 Unauthorized</title></head><body><p>${escapeHtml(message)}</p><script>window.location = "/login?redirect=" + encodeURIComponent(window.location.pathname);</script></body></html>`;
+  res.writeHead(401, { ...headers, "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
+  res.end(html);
+}

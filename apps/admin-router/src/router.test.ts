@@ -174,6 +174,9 @@ describe("authentication on every route", () => {
     expect((await call("/")).status).toBe(200);
     expect((await call("/health")).status).toBe(200);
     expect((await call("/metrics")).body).toMatch(/caravel_admin_router_requests/);
+    const browser = await call("/marathon/v2/apps", { headers: { accept: "text/html" } });
+    expect(browser.status).toBe(401);
+    expect(browser.body).toMatch(/<html>[\s\S]*window\.location/);
   });
 
   it("revokes a token at logout and all of a user's tokens on password change", async () => {

@@ -10,19 +10,20 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { CaravelError, isCaravelError } from "@caravel/api";
-import { WWW_AUTHENTICATE, filterMarathonApps, filterMarathonDeployments, filterMarathonGroup, filterMarathonQueue, filterMarathonTasks, filterMesosState, isAllowed, mayReadEvent, superuserIdentity, type Identity } from "@caravel/auth";
+import { WWW_AUTHENTICATE, isAllowed, superuserIdentity, type Identity } from "@caravel/auth";
 import { MetricsRegistry, readBody, sendJson, type Logger } from "@caravel/runtime";
 import { AuditLog } from "./audit/audit.js";
 import type { RouterConfig } from "./config.js";
 import { createIamHandler } from "./iam/http.js";
 import { IamService, type Authenticated } from "./iam/service.js";
-import { sendMetrics, sendPlaceholder, systemHealth, versionJson } from "./local.js";
+import { sendLoginRedirect, sendMetrics, sendPlaceholder, systemHealth, versionJson } from "./local.js";
+import { responseFilters } from "./proxy/filters.js";
 import { Forwarder, isConnectError, type ForwardRequest } from "./proxy/forward.js";
 import { upstreamRequestHeaders } from "./proxy/headers.js";
 import { spliceUpgrade } from "./proxy/upgrade.js";
 import { bodyChecks } from "./routing/body.js";
 import { parseTarget } from "./routing/paths.js";
-import { decide, type Decision, type FilterKind } from "./routing/policy.js";
+import { decide, type Decision } from "./routing/policy.js";
 import { matchRoute, splitServicePath, type Route } from "./routing/table.js";
 import { Upstreams } from "./routing/upstreams.js";
 import type { RouterStore } from "./store/store.js";
@@ -105,27 +106,6 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
     }
   }
 
-  function filters(kind: FilterKind | undefined, identity: Identity): Pick<ForwardRequest, "filterJson" | "filterEvent"> {
-    switch (kind) {
-      case undefined:
-        return {};
-      case "marathon-apps":
-        return { filterJson: (j) => filterMarathonApps(identity, j) };
-      case "marathon-groups":
-        return { filterJson: (j) => filterMarathonGroup(identity, j) };
-      case "marathon-tasks":
-        return { filterJson: (j) => filterMarathonTasks(identity, j) };
-      case "marathon-deployments":
-        return { filterJson: (j) => filterMarathonDeployments(identity, j) };
-      case "marathon-queue":
-        return { filterJson: (j) => filterMarathonQueue(identity, j) };
-      case "marathon-events":
-        return { filterEvent: (data) => mayReadEvent(identity, data) };
-      case "mesos-state":
-        return { filterJson: (j) => filterMesosState(identity, j) };
-    }
-  }
-
   /** Where a proxied route goes: origin, upstream path, and a name for errors. */
   async function resolve(route: ProxyRoute): Promise<{ name: string; origin: string; path: string; service?: string; rewrite?: boolean }> {
     const need = (url: string | undefined, flag: string, name: string) => {
@@ -179,7 +159,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
         forbid(identity, checks);
       }
       const unfiltered = identity.superuser || (decision.unfilteredIf !== undefined && isAllowed(identity, decision.unfilteredIf.resource, decision.unfilteredIf.action));
-      Object.assign(record.forward, unfiltered ? {} : filters(decision.filter, identity));
+      Object.assign(record.forward, unfiltered ? {} : responseFilters(decision.filter, identity));
     }
     const headers = upstreamRequestHeaders(req.headers, {
       client: clientOf(req),
@@ -299,12 +279,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
     if (res.headersSent) return void res.destroy();
     const headers: Record<string, string> = {};
     if (err.code === "UNAUTHORIZED") headers["www-authenticate"] = WWW_AUTHENTICATE;
-    if (err.code === "UNAUTHORIZED" && /text\/html/.test(req.headers.accept ?? "")) {
-      // Browsers get DC/OS' page that sends them to the login screen.
-      const html = `<html><head><title>401 Unauthorized</title></head><body><p>${escapeHtml(err.message)}</p><script>window.location = "/login?redirect=" + encodeURIComponent(window.location.pathname);</script></body></html>`;
-      res.writeHead(401, { ...headers, "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(html) });
-      return void res.end(html);
-    }
+    if (err.code === "UNAUTHORIZED" && /text\/html/.test(req.headers.accept ?? "")) return sendLoginRedirect(res, err.message, headers);
     sendJson(res, err.status, err.toJSON(), headers);
   }
 
@@ -404,5 +379,3 @@ async function ensureClusterId(store: RouterStore): Promise<string> {
   await store.putJson(path, id, { expectedVersion: -1 }).catch(() => undefined);
   return (await store.getJson<string>(path))?.value ?? id;
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
