@@ -168,6 +168,15 @@ describe("docker containerizer against the engine", () => {
     await expect(missing.launch(spec("true"))).rejects.toMatchObject({ reason: "REASON_CONTAINER_LAUNCH_FAILED", message: DOCKER_MISSING });
   });
 
+  it("HOST networking: the task sees the host's network and reports no container IP", async () => {
+    const s = spec("echo port=$PORT0; cat /proc/net/dev | grep -c docker0", { network: "HOST" }, { env: { MESOS_SANDBOX: "/x", PORT0: "31999" } });
+    await containerizer.launch(s);
+    expect((await containerizer.wait(s.containerId)).exitCode).toBe(0);
+    await waitUntil("the output", () => /port=31999\n1\n/.test(out(s)));
+    expect(containerizer.info(s.containerId).ipAddress).toBeUndefined();
+    await containerizer.destroy(s.containerId);
+  });
+
   it("runs the image's default command when the task has none", async () => {
     const s = spec(undefined);
     await containerizer.launch(s);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TaskInfo, type CommandInfo } from "@caravel/api";
+import type { Logger } from "@caravel/runtime";
 import { waitUntil } from "../contract/containerizer.contract.js";
 import type { CheckpointedContainer, LaunchSpec } from "../types.js";
 import { Cgroup, cgroupsAvailable } from "./cgroups.js";
@@ -198,6 +199,23 @@ setInterval(() => {}, 1000);
     expect(await fresh.recover([keptCp])).toEqual([kept.containerId]);
     await fresh.destroy(kept.containerId);
     await fresh.close();
+  });
+
+  it("without cgroups runs unconfined, says so once, and measures usage from /proc", async () => {
+    const lines: string[] = [];
+    const record = (...args: unknown[]): void => void lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+    const logger = { warn: record, info: record, debug: record, error: record } as unknown as Logger;
+    const plain = new ProcessContainerizer({ runDir: join(root, `plain-${randomUUID()}`), cgroups: false, logger });
+    const s = spec({ value: "echo ready; sleep 300" });
+    await plain.launch(s);
+    await plain.launch(spec({ value: "true" }));
+    expect(lines.filter((l) => l.includes("without resource limits"))).toHaveLength(1);
+    expect(new Cgroup(s.containerId).exists()).toBe(false);
+    const usage = await plain.usage(s.containerId);
+    expect(usage?.memRssBytes).toBeGreaterThan(0);
+    expect(usage?.memLimitBytes).toBe(64 * 1024 * 1024);
+    await plain.destroy(s.containerId);
+    await plain.close();
   });
 
   it("does not mistake a recycled pid for the task (start time differs)", async () => {
