@@ -179,11 +179,11 @@ export function runContainerizerContract(
       const c = await make();
       const { s } = await launch(c, "trapIgnore");
       await output(s, "ready", "the task to be ready");
-      await c.kill(s.containerId, 1500);
+      await c.kill(s.containerId, 4000);
       const exit = await c.wait(s.containerId);
       expect(exit.signal === "SIGKILL" || exit.exitCode === 137).toBe(true);
       await output(s, "term-ignored", "the task to have seen SIGTERM");
-      await c.kill(s.containerId, 1500); // idempotent on an ended container
+      await c.kill(s.containerId, 4000); // idempotent on an ended container
     });
 
     it("gives the task its environment (MESOS_SANDBOX, PORT0, CommandInfo's)", async () => {
