@@ -79,6 +79,7 @@ function listenTcp(handler: QueryHandler, host: string, port: number): Promise<S
     server.once("error", reject);
     server.listen(port, host, () => {
       server.removeListener("error", reject);
+      server.on("error", () => undefined); // e.g. EMFILE on accept: keep serving the others
       resolve(server);
     });
   });

@@ -118,7 +118,11 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(entry.port, entry.ip, () => resolve());
+      server.listen(entry.port, entry.ip, () => {
+        server.removeListener("error", reject);
+        server.on("error", () => undefined); // e.g. EMFILE on accept: keep serving
+        resolve();
+      });
     });
     l.close = () => server.close();
     return l;
@@ -166,7 +170,10 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
     });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
-      socket.bind(entry.port, entry.ip, () => resolve());
+      socket.bind(entry.port, entry.ip, () => {
+        socket.removeListener("error", reject);
+        resolve();
+      });
     });
     l.close = () => {
       for (const s of sessions.values()) {
