@@ -19,3 +19,4 @@ export * from "./l4lb/vip.js";
 export * from "./l4lb/table.js";
 export * from "./marathon/index.js";
 export * from "./dns/master-sync.js";
+export * from "./cosmos/index.js";
