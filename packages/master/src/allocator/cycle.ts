@@ -11,7 +11,8 @@
  * Sorter updates are applied after each agent, so the orders iterated for one agent stay fixed (as
  * in Mesos, which sorts once per agent), and a cycle costs one sorter move per allocation.
  */
-import { Bag, addBags, allocatableTo, chopUnreserved, toResources } from "./bag.js";
+import { Bag, addBags, allocatableTo, chopUnreserved } from "./bag.js";
+import { toResources } from "./wire-form.js";
 import type { Entry } from "./bag.js";
 import type { AllocatorBook } from "./book.js";
 import { QuotaCycle } from "./quota.js";

@@ -8,7 +8,8 @@
  * allocated until its end is recovered. See cycle.ts for the ordering rules.
  */
 import type { Resource } from "@caravel/api";
-import { Bag, addBags, bagContains, bagEquals, intersectBags, subtractBags, toBag, toResources } from "./bag.js";
+import { Bag, addBags, bagContains, bagEquals, intersectBags, subtractBags } from "./bag.js";
+import { toBag, toResources } from "./wire-form.js";
 import { AllocatorBook } from "./book.js";
 import { runCycle } from "./cycle.js";
 import { AgentState, FrameworkState } from "./state.js";
