@@ -147,7 +147,7 @@ export class TestFramework {
 
   /** Sends a call; typed loosely because the full Call type is too deep for literal checking. */
   send(call: { type: CallType } & Record<string, unknown>): Promise<void> {
-    return (this.subscription as unknown as { call(call: unknown): Promise<void> }).call(call);
+    return this.subscription.call(call);
   }
 
   private async consume(): Promise<void> {

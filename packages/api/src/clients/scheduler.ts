@@ -5,11 +5,14 @@
 import { CaravelError } from "../errors.js";
 import { RecordIODecoder } from "../recordio.js";
 import type { FrameworkInfo } from "../mesos/framework.js";
-import { Event, type Call } from "../mesos/scheduler.js";
+import { Event, type CallType } from "../mesos/scheduler.js";
 import { expectOk, fetchFollowingLeader, type HttpOptions } from "./http.js";
 
-/** A call as a scheduler writes it: any subset of Call's fields; `framework_id` is added for you. */
-type CallInput = Partial<Omit<Call, "framework_id" | "type">> & { type: Call["type"] } & Record<string, unknown>;
+/**
+ * A call as a scheduler writes it (`framework_id` is added for you). Typed loosely on purpose: the
+ * full Call type is too deep for TypeScript to check object literals against; the master validates.
+ */
+type CallInput = { type: CallType } & Record<string, unknown>;
 
 export interface SchedulerSubscription {
   readonly frameworkId: string;
