@@ -16,7 +16,7 @@ export interface MarathonCluster {
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
 }
 
-export async function startMarathonCluster(options: { agents: number; resources: string; attributes?: string }): Promise<MarathonCluster> {
+export async function startMarathonCluster(options: { agents: number; resources: string; attributes?: string; containerizers?: string }): Promise<MarathonCluster> {
   const scope = useProcesses();
   const dir = mkdtempSync(join(tmpdir(), "marathon-e2e-"));
   const masterPort = await freePort();
@@ -38,8 +38,8 @@ export async function startMarathonCluster(options: { agents: number; resources:
       `--master=127.0.0.1:${masterPort}`,
       `--port=${agentPort}`,
       `--work_dir=${join(dir, "agent")}`,
-      "--containerizers=sim",
-      `--simulate=${options.agents}`,
+      `--containerizers=${options.containerizers ?? "sim"}`,
+      ...(options.agents > 1 ? [`--simulate=${options.agents}`] : []),
       `--resources=${options.resources}`,
       ...(options.attributes ? [`--attributes=${options.attributes}`] : []),
       "--log_level=warn",

@@ -79,6 +79,33 @@ describe("Marathon on a real master", () => {
     await c.api("DELETE", "/v2/apps/crash?force=true");
   });
 
+  it("kills instances that fail their health checks and relaunches them", { timeout: 90_000 }, async () => {
+    const controller = new AbortController();
+    const events = await fetch(`${c.marathonUrl}/v2/events?event_type=unhealthy_instance_kill_event`, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+    const reader = events.body!.getReader();
+    await c.api("POST", "/v2/apps", {
+      id: "/sick",
+      cmd: "sleep 1000",
+      cpus: 0.1,
+      mem: 32,
+      env: { CARAVEL_SIM_UNHEALTHY_AFTER_MS: "300" },
+      healthChecks: [{ protocol: "MESOS_HTTP", gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 2, delaySeconds: 0 }],
+    });
+    const first = await waitFor(async () => (await running("/sick"))[0]?.id, { timeoutMs: 60_000 });
+    let text = "";
+    while (!text.includes("event: unhealthy_instance_kill_event")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toContain(first.split("._app")[0]);
+    const failure = await waitFor(async () => (await app("/sick")).lastTaskFailure);
+    expect(failure.state).toBe("TASK_KILLED");
+    await waitFor(async () => (await running("/sick")).some((t: any) => t.id !== first), { timeoutMs: 60_000, message: "a replacement of the unhealthy instance" });
+    await c.api("DELETE", "/v2/apps/sick?force=true");
+  });
+
   it("streams status updates to an SSE client", async () => {
     const controller = new AbortController();
     const res = await fetch(`${c.marathonUrl}/v2/events?event_type=status_update_event&event_type=deployment_success`, { headers: { accept: "text/event-stream" }, signal: controller.signal });

@@ -150,14 +150,45 @@ export class SchedulerDriver implements SchedulerPort {
     }
   }
 
+  /**
+   * Calls go through two FIFO lanes: REVIVE/SUPPRESS one at a time (a SUPPRESS never overtakes a
+   * later REVIVE), everything else with up to 32 in flight, so that a burst of thousands of
+   * ACKNOWLEDGEs (agents send a task's next update only after the previous one is acknowledged)
+   * flows quickly over reused keep-alive connections.
+   */
+  private readonly lanes = {
+    control: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 1 },
+    bulk: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 32 },
+  };
+
   private send(call: Parameters<SchedulerSubscription["call"]>[0]): void {
-    const sub = this.sub;
-    if (!sub) return;
-    this.calls.sent++;
-    sub.call(call).catch((error: unknown) => {
-      this.calls.failed++;
-      this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
-    });
+    if (!this.sub) return;
+    const lane = call.type === "REVIVE" || call.type === "SUPPRESS" ? this.lanes.control : this.lanes.bulk;
+    lane.queue.push(call);
+    this.pump(lane);
+  }
+
+  private pump(lane: { queue: Parameters<SchedulerSubscription["call"]>[0][]; inFlight: number; max: number }): void {
+    while (lane.inFlight < lane.max && lane.queue.length > 0) {
+      const sub = this.sub;
+      if (!sub) {
+        lane.queue.length = 0;
+        return;
+      }
+      const call = lane.queue.shift()!;
+      lane.inFlight++;
+      this.calls.sent++;
+      sub
+        .call(call)
+        .catch((error: unknown) => {
+          this.calls.failed++;
+          this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
+        })
+        .finally(() => {
+          lane.inFlight--;
+          this.pump(lane);
+        });
+    }
   }
 
   launch(offerIds: string[], tasks: TaskInfo[]): void {
