@@ -3,8 +3,8 @@
  * healthy, restarted with backoff when it dies, and stopped with SIGTERM then SIGKILL.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DEFAULT_BACKOFF, nextRestart, type BackoffPolicy } from "./backoff.js";
 import { probe } from "./health.js";
 import type { Instance } from "./plan.js";
@@ -113,13 +113,21 @@ export class SupervisedProcess {
   }
 
   private spawnOnce(): void {
-    const { bin, args, logFile, name } = this.instance;
+    const { bin, args, logFile, name, spec } = this.instance;
     rotateIfLarge(logFile);
-    appendFileSync(logFile, `--- caravel-launch ${new Date().toISOString()}: starting ${name}: node ${bin} ${args.join(" ")}\n`);
+    // Config files are rewritten on every start, so that a restart picks up the same layout.
+    for (const [file, text] of Object.entries(this.instance.files)) {
+      const path = join(this.instance.workDir, file);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+    const program = spec.exec ?? process.execPath;
+    const argv = spec.exec ? args : [bin, ...args];
+    appendFileSync(logFile, `--- caravel-launch ${new Date().toISOString()}: starting ${name}: ${spec.exec ?? "node"} ${argv.join(" ")}\n`);
     const fd = openSync(logFile, "a");
     // Own process group: Ctrl-C reaches only the supervisor, which then stops children in order;
     // the log fd goes straight to the child, so output survives a supervisor crash.
-    const child = spawn(process.execPath, [bin, ...args], { cwd: this.options.cwd, env: this.options.env, detached: true, stdio: ["ignore", fd, fd] });
+    const child = spawn(program, argv, { cwd: this.options.cwd, env: this.options.env, detached: true, stdio: ["ignore", fd, fd] });
     closeSync(fd);
     this.child = child;
     this.healthySince = undefined;

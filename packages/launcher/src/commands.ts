@@ -27,16 +27,28 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
   const components: ComponentSpec[] = config.components_file ? loadComponentsFile(config.components_file) : COMPONENTS;
   const agentBin = join(repoRoot, "packages/agent/dist/main.js");
+  const role = config.role;
+  if (role && !config.zk) throw new Error(`start --role ${role} needs --zk zk://h1:2181,h2:2181,h3:2181/mesos (the ensemble the masters elect through)`);
+  const shape = role
+    ? { agents: role === "agent" ? 1 : 0, publicAgents: role === "public-agent" ? 1 : 0 }
+    : { agents: config.agents, publicAgents: config.public_agents, ha: config.ha };
+  const zk = role ? config.zk : undefined;
+  const split = (flags: string) => flags.split(/\s+/).filter(Boolean);
+  const only = role ? role : config.only;
   const input = {
     components,
-    shape: { agents: config.agents, publicAgents: config.public_agents },
+    shape,
     home,
     root: repoRoot,
-    host: "127.0.0.1",
+    host: role ? config.ip : "127.0.0.1",
+    ...(zk ? { zk } : {}),
+    ...(config.quorum ? { quorum: config.quorum } : {}),
+    masterFlags: [...(config.ha || role ? ["--zk_session_timeout", String(config.zk_session_timeout)] : []), ...split(config.master_flags)],
+    agentFlags: split(config.agent_flags),
     containerizers: config.containerizers ?? (await detectContainerizers(agentBin)),
     machine: machineResources(existsSync(home) ? home : dirname(home)),
     available: (bin: string) => existsSync(bin),
-    ...(config.only ? { only: new Set(config.only.split(",").map((s) => s.trim()).filter(Boolean)) } : {}),
+    ...(only ? { only: new Set(only.split(",").map((s) => s.trim()).filter(Boolean)) } : {}),
   };
   const plan = planCluster(input);
   if (!config.random_ports) return plan;

@@ -2,7 +2,7 @@
  * The processes of a local cluster, one table entry each. A later issue adds its process with one
  * entry here. Flags follow each process's own `--help`; keep them easy to adjust.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** What an entry's `args` and `printLines` may use: the cluster's layout as the launcher decided it. */
@@ -25,18 +25,37 @@ export interface LaunchContext {
   resources(name: string): string;
   /** Instance names of the agents (private then public). */
   readonly agents: readonly string[];
+  /** Instance names of the masters (one, or three with `--ha`). */
+  readonly masters: readonly string[];
+  /** `zk://h:p,…/mesos` the masters elect through and agents detect the leader with (HA and `start`). */
+  readonly zk: string | undefined;
+  /** Masters that make a quorum (`--quorum`). */
+  readonly quorum: number;
+  /** Extra flags for every master / agent (e.g. short ping timeouts in chaos tests). */
+  readonly masterFlags: readonly string[];
+  readonly agentFlags: readonly string[];
 }
 
 export interface ClusterShape {
   agents: number;
   publicAgents: number;
+  /** `up --ha`: a 3-node ZooKeeper ensemble and 3 masters on this machine. */
+  ha?: boolean;
 }
 
 export interface ComponentSpec {
   /** Name of the entry; instances are `name` (one) or `name-1`, `name-2` … (several). */
   name: string;
-  /** Script to run with node, relative to the repository root. */
+  /** Script to run with node, relative to the repository root (with `exec`: a file the command line names, e.g. a jar). */
   bin: string;
+  /** Program to run instead of node (then `args` is its whole argument list), e.g. "java". */
+  exec?: string;
+  /** Files written (relative to the instance's work dir) before each start, e.g. a config file. */
+  files?(ctx: LaunchContext, instance: string, index: number): Record<string, string>;
+  /** Health URL instead of `url + healthPath`; `zk-srvr://host:port` asks ZooKeeper's `srvr`. */
+  healthUrl?(ctx: LaunchContext, instance: string): string;
+  /** A replicated entry whose single instance keeps the bare name (the master outside HA). */
+  bareWhenOne?: boolean;
   /** What this process does, for tables and the README. */
   role: string;
   args(ctx: LaunchContext, instance: string, index: number): string[];
@@ -71,30 +90,78 @@ function readIfExists(path: string): string | undefined {
     return undefined;
   }
 }
-const masterUrl = (ctx: LaunchContext) => ctx.url("master");
+/** Every master's URL, comma-separated: the services accept a list and follow redirects to the leader. */
+const masterUrl = (ctx: LaunchContext) => (ctx.masters.length ? ctx.masters.map((m) => ctx.url(m)).join(",") : ctx.url("master"));
 
 function agentArgs(ctx: LaunchContext, instance: string, extra: string[]): string[] {
   return [
-    "--master", `${ctx.host}:${ctx.port("master")}`,
+    "--master", ctx.zk ?? `${ctx.host}:${ctx.port(ctx.masters[0] ?? "master")}`,
     "--ip", ctx.host,
     "--port", String(ctx.port(instance)),
     "--work_dir", ctx.workDir(instance),
     "--resources", ctx.resources(instance),
     "--containerizers", ctx.containerizers,
     ...extra,
+    ...ctx.agentFlags,
   ];
+}
+
+export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
+const SLF4J_JAR = "/usr/share/java/slf4j-simple.jar";
+/** ZooKeeper's data and ports; ensemble members find each other on the peer and election ports. */
+function zooCfg(ctx: LaunchContext, instance: string): string {
+  const members = Array.from({ length: 3 }, (_, i) => `zk-${i + 1}`);
+  return [
+    "tickTime=500", // sessions may last 1–10 s: short session timeouts (fast failover) are allowed
+    "initLimit=20",
+    "syncLimit=10",
+    `dataDir=${join(ctx.workDir(instance), "data")}`,
+    `clientPort=${ctx.port(instance)}`,
+    `clientPortAddress=${ctx.host}`,
+    "maxClientCnxns=0",
+    "admin.enableServer=false", // else Jetty takes port 8080 (Marathon's)
+    "4lw.commands.whitelist=ruok,srvr,stat,mntr,conf",
+    ...members.map((m, i) => `server.${i + 1}=${ctx.host}:${ctx.port(m, "peer")}:${ctx.port(m, "election")}`),
+    "",
+  ].join("\n");
 }
 
 /** The local cluster, in start order (dependencies in `after`). */
 export const COMPONENTS: ComponentSpec[] = [
   {
+    name: "zk",
+    bin: ZOOKEEPER_JAR,
+    exec: "java",
+    role: "ZooKeeper ensemble member (HA): master election and the registry",
+    args: (ctx, i) => [
+      "-Xms32m", "-Xmx192m", "-XX:+UseSerialGC",
+      "-cp", [ZOOKEEPER_JAR, ...(existsSync(SLF4J_JAR) ? [SLF4J_JAR] : [])].join(":"),
+      "org.apache.zookeeper.server.quorum.QuorumPeerMain", join(ctx.workDir(i), "zoo.cfg"),
+    ],
+    files: (ctx, i, index) => ({ "zoo.cfg": zooCfg(ctx, i), "data/myid": String(index + 1) }),
+    healthUrl: (ctx, i) => `zk-srvr://${ctx.host}:${ctx.port(i)}`,
+    healthPath: "",
+    port: 2181,
+    extraPorts: { peer: 2888, election: 3888 },
+    instances: (shape) => (shape.ha ? 3 : 0),
+    after: [],
+    optional: false,
+  },
+  {
     name: "master",
     bin: "packages/master/dist/main.js",
     role: "Mesos-compatible master: agents, frameworks, offers, state API",
-    args: (ctx, i) => ["--ip", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i)],
+    args: (ctx, i) => [
+      "--ip", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i),
+      ...(ctx.zk ? ["--zk", ctx.zk, "--quorum", String(ctx.quorum)] : []),
+      ...ctx.masterFlags,
+    ],
     healthPath: "/health",
     port: 5050,
-    after: [],
+    instances: (shape) => (shape.ha ? 3 : 1),
+    portOffset: (_shape, index) => index * 10, // 5050, 5060, 5070: clear of the agents' 5051…
+    bareWhenOne: true,
+    after: ["zk"],
     optional: false,
   },
   {

@@ -29,11 +29,23 @@ export const LaunchConfig = z.object({
     .min(1)
     .default(12)
     .describe("failed health checks in a row after which a hung process is killed and restarted"),
+  ha: flag.default(false).describe("up: a 3-node ZooKeeper ensemble (2181-2183) and 3 masters (5050, 5060, 5070) electing a leader"),
+  role: z.enum(["master", "agent", "public-agent"]).optional().describe("start: this machine's share of a multi-machine cluster"),
+  zk: z
+    .string()
+    .regex(/^zk:\/\/[^/]+\/\S*$/, "use zk://host:port,host:port,host:port/mesos")
+    .optional()
+    .describe("start: the ZooKeeper ensemble, zk://h1:2181,h2:2181,h3:2181/mesos"),
+  ip: z.string().default("127.0.0.1").describe("start: address this machine's processes bind and advertise"),
+  quorum: z.coerce.number().int().min(1).optional().describe("masters that make a quorum (default 2 with --ha; set it to a majority of your masters with start)"),
+  zk_session_timeout: z.coerce.number().min(1).default(10).describe("masters' ZooKeeper session timeout in seconds (failover takes about this long)"),
+  master_flags: z.string().default("").describe("extra flags for every master, space-separated (e.g. --agent_ping_timeout 1)"),
+  agent_flags: z.string().default("").describe("extra flags for every agent, space-separated"),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level of the supervisor"),
 });
 export type LaunchConfig = z.output<typeof LaunchConfig>;
 
-export const COMMANDS = ["up", "down", "status"] as const;
+export const COMMANDS = ["up", "down", "status", "start"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const SUMMARY = `Starts and supervises a whole local Caravel cluster on 127.0.0.1.
@@ -41,4 +53,6 @@ export const SUMMARY = `Starts and supervises a whole local Caravel cluster on 1
 Commands:
   up       start the cluster (foreground supervisor; Ctrl-C stops it) and print its endpoints
   down     stop a running cluster and every process it started
-  status   show each process's pid, port and health`;
+  status   show each process's pid, port and health
+  start    one machine's share of a multi-machine cluster: --role master|agent|public-agent --zk zk://…/mesos --ip <this machine>
+           (foreground like up; down and status work on it too)`;

@@ -79,7 +79,34 @@ describe("planCluster", () => {
     const plan = planCluster({ ...base, only: new Set(["master", "agent"]) });
     expect(plan.instances.map((i) => i.name)).toEqual(["master", "agent-1", "agent-2"]);
     expect(plan.skipped.find((s) => s.name === "marathon")?.reason).toBe("not in --only");
-    expect(() => planCluster({ ...base, only: new Set(["mastr"]) })).toThrow(/unknown component\(s\) mastr; known: master, agent/);
+    expect(() => planCluster({ ...base, only: new Set(["mastr"]) })).toThrow(/unknown component\(s\) mastr; known: zk, master, agent/);
+  });
+
+  it("--ha: a 3-node ZooKeeper ensemble, 3 masters electing through it, agents detecting the leader", () => {
+    const plan = planCluster({ ...base, shape: { agents: 2, publicAgents: 0, ha: true }, only: new Set(["zk", "master", "agent", "marathon"]) });
+    const names = plan.instances.map((i) => i.name);
+    expect(names).toEqual(["zk-1", "zk-2", "zk-3", "master-1", "master-2", "master-3", "agent-1", "agent-2", "marathon"]);
+    const zk = "zk://127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183/mesos";
+    const byName = new Map(plan.instances.map((i) => [i.name, i]));
+    expect(byName.get("master-2")!.port).toBe(5060);
+    expect(byName.get("master-3")!.args).toEqual(expect.arrayContaining(["--zk", zk, "--quorum", "2", "--port", "5070"]));
+    expect(byName.get("agent-1")!.args.slice(0, 2)).toEqual(["--master", zk]);
+    expect(byName.get("marathon")!.args).toContain("http://127.0.0.1:5050,http://127.0.0.1:5060,http://127.0.0.1:5070");
+    const zk2 = byName.get("zk-2")!;
+    expect(zk2.healthUrl).toBe("zk-srvr://127.0.0.1:2182");
+    expect(zk2.files["data/myid"]).toBe("2");
+    expect(zk2.files["zoo.cfg"]).toContain("server.3=127.0.0.1:2890:3890");
+    expect(zk2.files["zoo.cfg"]).toContain("clientPort=2182");
+    expect(levels(plan.instances).map((l) => l.map((i) => i.name))[0]).toEqual(["zk-1", "zk-2", "zk-3"]);
+  });
+
+  it("start --role: one machine's master or agent pointed at an existing ensemble", () => {
+    const zk = "zk://10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181/mesos";
+    const master = planCluster({ ...base, host: "10.0.0.2", zk, quorum: 2, only: new Set(["master"]) });
+    expect(master.instances.map((i) => i.name)).toEqual(["master"]);
+    expect(master.instances[0]!.args).toEqual(expect.arrayContaining(["--ip", "10.0.0.2", "--zk", zk, "--quorum", "2"]));
+    const agent = planCluster({ ...base, host: "10.0.0.4", zk, shape: { agents: 1, publicAgents: 0 }, only: new Set(["agent"]) });
+    expect(agent.instances.map((i) => [i.name, i.args.slice(0, 4)])).toEqual([["agent-1", ["--master", zk, "--ip", "10.0.0.4"]]]);
   });
 
   it("drops dependencies on entries that are not built", () => {

@@ -25,6 +25,8 @@ export interface Instance {
   healthUrl: string;
   /** Instances that must be healthy before this one starts. */
   after: string[];
+  /** Files to write under `workDir` before each start (path relative to it → content). */
+  files: Record<string, string>;
 }
 
 export interface PlanInput {
@@ -42,6 +44,11 @@ export interface PlanInput {
   only?: ReadonlySet<string>;
   /** Ports chosen instead of the defaults, by `instance` or `instance:key`. */
   ports?: ReadonlyMap<string, number>;
+  /** `zk://…/mesos` of an existing ensemble (`start`); with `shape.ha` the local ensemble's is used. */
+  zk?: string;
+  quorum?: number;
+  masterFlags?: readonly string[];
+  agentFlags?: readonly string[];
 }
 
 export interface Plan {
@@ -54,7 +61,9 @@ export interface Plan {
 /** Instance names of an entry: the bare name, or name-1 … name-n for replicated entries. */
 function instanceNames(spec: ComponentSpec, shape: ClusterShape): string[] {
   if (!spec.instances) return [spec.name];
-  return Array.from({ length: spec.instances(shape) }, (_, i) => `${spec.name}-${i + 1}`);
+  const count = spec.instances(shape);
+  if (count === 1 && spec.bareWhenOne) return [spec.name];
+  return Array.from({ length: count }, (_, i) => `${spec.name}-${i + 1}`);
 }
 
 export function planCluster(input: PlanInput): Plan {
@@ -86,7 +95,17 @@ export function planCluster(input: PlanInput): Plan {
     if (fallback === undefined) throw new Error(`no port known for ${key ? `${name}:${key}` : name}`);
     return fallback;
   };
+  const masterSpec = components.find((c) => c.name === "master");
+  const masters = masterSpec ? instanceNames(masterSpec, shape) : [];
+  const zkSpec = components.find((c) => c.name === "zk");
+  const zkMembers = zkSpec && shape.ha ? instanceNames(zkSpec, shape) : [];
+  const zk = zkMembers.length ? `zk://${zkMembers.map((m) => `${host}:${port(m)}`).join(",")}/mesos` : input.zk;
   const ctx: LaunchContext = {
+    masters,
+    zk,
+    quorum: input.quorum ?? (shape.ha ? 2 : 1),
+    masterFlags: input.masterFlags ?? [],
+    agentFlags: input.agentFlags ?? [],
     home,
     localDir,
     host,
@@ -130,8 +149,9 @@ export function planCluster(input: PlanInput): Plan {
         workDir: ctx.workDir(name),
         logFile: join(localDir, "logs", `${name}.log`),
         url: ctx.url(name),
-        healthUrl: `${ctx.url(name)}${spec.healthPath}`,
+        healthUrl: spec.healthUrl ? spec.healthUrl(ctx, name) : `${ctx.url(name)}${spec.healthPath}`,
         after,
+        files: spec.files ? spec.files(ctx, name, index) : {},
       });
     }
   }
