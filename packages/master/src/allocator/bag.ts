@@ -40,12 +40,6 @@ export interface Entry {
 /** Interns resource kinds and names for one allocator (ids are only meaningful within it). */
 export class KindRegistry {
   readonly kinds: Kind[] = [];
-  /**
-   * Offers' resource arrays → the bag they were made from. Declines usually hand back the very
-   * array of the offer; recognising it (and checking its elements are still the offer's) skips
-   * parsing the resources again.
-   */
-  readonly offered = new WeakMap<readonly Resource[], Bag>();
   readonly names: string[] = [];
   private readonly byKey = new Map<string, Kind>();
   /** Kinds of plain resources (no reservation, disk, revocable, shared or provider), by name, then role. */

@@ -8,6 +8,9 @@ import type { Range, Resource } from "@caravel/api";
 import { Bag, combine, entryEmpty } from "./bag.js";
 import type { Entry, KindRegistry } from "./bag.js";
 
+const OFFERED = Symbol("caravel.allocator.offered");
+type Tagged = readonly Resource[] & { [OFFERED]?: { registry: KindRegistry; bag: Bag } };
+
 /** Ranges as a bag keeps them: copied as is when already sorted and disjoint (offers come back so). */
 function normalizedRanges(ranges: readonly Range[]): Range[] {
   for (let i = 0; i < ranges.length; i++) {
@@ -20,8 +23,10 @@ function normalizedRanges(ranges: readonly Range[]): Range[] {
 
 /** Converts wire resources (any form: refinements, allocation_info) into a bag. */
 export function toBag(registry: KindRegistry, resources: readonly Resource[]): Bag {
-  const known = registry.offered.get(resources);
-  if (known !== undefined && sameWireForm(known, resources)) return known;
+  // Declines usually hand back the very array of the offer: recognising it (and checking that its
+  // elements are still the offer's) skips parsing the resources again.
+  const known = (resources as Tagged)[OFFERED];
+  if (known !== undefined && known.registry === registry && sameWireForm(known.bag, resources)) return known.bag;
   const entries: Entry[] = [];
   for (const raw of resources) {
     let kind = registry.quickKind(raw);
@@ -59,7 +64,9 @@ export function toResources(bag: Bag, allocationRole?: string, registry?: KindRe
     bag.memoRole = allocationRole;
   }
   const out = bag.memoResources.slice();
-  registry?.offered.set(out, bag);
+  // A symbol property, not a WeakMap: no ephemeron work for the GC on 10,000 offers a cycle, and
+  // JSON, copies and schema parsing all drop it.
+  if (registry) (out as Tagged)[OFFERED] = { registry, bag };
   return out;
 }
 
