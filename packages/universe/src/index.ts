@@ -1,1 +1,11 @@
-export {};
+export * from "./model.js";
+export * from "./errors.js";
+export * from "./catalog.js";
+export * from "./config.js";
+export * from "./render/render.js";
+export * from "./render/options.js";
+export * from "./render/labels.js";
+export * from "./repo/load.js";
+export * from "./repo/index-json.js";
+export * from "./repo/directory.js";
+export { createServer, type UniverseDeps, type UniverseServer } from "./http/server.js";

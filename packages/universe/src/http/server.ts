@@ -1,0 +1,108 @@
+/** caravel-universe's HTTP server: the Cosmos API, /capabilities, /health and /metrics. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  CAPABILITIES_TYPE, DescribeRequest, InstallRequest, ListRequest, ListVersionsRequest, RenderRequest,
+  RepositoryAddRequest, RepositoryDeleteRequest, SearchRequest, UninstallRequest, negotiate,
+} from "@caravel/api";
+import type { Store } from "@caravel/coordination";
+import { MetricsRegistry, Router, listen, sendJson, sendText, type Listening, type Logger } from "@caravel/runtime";
+import { z } from "zod";
+import type { UniverseConfig } from "../config.js";
+import { CosmosError } from "../errors.js";
+import { MarathonClient } from "../marathon.js";
+import { Repositories } from "../repositories.js";
+import { PackageService } from "../service.js";
+import { runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
+
+export interface UniverseDeps {
+  config: Pick<UniverseConfig, "port" | "ip" | "marathon" | "uninstall_timeout"> & { repositories?: { name: string; uri: string }[] | undefined };
+  store: Store;
+  log: Logger;
+  /** Default repositories when the Store holds none (the built-in one unless overridden). */
+  defaults: { name: string; uri: string }[];
+}
+
+export interface UniverseServer {
+  listen(): Promise<Listening>;
+  close(): Promise<void>;
+  repositories: Repositories;
+}
+
+const CAPABILITIES = ["PACKAGE_MANAGEMENT", "SUPPORT_CLUSTER_REPORT", "METRONOME", "LOGGING", "LOGGING_V2"].map((name) => ({ name }));
+
+export function createServer(deps: UniverseDeps): UniverseServer {
+  const { log } = deps;
+  const repos = new Repositories(deps.store, deps.config.repositories ?? deps.defaults, log);
+  const service = new PackageService(repos, new MarathonClient(deps.config.marathon), deps.config.uninstall_timeout * 1000);
+  const metrics = new MetricsRegistry();
+  const router = new Router();
+
+  const rpc = <T>(path: string, spec: RpcSpec<T>, fn: (body: T, version: number, req: IncomingMessage) => Promise<unknown>) => {
+    const counter = metrics.counter(`requests${path.replace(/\//g, "_")}`);
+    router.on("POST", path, async (req, res) => {
+      counter.inc();
+      const started = performance.now();
+      await runRpc(req, res, spec, log, (body, version) => fn(body, version, req));
+      metrics.observe(`latency${path.replace(/\//g, "_")}`, performance.now() - started);
+    });
+  };
+  const auth = (req: IncomingMessage): string | undefined => req.headers.authorization;
+
+  rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => ({ packages: (await repos.catalog()).search(b.query) }));
+  rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2] }, async (b, v) => {
+    const { entry } = (await repos.catalog()).resolve(b.packageName, b.packageVersion);
+    return v >= 3 ? { package: entry } : entry;
+  });
+  rpc("/package/list-versions", { kind: "list-versions", body: ListVersionsRequest, responses: [1] }, async (b) => ({ results: (await repos.catalog()).versions(b.packageName) }));
+  rpc("/package/render", { kind: "render", body: RenderRequest, responses: [1] }, async (b) => {
+    const { marathonJson } = await service.render(b);
+    if (!marathonJson) throw new CosmosError("ServiceMarathonTemplateNotFound", `package ${b.packageName} has no marathon.json.mustache, so there is nothing to render`, 400, { packageName: b.packageName });
+    return { marathonJson };
+  });
+  rpc("/package/install", { kind: "install", body: InstallRequest, responses: [2, 1] }, (b, v, req) => service.install(b, auth(req), v));
+  rpc("/package/uninstall", { kind: "uninstall", body: UninstallRequest, responses: [1] }, (b, _v, req) => service.uninstall(b, auth(req)));
+  rpc("/package/list", { kind: "list", body: ListRequest, responses: [1] }, (b, _v, req) => service.list(b, auth(req)));
+
+  const withErrors = async (list: { name: string; uri: string }[]) => {
+    await repos.catalog();
+    return list.map((r) => ({ ...r, errors: repos.errorsOf(r.name) }));
+  };
+  rpc("/package/repository/list", { kind: "repository.list", body: z.object({}), responses: [1] }, async () => ({ repositories: await withErrors(await repos.list()) }));
+  rpc("/package/repository/add", { kind: "repository.add", body: RepositoryAddRequest, responses: [1] }, async (b) => {
+    if (!/^(https?|file):\/\//.test(b.uri) && !b.uri.startsWith("/")) {
+      throw new CosmosError("UnsupportedRepositoryUri", `repository uri ${JSON.stringify(b.uri)} is not supported; use http://, https://, file:// or an absolute path`, 400, { uri: b.uri });
+    }
+    return { repositories: await withErrors(await repos.add({ name: b.name, uri: b.uri }, b.index)) };
+  });
+  rpc("/package/repository/delete", { kind: "repository.delete", body: RepositoryDeleteRequest, responses: [1] }, async (b) => ({ repositories: await withErrors(await repos.delete(b.name, b.uri)) }));
+
+  router.on("GET", "/capabilities", (req, res) => {
+    const chosen = negotiate(req.headers.accept, [CAPABILITIES_TYPE, "application/json"]);
+    if (!chosen) return sendCosmosError(res, new CosmosError("UnsupportedContentType", `accept ${CAPABILITIES_TYPE}`, 406), log);
+    send(res, 200, chosen, { capabilities: CAPABILITIES });
+  });
+  router.on("GET", "/health", (_req, res) => sendJson(res, 200, { healthy: true }));
+  router.on("GET", "/metrics", (_req, res) => sendText(res, 200, metrics.prometheus("caravel_universe"), { "content-type": "text/plain; version=0.0.4" }));
+  router.on("GET", "/metrics/snapshot", (_req, res) => sendJson(res, 200, metrics.snapshot()));
+
+  const base = router.listener(log);
+  // /cosmos/service/<rpc> is Admin Router's other spelling of the same API.
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.url?.startsWith("/cosmos/service/")) req.url = `/package/${req.url.slice("/cosmos/service/".length)}`;
+    base(req, res);
+  };
+  let listening: Listening | undefined;
+  return {
+    repositories: repos,
+    async listen() {
+      listening = await listen(listener, deps.config.port, deps.config.ip);
+      log.info({ url: listening.url }, "caravel-universe listening");
+      // Load repositories in the background so the first request is fast and problems show in the log early.
+      void repos.catalog().catch((error: unknown) => log.error({ err: error }, "loading repositories failed"));
+      return listening;
+    },
+    async close() {
+      await listening?.close();
+    },
+  };
+}

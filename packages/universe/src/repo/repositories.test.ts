@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseAppDefinition } from "@caravel/api";
+import { BUILTIN_REPOSITORY_DIR } from "../config.js";
+import { renderPackage } from "../render/render.js";
+import { loadRepository } from "./load.js";
+import { parseRepositoryIndex, toRepositoryIndex } from "./index-json.js";
+import { Catalog } from "../catalog.js";
+
+describe("the built-in repository", () => {
+  it("loads at least 6 packages with no problems, each with icon, description, config, health check and VIP", async () => {
+    const repo = await loadRepository("Caravel", `file://${BUILTIN_REPOSITORY_DIR}`);
+    expect(repo.errors).toEqual([]);
+    expect(repo.packages.map((p) => p.name).sort()).toEqual(["batch-pi", "http-echo", "load-generator", "node-hello", "redis-lite", "static-web"]);
+    for (const p of repo.packages) {
+      expect(String((p.resource as { images: Record<string, string> }).images["icon-small"])).toMatch(/^data:image\/svg\+xml;base64,/);
+      expect(p.description!.length).toBeGreaterThan(20);
+      const { marathonJson } = renderPackage({ entry: p, source: repo.uri });
+      const parsed = parseAppDefinition(marathonJson);
+      expect(parsed.ok ? [] : parsed.details, p.name).toEqual([]);
+      expect((marathonJson!.healthChecks as unknown[]).length, p.name).toBe(1);
+      expect(JSON.stringify(marathonJson)).toContain(`"VIP_0":"/${p.name}:`);
+    }
+  });
+});
+
+describe("broken repositories are reported, not fatal", () => {
+  const dir = mkdtempSync(join(tmpdir(), "universe-repo-"));
+
+  it("invalid JSON", async () => {
+    writeFileSync(join(dir, "bad.json"), "{ not json");
+    const repo = await loadRepository("bad", join(dir, "bad.json"));
+    expect(repo.packages).toEqual([]);
+    expect(repo.errors[0]!.message).toMatch(/not valid JSON/);
+  });
+
+  it("an unknown packaging version drops only that package", () => {
+    const good = { packagingVersion: "3.0", name: "ok", version: "1", releaseVersion: 0, maintainer: "m", description: "d", tags: [] };
+    const { packages, errors } = parseRepositoryIndex(JSON.stringify({ packages: [good, { ...good, name: "future", packagingVersion: "9.0" }] }), "idx");
+    expect(packages.map((p) => p.name)).toEqual(["ok"]);
+    expect(errors).toEqual([{ package: "future/0", message: expect.stringMatching(/unknown packagingVersion "9.0"/) as string }]);
+  });
+
+  it("a URL that 404s", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer((_q, r) => r.writeHead(404).end()).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/repo`;
+    const repo = await loadRepository("gone", url);
+    server.close();
+    expect(repo.errors[0]!.message).toBe(`${url}: the server answered HTTP 404; check the repository URL`);
+  });
+
+  it("schema problems are reported per package but keep it usable; duplicate keys are tolerated", async () => {
+    const repo = await loadRepository("fixtures", "/work/shared/fixtures/universe");
+    expect(repo.packages.map((p) => p.name).sort()).toEqual(["httpbin", "nginx", "redis"]);
+  });
+
+  it("an index round-trips through toRepositoryIndex", async () => {
+    const repo = await loadRepository("Caravel", BUILTIN_REPOSITORY_DIR);
+    const again = parseRepositoryIndex(JSON.stringify(toRepositoryIndex(repo.packages)), "idx");
+    expect(again.errors).toEqual([]);
+    expect(again.packages).toEqual(repo.packages);
+  });
+});
+
+describe("catalog", () => {
+  it("search: substring, wildcard, tags; selected first; first repository wins", async () => {
+    const builtin = await loadRepository("Caravel", BUILTIN_REPOSITORY_DIR);
+    const fixtures = await loadRepository("fixtures", "/work/shared/fixtures/universe");
+    const catalog = new Catalog([builtin, fixtures]);
+    expect(catalog.search("")[0]!.name).toBe("static-web");
+    expect(catalog.search("REDIS").map((r) => r.name).sort()).toEqual(["redis", "redis-lite"]);
+    expect(catalog.search("http*").map((r) => r.name).sort()).toEqual(["http-echo", "httpbin", "load-generator", "node-hello", "static-web"]);
+    expect(catalog.search("*-echo").map((r) => r.name)).toEqual(["http-echo"]);
+    expect(catalog.search("cache").map((r) => r.name).sort()).toEqual(["nginx", "redis-lite"]);
+    expect(catalog.resolve("nginx").repo.name).toBe("fixtures");
+    expect(() => catalog.resolve("nope")).toThrowError(/not found/);
+    expect(() => catalog.resolve("nginx", "9")).toThrowError(/available: 1.8.1/);
+  });
+});
