@@ -75,7 +75,7 @@ describe("catalog", () => {
     expect(catalog.search("REDIS").map((r) => r.name).sort()).toEqual(["redis", "redis-lite"]);
     expect(catalog.search("http*").map((r) => r.name).sort()).toEqual(["http-echo", "httpbin", "load-generator", "node-hello", "static-web"]);
     expect(catalog.search("*-echo").map((r) => r.name)).toEqual(["http-echo"]);
-    expect(catalog.search("cache").map((r) => r.name).sort()).toEqual(["nginx", "redis-lite"]);
+    expect(catalog.search("cache").map((r) => r.name).sort()).toEqual(["nginx", "redis", "redis-lite"]);
     expect(catalog.resolve("nginx").repo.name).toBe("fixtures");
     expect(() => catalog.resolve("nope")).toThrowError(/not found/);
     expect(() => catalog.resolve("nginx", "9")).toThrowError(/available: 1.8.1/);
