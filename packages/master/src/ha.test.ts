@@ -96,3 +96,18 @@ describe("master HA over ZooKeeper", () => {
     }
   });
 });
+
+describe("static master lists", () => {
+  it("lets a scheduler subscribe through a list whose first master is down", async () => {
+    const { startTestMaster } = await import("./test-support/master.js");
+    const { subscribeScheduler } = await import("@caravel/api");
+    const master = await startTestMaster();
+    try {
+      const sub = await subscribeScheduler(["http://127.0.0.1:1", master.url], { frameworkInfo: { user: "root", name: "list" } });
+      expect(sub.masterUrl).toBe(master.url);
+      sub.close();
+    } finally {
+      await master.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 /** The scheduler API over real HTTP: subscribe, offers, launch, updates, acknowledgements, reconcile, kill. */
 import { afterEach, describe, expect, it } from "vitest";
+import { parseResources } from "@caravel/api";
 import { TestFramework, task, waitFor } from "@caravel/testing";
 import { AgentDriver } from "./test-support/agent-driver.js";
 import { startTestMaster, type TestMaster } from "./test-support/master.js";
@@ -99,5 +100,24 @@ describe("scheduler API", () => {
     expect(lost.reason).toBe("REASON_INVALID_OFFERS");
     const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
     expect(state.frameworks[0].tasks.map((t: { id: string }) => t.id)).toEqual(["dup"]);
+  });
+});
+
+describe("task groups", () => {
+  it("launches a task group all-or-nothing on the group's agent", async () => {
+    const { master, agent } = await cluster();
+    const fw = await subscribe(master);
+    const [offer] = await fw.waitForOffers();
+    const agentId = offer!.agent_id.value;
+    const executor = { type: "DEFAULT", executor_id: { value: "exec-1" }, resources: parseResources("cpus:0.1;mem:32") };
+    const group = (ids: string[], cpus: number) => ({ tasks: ids.map((id) => task({ id, agentId, resources: `cpus:${cpus};mem:32` })) });
+    fw.offers.clear(); // used by the raw ACCEPT below
+    await fw.send({ type: "ACCEPT", accept: { offer_ids: [offer!.id], operations: [{ type: "LAUNCH_GROUP", launch_group: { executor, task_group: group(["g1", "g2"], 100) } }], filters: { refuse_seconds: 0 } } });
+    const bad = await fw.waitForTaskState("g2", "TASK_ERROR");
+    expect(bad.reason).toBe("REASON_TASK_GROUP_INVALID");
+    const [again] = await fw.waitForOffers();
+    fw.offers.clear();
+    await fw.send({ type: "ACCEPT", accept: { offer_ids: [again!.id], operations: [{ type: "LAUNCH_GROUP", launch_group: { executor, task_group: group(["g3", "g4"], 0.5) } }] } });
+    await waitFor(() => agent.events.some((e) => e.type === "RUN_TASK_GROUP" && e.run_task_group?.task_group.tasks.length === 2));
   });
 });

@@ -32,7 +32,27 @@ export interface SubscribeOptions extends HttpOptions {
   suppressedRoles?: string[];
 }
 
-export async function subscribeScheduler(masterUrl: string, options: SubscribeOptions): Promise<SchedulerSubscription> {
+/**
+ * Subscribes to the leading master. `masters` may be one URL or a static list (comma-separated or an
+ * array): each is tried in turn until one answers (a follower redirects to the leader; a master that
+ * is down or has no leader yet is skipped).
+ */
+export async function subscribeScheduler(masters: string | readonly string[], options: SubscribeOptions): Promise<SchedulerSubscription> {
+  const urls = (typeof masters === "string" ? masters.split(",") : [...masters]).map((u) => u.trim()).filter(Boolean);
+  let lastError: unknown = new CaravelError("INVALID_REQUEST", "no master URL given");
+  for (const url of urls) {
+    try {
+      return await subscribeOne(url, options);
+    } catch (error) {
+      const retryable = error instanceof CaravelError && (error.code === "UPSTREAM_UNAVAILABLE" || error.code === "NO_LEADER");
+      if (!retryable) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+async function subscribeOne(masterUrl: string, options: SubscribeOptions): Promise<SchedulerSubscription> {
   const controller = new AbortController();
   const frameworkId = options.frameworkInfo.id?.value;
   const body = {

@@ -4,6 +4,7 @@
  */
 import {
   addResources,
+  containsResources,
   hasCapability,
   normalizeResource,
   subtractResources,
@@ -121,6 +122,12 @@ function launch(
   let groupError: string | undefined;
   if (inGroup && executor.type === "CUSTOM") groupError = "LAUNCH_GROUP needs an executor of type DEFAULT";
   if (inGroup && normalized.length === 0) groupError = "LAUNCH_GROUP needs at least one task";
+  if (inGroup && !groupError) {
+    // The group's executor is charged too (Mesos' default executor asks for its own small share).
+    const executorResources = executor.resources.map(normalizeResource);
+    if (!containsResources(available, executorResources)) groupError = "The executor uses more resources than the offers hold";
+    else available = subtractResources(available, executorResources);
+  }
   for (const task of groupError ? [] : normalized) {
     const problem = validateTask(task, {
       agentId: agent.id,
