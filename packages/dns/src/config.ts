@@ -64,6 +64,7 @@ export const mesosDnsConfigView = (config: DnsConfig, resolvers: readonly string
   ExternalOn: !config.authoritative_only,
   RecurseOn: !config.authoritative_only,
   IPSources: ipSourcesOf(config),
+  VipCidr: vipCidrOf(config),
   SOAMname: `ns1.${config.domain}.`,
   SOARname: `root.ns1.${config.domain}.`,
   SOARefresh: 60,

@@ -2,6 +2,7 @@
  * caravel-dns wiring: master sync → record generation (coalesced, swapped atomically) → DNS
  * listeners and the HTTP API. `createServer` has no side effects until `listen`.
  */
+import { networkInterfaces } from "node:os";
 import { emptyClusterView, startMasterSync, type ClusterView, type MasterSync } from "@caravel/api";
 import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
 import { ipSourcesOf, masterUrls, mesosDnsConfigView, vipCidrOf, type DnsConfig } from "./config.js";
@@ -15,6 +16,12 @@ import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/sockets.js";
 
 export const VERSION = "0.1.0-caravel";
+
+const interfaceIps = (): string[] =>
+  Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => a.family === "IPv4")
+    .map((a) => a.address);
 
 export interface DnsServerDeps {
   config: DnsConfig;
@@ -44,7 +51,8 @@ export function createServer(deps: DnsServerDeps): DnsServer {
     domain: config.domain,
     ttl: config.ttl,
     ipSources: ipSourcesOf(config),
-    nameserverIps: [config.listen, ...(config.dummy_ip ? [config.dummy_ip] : [])].filter((ip) => ip !== "0.0.0.0"),
+    // ns1.<domain>: the listener, or every interface address when listening on 0.0.0.0 (as Mesos-DNS).
+    nameserverIps: [...(config.listen === "0.0.0.0" ? interfaceIps() : [config.listen]), ...(config.dummy_ip ? [config.dummy_ip] : [])],
     // masterN.<domain> for each master given by address (Mesos-DNS's static `masters` list).
     masters: masterUrls(config).map((u) => new URL(u).hostname).filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h)),
     vipCidr: vipCidrOf(config),
