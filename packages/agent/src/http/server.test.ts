@@ -61,7 +61,7 @@ async function setup() {
   return { url: listening.url, agent, dir, record };
 }
 
-const get = async (url: string) => {
+const get = async (url: string): Promise<{ status: number; body: any }> => {
   const r = await fetch(url);
   return { status: r.status, body: r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text() };
 };
@@ -94,13 +94,13 @@ describe("agent HTTP API", () => {
     expect(stats[0].statistics.mem_limit_bytes).toBe(64 * 1024 * 1024);
     const post = (body: unknown) => fetch(`${url}/api/v1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     expect(await (await post({ type: "GET_HEALTH" })).json()).toEqual({ type: "GET_HEALTH", get_health: { healthy: true } });
-    const containers = await (await post({ type: "GET_CONTAINERS" })).json();
+    const containers = (await (await post({ type: "GET_CONTAINERS" })).json()) as any;
     expect(containers.get_containers.containers).toHaveLength(1);
-    const state = await (await post({ type: "GET_STATE" })).json();
+    const state = (await (await post({ type: "GET_STATE" })).json()) as any;
     expect(state.get_state.get_tasks.launched_tasks[0].task_id.value).toBe("web.1");
     const bad = await post({ type: "NOPE" });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/'type' must be one of/);
+    expect(((await bad.json()) as any).message).toMatch(/'type' must be one of/);
     const malformed = await fetch(`${url}/api/v1`, { method: "POST", body: "{" });
     expect(malformed.status).toBe(400);
   });
