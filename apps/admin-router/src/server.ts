@@ -67,7 +67,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
   const stopFollowing = deps.worker === undefined ? undefined : iam.followStore();
   const clusterId = config.cluster_id ?? (await ensureClusterId(deps.store));
   const upstreams = new Upstreams(
-    { masters: config.master.split(",").map((s) => s.trim()).filter(Boolean), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
+    { masters: masterUrls(config.master), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
     log,
   );
   const forwarder = new Forwarder();
@@ -378,4 +378,16 @@ async function ensureClusterId(store: RouterStore): Promise<string> {
   const id = randomUUID();
   await store.putJson(path, id, { expectedVersion: -1 }).catch(() => undefined);
   return (await store.getJson<string>(path))?.value ?? id;
+}
+
+/** `--master` as Mesos tools give it: URLs or host:port pairs, comma-separated. */
+export function masterUrls(flag: string): string[] {
+  return flag
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((m) => {
+      if (m.startsWith("zk://")) throw new CaravelError("INVALID_REQUEST", "--master zk://… is not supported by the admin router yet; give the masters' HTTP addresses (http://host:5050,…): the leader is found through /master/redirect", { path: "master" });
+      return /^https?:\/\//.test(m) ? m : `http://${m}`;
+    });
 }

@@ -4,6 +4,7 @@ import { parseTarget } from "./paths.js";
 import { matchRoute, splitServicePath } from "./table.js";
 import { agentDecision, decide, iamDecision, marathonDecision, mesosDecision } from "./policy.js";
 import { bodyChecks, resolveId } from "./body.js";
+import { masterUrls } from "../server.js";
 import { agentOrigin, serviceFromApps, serviceFromFrameworks, serviceFromSrv } from "./services.js";
 
 const route = (url: string) => matchRoute(parseTarget(url));
@@ -95,6 +96,13 @@ describe("authorisation policy", () => {
     expect(() => bodyChecks("marathon-tasks-delete", "update", { ids: ["nope"] })).toThrow(/ids\[0\]/);
     expect(bodyChecks("mesos-operator", "read", { type: "GET_STATE" })).toEqual([{ resource: "caravel:mesos:master", action: "read" }]);
     expect(bodyChecks("mesos-operator", "read", { type: "TEARDOWN" })).toEqual([{ resource: "caravel:mesos:master", action: "update" }]);
+  });
+});
+
+describe("--master", () => {
+  it("takes URLs and Mesos-style host:port lists", () => {
+    expect(masterUrls("10.0.0.1:5050, http://10.0.0.2:5050,https://m3")).toEqual(["http://10.0.0.1:5050", "http://10.0.0.2:5050", "https://m3"]);
+    expect(() => masterUrls("zk://h:2181/mesos")).toThrow(/not supported/);
   });
 });
 
