@@ -23,6 +23,8 @@ export interface LeaderElection {
   /**
    * Joins the election with `data` (e.g. MasterInfo JSON) and resolves once this contender leads.
    * Rejects with STORE_UNAVAILABLE if the session is lost, or the election is resigned, first.
+   * `data` should be unique to this contender (MasterInfo's id makes it so): after a failed create,
+   * a node holding the same data is taken for an orphan of this contender and deleted.
    */
   campaign(data: Buffer): Promise<void>;
   /** Whether this contender leads right now. */
@@ -82,11 +84,29 @@ class Election implements LeaderElection {
       this.member = created.slice(created.lastIndexOf("/") + 1);
       this.unwatch = await this.store.watchChildren(this.path, (children) => this.evaluate(children));
     } catch (error) {
+      const member = this.member;
       this.cleanup();
       if (this.campaigning === deferred) this.campaigning = undefined;
       deferred.reject(error as Error);
+      // A create that timed out may still have happened: remove our node rather than leave a
+      // "leader" nobody runs. Our data (MasterInfo with its unique id) identifies it.
+      void this.removeOrphans(member, data);
     }
     return elected;
+  }
+
+  private async removeOrphans(member: string | undefined, data: Buffer): Promise<void> {
+    try {
+      if (member) await this.store.delete(joinPath(this.path, member));
+      for (const name of await this.store.children(this.path)) {
+        if (!name.startsWith(this.label) || sequenceOf(name) === undefined) continue;
+        const node = await this.store.get(joinPath(this.path, name));
+        if (node?.data.equals(data))
+          await this.store.delete(joinPath(this.path, name), { expectedVersion: node.version });
+      }
+    } catch {
+      // Best effort: if the session is gone, so are its ephemeral nodes.
+    }
   }
 
   isLeader(): boolean {
@@ -110,7 +130,8 @@ class Election implements LeaderElection {
     );
     this.campaigning = undefined;
     this.cleanup();
-    if (member) await this.store.delete(joinPath(this.path, member)).catch(() => false);
+    // Errors reach the caller: a membership node left behind would block every other contender.
+    if (member) await this.store.delete(joinPath(this.path, member));
   }
 
   private evaluate(children: string[]): void {

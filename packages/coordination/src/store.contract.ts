@@ -278,6 +278,8 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
         const eb = createLeaderElection(b, path);
         let bLeads = false;
         const bWon = eb.campaign(masterInfo("master-b", 5051)).then(() => (bLeads = true));
+        // b must have its node (and so a lower sequence) before c asks for one.
+        await eventually(() => eb.memberName(), "b's membership node");
         const ec = createLeaderElection(c, path);
         const cWon = ec.campaign(masterInfo("master-c", 5052));
         await eventually(async () => (await observer.children(path)).length === 3, "three members");
@@ -285,7 +287,7 @@ export function runStoreContract(name: string, setup: () => Promise<ContractBack
         expect(eb.isLeader()).toBe(false);
 
         const leaderA = await eventually(
-          () => detector?.current()?.info?.id === "master-a" && detector.current(),
+          () => (detector?.current()?.info?.id === "master-a" ? detector.current() : undefined),
           "detector sees a",
         );
         expect(leaderA.node).toBe(ea.memberName());

@@ -19,7 +19,8 @@ runStoreContract("ZooKeeper", async () => {
   server = await startZooKeeper();
   const chroot = `/caravel-contract-${process.pid}`;
   return {
-    open: () => createZkStore(server.url(chroot), { sessionTimeoutMs: 4000 }),
+    // The default 10 s: a loaded machine must not time out operations or sessions.
+    open: () => createZkStore(server.url(chroot), { sessionTimeoutMs: 10_000 }),
     teardown: () => server.stop(),
   };
 });
