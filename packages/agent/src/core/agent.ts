@@ -123,7 +123,7 @@ export class Agent {
   async recover(): Promise<void> {
     const data = await this.checkpointer.load();
     const agent = data.get("agent") as AgentCheckpoint | undefined;
-    if (!agent || agent.version !== 1) return;
+    if (!agent || agent.version !== 1) return this.removeOrphans();
     this.agentId = agent.agentId;
     this.checkpointedResources = agent.checkpointedResources ?? [];
     const statics = new Map<string, TaskStatic>();
@@ -173,6 +173,26 @@ export class Agent {
     }
     this.deps.log.info({ agentId: this.agentId, tasks: this.tasks.size, pending: this.streams.size }, "recovered from checkpoint");
     await this.checkpointer.flush();
+    await this.removeOrphans();
+  }
+
+  /**
+   * Kills containers no checkpoint knows (launched just before a crash that lost the checkpoint), as
+   * Mesos destroys unknown containers on recovery. Containerizers that can do it offer `removeOrphans`.
+   */
+  private async removeOrphans(): Promise<void> {
+    const keep = [...this.tasks.values()].map((r) => r.containerId);
+    for (const cz of this.settings.containerizers) {
+      const withOrphans = cz as Containerizer & { removeOrphans?: (...args: never[]) => Promise<string[]> };
+      if (typeof withOrphans.removeOrphans !== "function") continue;
+      try {
+        const remove = withOrphans.removeOrphans as unknown as (this: Containerizer, ...args: unknown[]) => Promise<string[]>;
+        if (cz.name === "mesos") await remove.call(cz, keep);
+        else if (cz.name === "docker" && this.agentId) await remove.call(cz, this.agentId, keep);
+      } catch (error) {
+        this.deps.log.warn({ err: error, containerizer: cz.name }, "could not remove orphan containers");
+      }
+    }
   }
 
   start(): void {
