@@ -58,7 +58,7 @@ describe("Marathon on a real master", () => {
     await c.api("POST", "/v2/apps", { id: "/huge", cmd: "sleep 1000", cpus: 512, mem: 32 });
     const explain = await waitFor(async () => {
       const e = (await c.api("GET", "/v2/queue/huge/explain")).json;
-      return e.agents.length === 3 ? e : undefined;
+      return e.agents.length === 3 && e.waiting > 0 ? e : undefined;
     });
     expect(explain.agents[0]).toMatchObject({ fits: false, rejectedBy: "cpus" });
     expect(explain.agents[0].detail).toMatch(/^needs 512 cpus, has \d/);
@@ -142,5 +142,19 @@ describe("Marathon on a real master", () => {
     await settled("/resume");
     const onMaster = ((await (await fetch(`${c.masterUrl}/master/tasks`)).json()).tasks as any[]).filter((t) => t.name === "resume" && t.state === "TASK_RUNNING");
     expect(onMaster).toHaveLength(3);
+  });
+
+  it("moves instances off a drained agent and places nothing new there", { timeout: 120_000 }, async () => {
+    await c.api("POST", "/v2/apps", { id: "/drain", cmd: "sleep 1000", cpus: 0.1, mem: 32, instances: 6 });
+    await settled("/drain");
+    const victim = (await running("/drain"))[0].slaveId as string;
+    const res = await fetch(`${c.masterUrl}/api/v1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "DRAIN_AGENT", drain_agent: { agent_id: { value: victim } } }) });
+    expect(res.status).toBeLessThan(300);
+    await waitFor(async () => {
+      const tasks = await running("/drain");
+      return tasks.length === 6 && tasks.every((t: any) => t.slaveId !== victim);
+    }, { timeoutMs: 90_000, message: "6 instances running away from the drained agent" });
+    const explain = (await c.api("GET", "/v2/queue/drain/explain")).json;
+    expect(explain.agents.find((a: any) => a.agentId === victim)?.fits ?? false).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ export const MarathonConfig = z.object({
   zk: z.string().optional().describe("ZooKeeper URL for state, e.g. zk://127.0.0.1:2181/marathon (default: embedded file store in --work_dir)"),
   framework_name: z.string().default("marathon").describe("Mesos framework name"),
   mesos_user: z.string().default("root").describe("user tasks run as unless an app sets one"),
-  mesos_role: z.string().default("*").describe("Mesos role Marathon subscribes with"),
+  mesos_role: z.string().default("slave_public").describe("Mesos role Marathon subscribes with besides \"*\" (public agents' resources are reserved for it)"),
   default_accepted_resource_roles: z.string().default("*").describe("comma-separated roles apps without acceptedResourceRoles may use"),
   failover_timeout: z.coerce.number().min(0).default(604800).describe("seconds Mesos keeps Marathon's tasks while it is away"),
   max_instances_per_offer: z.coerce.number().int().min(1).default(100).describe("launches per offer and round"),

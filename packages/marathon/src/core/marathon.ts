@@ -291,7 +291,8 @@ export class Marathon {
         this.persist(this.o.repo.saveDeployment(plan));
         if (plan.steps[plan.currentStep]) this.o.events.emit("deployment_info", { plan: planEvent(plan), currentStep: plan.steps[plan.currentStep] });
         if (plan.steps[plan.currentStep]?.actions.some((a) => a.action !== "StartApplication")) {
-          this.requestTick();
+          // Re-evaluate at once under the new step's actions (the verdicts above were for the old one).
+          this.tick();
           break;
         }
       }

@@ -117,7 +117,9 @@ function lastUnusedOffers(ctx: ApiContext, app: AppDefinition) {
 }
 
 function explain(ctx: ApiContext, app: AppDefinition) {
-  const offers = [...ctx.core.lastOffers.values()].sort((a, b) => a.hostname.localeCompare(b.hostname));
+  const offers = [...ctx.core.lastOffers.values()]
+    .map((o) => (ctx.core.drainingAgents.has(o.agentId) ? { ...o, draining: true } : o))
+    .sort((a, b) => a.hostname.localeCompare(b.hostname));
   const lastOfferAt = offers.reduce<number | undefined>((t, o) => (t === undefined || o.receivedAt > t ? o.receivedAt : t), undefined);
   const delay = ctx.core.backoffs.get(app.id)?.delayUntil;
   return explainPlacement({

@@ -35,6 +35,11 @@ export class SchedulerDriver implements SchedulerPort {
     private readonly o: DriverOptions,
   ) {}
 
+  /** "*" plus --mesos_role (slave_public by default, as in DC/OS), so that public agents are offered too. */
+  private get roles(): string[] {
+    return [...new Set(["*", this.o.role])];
+  }
+
   get connected(): boolean {
     return this.sub !== undefined;
   }
@@ -66,7 +71,7 @@ export class SchedulerDriver implements SchedulerPort {
             ...(this.core.frameworkId ? { id: { value: this.core.frameworkId } } : {}),
             failover_timeout: this.o.failoverTimeoutSeconds,
             checkpoint: true,
-            roles: [this.o.role],
+            roles: this.roles,
             hostname: this.o.hostname,
             webui_url: this.o.webuiUrl,
             capabilities: [{ type: "MULTI_ROLE" }, { type: "PARTITION_AWARE" }, { type: "TASK_KILLING_STATE" }, { type: "GPU_RESOURCES" }],
@@ -210,9 +215,9 @@ export class SchedulerDriver implements SchedulerPort {
     this.send({ type: "RECONCILE", reconcile: { tasks: tasks.map((t) => ({ task_id: { value: t.taskId }, agent_id: { value: t.agentId } })) } });
   }
   revive(): void {
-    this.send({ type: "REVIVE", revive: { roles: [this.o.role] } });
+    this.send({ type: "REVIVE", revive: { roles: this.roles } });
   }
   suppress(): void {
-    this.send({ type: "SUPPRESS", suppress: { roles: [this.o.role] } });
+    this.send({ type: "SUPPRESS", suppress: { roles: this.roles } });
   }
 }
