@@ -13,7 +13,7 @@ export const RouterConfig = z.object({
   master: z
     .string()
     .default("http://127.0.0.1:5050")
-    .describe("Mesos master URL(s), comma-separated; the leader is found through /master/redirect"),
+    .describe("Mesos master URL(s) or host:port, comma-separated (leader found through /master/redirect), or zk://host:2181/mesos (leader from the election)"),
   marathon: url("http://127.0.0.1:8080").default("http://127.0.0.1:8080").describe("Marathon URL"),
   dns_http: url("http://127.0.0.1:8123").default("http://127.0.0.1:8123").describe("caravel-dns HTTP API URL"),
   universe: url("http://127.0.0.1:7070").default("http://127.0.0.1:7070").describe("caravel-universe (Cosmos API) URL"),

@@ -11,6 +11,7 @@ import { createStore } from "@caravel/coordination";
 import { ConfigError, createLogger, helpText, loadConfig, onShutdown, type Logger } from "@caravel/runtime";
 import { RouterConfig } from "./config.js";
 import { IamService } from "./iam/service.js";
+import { followZkMasters } from "./routing/zk-leader.js";
 import { createServer } from "./server.js";
 import { createDirStore } from "./store/store.js";
 import { loadOrCreateTls } from "./tls.js";
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   }
   const worker = process.env[WORKER_ENV] === undefined ? undefined : Number(process.env[WORKER_ENV]);
   const tls = config.tls ? await loadOrCreateTls(tlsOptions) : undefined;
-  const router = await createServer({ config, store, log, ...(tls ? { tls } : {}), onAdminCreated, ...(worker === undefined ? {} : { worker }) });
+  const masterLeader = config.master.startsWith("zk://") ? await followZkMasters(config.master) : undefined;
+  const router = await createServer({ config, store, log, ...(tls ? { tls } : {}), onAdminCreated, ...(worker === undefined ? {} : { worker }), ...(masterLeader ? { masterLeader } : {}) });
   const { url } = await router.listen();
   log.info({ url, worker }, "admin router listening");
   onShutdown(() => router.close(), log);

@@ -37,6 +37,8 @@ export interface RouterDeps {
   clock?: () => number;
   tls?: { cert: string | Buffer; key: string | Buffer };
   onAdminCreated?: (uid: string, password: string, generated: boolean) => Promise<void> | void;
+  /** The leading master from an election (set by main.ts for --master zk://…). */
+  masterLeader?: { leader(): Promise<string>; close(): Promise<void> };
   /** Set when several router processes share the Store (cluster workers): names this one. */
   worker?: number;
 }
@@ -67,7 +69,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
   const stopFollowing = deps.worker === undefined ? undefined : iam.followStore();
   const clusterId = config.cluster_id ?? (await ensureClusterId(deps.store));
   const upstreams = new Upstreams(
-    { masters: masterUrls(config.master), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
+    { masters: deps.masterLeader ? [] : masterUrls(config.master), ...(deps.masterLeader ? { detectLeader: () => deps.masterLeader!.leader() } : {}), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
     log,
   );
   const forwarder = new Forwarder();
@@ -367,6 +369,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
         server.closeAllConnections();
       });
       await forwarder.close();
+      await deps.masterLeader?.close();
     },
   };
 }
@@ -387,7 +390,7 @@ export function masterUrls(flag: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((m) => {
-      if (m.startsWith("zk://")) throw new CaravelError("INVALID_REQUEST", "--master zk://… is not supported by the admin router yet; give the masters' HTTP addresses (http://host:5050,…): the leader is found through /master/redirect", { path: "master" });
+      if (m.startsWith("zk://")) throw new CaravelError("INVALID_REQUEST", "--master zk://… must be the only master entry (the leader then comes from the ZooKeeper election)", { path: "master" });
       return /^https?:\/\//.test(m) ? m : `http://${m}`;
     });
 }

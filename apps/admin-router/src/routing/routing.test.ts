@@ -102,7 +102,31 @@ describe("authorisation policy", () => {
 describe("--master", () => {
   it("takes URLs and Mesos-style host:port lists", () => {
     expect(masterUrls("10.0.0.1:5050, http://10.0.0.2:5050,https://m3")).toEqual(["http://10.0.0.1:5050", "http://10.0.0.2:5050", "https://m3"]);
-    expect(() => masterUrls("zk://h:2181/mesos")).toThrow(/not supported/);
+    expect(() => masterUrls("zk://h:2181/mesos")).toThrow(/only master entry/);
+  });
+
+  it("follows a Mesos-style election (json.info_ members) through the coordination detector", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createFileStore } = await import("@caravel/coordination");
+    const { followMasterElection } = await import("./zk-leader.js");
+    const dir = await mkdtemp(join(tmpdir(), "zk-leader-"));
+    const store = await createFileStore(dir);
+    try {
+      const info = (host: string) => Buffer.from(JSON.stringify({ id: host, ip: 0, port: 5050, hostname: host, address: { hostname: host, ip: "10.0.0.1", port: 5050 } }));
+      const second = await store.create("/mesos/json.info_", info("m2"), { sequential: true, ephemeral: true });
+      await store.create("/mesos/json.info_", info("m3"), { sequential: true });
+      const zk = await followMasterElection(store, "/mesos");
+      expect(await zk.leader()).toBe("http://m2:5050");
+      await store.delete(second);
+      for (let i = 0; i < 100 && (await zk.leader()) !== "http://m3:5050"; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await zk.leader()).toBe("http://m3:5050");
+      await zk.close();
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

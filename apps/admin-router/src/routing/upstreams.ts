@@ -17,6 +17,8 @@ export interface UpstreamConfig {
   console?: string;
   /** Headers for the router's own calls (a service account token in multi-machine clusters). */
   headers?: Record<string, string>;
+  /** Finds the leader another way (a ZooKeeper master detector), instead of asking `masters`. */
+  detectLeader?: () => Promise<string>;
 }
 
 const origin = (url: string) => new URL(url).origin;
@@ -45,6 +47,8 @@ export class Upstreams {
 
   /** The origin of the leading master. */
   leader(): Promise<string> {
+    // A detector follows the election itself, so its answer is always fresh.
+    if (this.config.detectLeader) return this.config.detectLeader();
     if (this.config.masters.length === 0) return Promise.reject(new CaravelError("NO_LEADER", "no master configured; start the router with --master http://host:5050"));
     this.leaderOrigin ??= this.findLeader().catch((error: unknown) => {
       this.leaderOrigin = undefined;
