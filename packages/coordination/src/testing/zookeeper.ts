@@ -181,7 +181,8 @@ async function createNode(
     let stderr = "";
     proc.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     child = proc;
-    process.once("exit", onExit); // never leave a JVM behind a crashed test run
+    process.once("exit", onExit); // never leave a JVM behind a crashed test run…
+    watchParent(proc.pid); // …nor behind a test worker killed outright
     const deadline = Date.now() + startTimeoutMs;
     while ((await srvrMode(port)) === undefined) {
       if (proc.exitCode !== null)
@@ -203,6 +204,14 @@ async function createNode(
     },
     mode: () => srvrMode(port),
   };
+}
+
+/** A tiny shell that SIGKILLs the JVM once this process is gone (it exits itself when the JVM does). */
+function watchParent(javaPid: number | undefined): void {
+  if (javaPid === undefined) return;
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${javaPid} 2>/dev/null; do sleep 2; done; kill -0 ${process.pid} 2>/dev/null || kill -9 ${javaPid} 2>/dev/null`;
+  const watchdog = spawn("sh", ["-c", script], { stdio: "ignore", detached: true });
+  watchdog.unref();
 }
 
 /** True when `srvr` answers with a Mode line (the server is up and serving). */
