@@ -166,7 +166,7 @@ async function detach(config: LaunchConfig, home: string, io: Io): Promise<numbe
   mkdirSync(dirname(launcherLog(home)), { recursive: true });
   const fd = openSync(launcherLog(home), "a");
   // The same program again (dist/main.js, or src/main.ts under a loader), as the foreground supervisor.
-  const args = [...process.execArgv, process.argv[1]!, "up", ...process.argv.slice(2).filter((a) => a !== "up"), "--detach=false", `--home=${home}`];
+  const args = [...process.execArgv, process.argv[1]!, config.role ? "start" : "up", ...process.argv.slice(2).filter((a) => a !== "up" && a !== "start"), "--detach=false", `--home=${home}`];
   const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", fd, fd], env: process.env });
   closeSync(fd);
   child.unref();
