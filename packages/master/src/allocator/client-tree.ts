@@ -70,7 +70,7 @@ export abstract class ClientTree implements Omit<Sorter, "sort" | "forEachActive
     const leaf = this.leaves.get(client);
     if (!leaf) return;
     if (leaf.active) this.setActive(leaf, false);
-    this.propagate(leaf, leaf.alloc, -1, false);
+    this.propagate(leaf, [...this.leafAlloc(leaf)], -1, false);
     this.leaves.delete(client);
     let node: TreeNode | null = leaf.parent;
     node!.leaf = undefined;
@@ -141,9 +141,19 @@ export abstract class ClientTree implements Omit<Sorter, "sort" | "forEachActive
     return dominantShare(node.alloc, this.totals.values, this.weightOf(node), this.excluded);
   }
 
-  private propagate(leaf: TreeNode, q: Quantities, sign: 1 | -1, counts: boolean): void {
-    const delta = sign === -1 && q === leaf.alloc ? [...q] : q;
-    for (let n: TreeNode | null = leaf; n && n !== this.root; n = n.parent) {
+  /**
+   * A leaf whose node has no children would hold the same numbers as its node (every client of a
+   * flat sorter): only the node is kept up to date then, and the leaf is synced when a child appears.
+   */
+  private leafAlloc(leaf: TreeNode): number[] {
+    return leaf.parent!.children.size === 0 ? leaf.parent!.alloc : leaf.alloc;
+  }
+
+  private propagate(leaf: TreeNode, delta: Quantities, sign: 1 | -1, counts: boolean): void {
+    const from = leaf.parent!.children.size === 0 ? leaf.parent : leaf;
+    // Giving back a node's own vector (e.g. on remove) must not change it while it is read.
+    for (let n: TreeNode | null = from; n && n !== this.root; n = n.parent) if (n.alloc === delta) delta = [...delta];
+    for (let n: TreeNode | null = from; n && n !== this.root; n = n.parent) {
       addInto(n.alloc, delta, sign);
       if (counts) n.count++;
     }
@@ -175,6 +185,12 @@ export abstract class ClientTree implements Omit<Sorter, "sort" | "forEachActive
       prefix = prefix === "" ? part : `${prefix}/${part}`;
       let child = node.children.get(prefix);
       if (!child) {
+        if (node.children.size === 0 && node.leaf) {
+          // The node's own client stops sharing the node's numbers (see leafAlloc).
+          node.leaf.alloc.length = 0;
+          node.leaf.alloc.push(...node.alloc);
+          node.leaf.count = node.count;
+        }
         child = new TreeNode(prefix, node, false);
         node.children.set(prefix, child);
         if (node !== this.root) this.deepNodes++;

@@ -71,6 +71,25 @@ export function sorterContract(name: string, make: SorterFactory): void {
       expect([...s.sort()].sort()).toEqual(["eng", "eng/web", "ops"]);
     });
 
+    it("keeps a client's own allocation apart once it gets a subrole", () => {
+      const s = withTotals(make, true);
+      s.add("a");
+      s.activate("a");
+      s.allocated("a", q(10, 0));
+      s.add("a/b");
+      s.activate("a/b");
+      s.allocated("a/b", q(5, 0));
+      expect(s.allocation("a")[CPUS]).toBe(15);
+      expect(s.allocation("a/b")[CPUS]).toBe(5);
+      if (name === "drf") expect([...s.sort()]).toEqual(["a/b", "a"]);
+      s.remove("a/b");
+      expect(s.allocation("a")[CPUS]).toBe(10);
+      s.unallocated("a", s.allocation("a"));
+      expect(s.allocation("a")[CPUS] ?? 0).toBe(0);
+      s.remove("a");
+      expect(s.count()).toBe(0);
+    });
+
     it("keeps a subtree contiguous in the order", () => {
       const s = withTotals(make, true);
       for (const c of ["a/x", "b/y", "a/z", "b/w", "c"]) {
