@@ -2,3 +2,4 @@
 export * from "./cluster.js";
 export * from "./requirements.js";
 export * from "@caravel/testing";
+export * from "./netns.js";
