@@ -1,0 +1,88 @@
+/**
+ * Universe on a real cluster: caravel-master, one caravel-agent (process + Docker containerizers),
+ * caravel-marathon and caravel-universe as real processes. Installs the built-in static-web package,
+ * waits until it runs and is healthy, lists it, serves its page, then uninstalls it until it is gone.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cosmosType } from "@caravel/api";
+import { binPath, freePort, requireImage, useProcesses, waitFor } from "../harness/index.js";
+import { startMarathonCluster, type MarathonCluster } from "../marathon/cluster.js";
+
+const ERROR = "application/vnd.dcos.package.error+json;charset=utf-8;version=v1";
+const scope = useProcesses();
+let c: MarathonCluster;
+let universeUrl: string;
+
+async function rpc(path: string, kind: string, body: unknown, version = 1, auth?: string) {
+  const res = await fetch(universeUrl + path, {
+    method: "POST",
+    headers: {
+      "content-type": cosmosType("package", `${kind}-request`, 1),
+      accept: `${cosmosType("package", `${kind}-response`, version)},${ERROR}`,
+      ...(auth ? { authorization: auth } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  requireImage("local/static-web:1");
+  c = await startMarathonCluster({ agents: 1, resources: "cpus:4;mem:4096;disk:10000;ports:[31000-31099]", containerizers: "mesos,docker" });
+  const port = await freePort();
+  universeUrl = `http://127.0.0.1:${port}`;
+  await scope.start({
+    name: "universe",
+    command: process.execPath,
+    args: [binPath("universe"), `--port=${port}`, `--marathon=${c.marathonUrl}`, `--master=${c.masterUrl}`, `--work_dir=${mkdtempSync(join(tmpdir(), "universe-e2e-"))}`, "--log_level=warn"],
+    healthUrl: `${universeUrl}/health`,
+  });
+}, 180_000);
+
+describe("install → running and healthy → listed → uninstall → gone", () => {
+  it("static-web installs with no options, serves its page, and uninstalls cleanly", async () => {
+    const installed = await rpc("/package/install", "install", { packageName: "static-web" }, 2, "token=forwarded");
+    expect(installed.status).toBe(200);
+    expect(installed.json).toMatchObject({ packageName: "static-web", packageVersion: "1.0.0", appId: "/static-web", postInstallNotes: expect.stringContaining("static-web") });
+
+    const again = await rpc("/package/install", "install", { packageName: "static-web" }, 2);
+    expect(again).toMatchObject({ status: 409, json: { type: "PackageAlreadyInstalled" } });
+
+    const healthy = await waitFor(
+      async () => {
+        const app = (await c.api("GET", "/v2/apps/static-web")).json.app;
+        return app?.tasksHealthy === 1 ? app : undefined;
+      },
+      { timeoutMs: 90_000, message: "static-web to be running and healthy" },
+    );
+    const task = healthy.tasks[0];
+    const page = await (await fetch(`http://127.0.0.1:${task.ports[0]}/`)).text();
+    expect(page).toContain("<h1>Hello from Caravel</h1>");
+    expect(healthy.labels).toMatchObject({ DCOS_PACKAGE_NAME: "static-web", DCOS_PACKAGE_VERSION: "1.0.0" });
+
+    const listed = await rpc("/package/list", "list", {});
+    expect(listed.json.packages).toEqual([
+      expect.objectContaining({ appId: "/static-web", packageInformation: expect.objectContaining({ packageDefinition: expect.objectContaining({ name: "static-web", version: "1.0.0" }) }) }),
+    ]);
+
+    const removed = await rpc("/package/uninstall", "uninstall", { packageName: "static-web" });
+    expect(removed.json).toEqual({ results: [{ packageName: "static-web", appId: "/static-web", packageVersion: "1.0.0", postUninstallNotes: "static-web was removed." }] });
+    expect((await c.api("GET", "/v2/apps/static-web")).status).toBe(404);
+    expect((await rpc("/package/list", "list", {})).json.packages).toEqual([]);
+    expect((await rpc("/package/uninstall", "uninstall", { packageName: "static-web" })).json.type).toBe("PackageNotInstalled");
+  }, 180_000);
+
+  it("two installs under different appIds: uninstall needs appId or all:true", async () => {
+    for (const appId of ["/a/web", "/b/web"]) {
+      expect((await rpc("/package/install", "install", { packageName: "static-web", appId, options: { service: { instances: 0 } } })).status).toBe(200);
+    }
+    expect((await rpc("/package/uninstall", "uninstall", { packageName: "static-web" })).json.type).toBe("AmbiguousAppId");
+    const one = await rpc("/package/uninstall", "uninstall", { packageName: "static-web", appId: "/a/web" });
+    expect(one.json.results.map((r: any) => r.appId)).toEqual(["/a/web"]);
+    const rest = await rpc("/package/uninstall", "uninstall", { packageName: "static-web", all: true });
+    expect(rest.json.results.map((r: any) => r.appId)).toEqual(["/b/web"]);
+  }, 120_000);
+});
