@@ -9,6 +9,7 @@ export default defineConfig({
     include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "e2e/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    setupFiles: ["packages/testing/src/vitest-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
   },
