@@ -79,6 +79,7 @@ export class SchedulerDriver implements SchedulerPort {
         });
         attempt = 0;
         this.sub = sub;
+        this.acked.clear();
         this.masterUrl = sub.masterUrl;
         this.log.info({ frameworkId: sub.frameworkId, master: sub.masterUrl }, "subscribed to the master");
         this.events.emit("scheduler_registered_event", { frameworkId: sub.frameworkId, master: sub.masterUrl });
@@ -164,11 +165,14 @@ export class SchedulerDriver implements SchedulerPort {
   private readonly lanes = {
     control: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 1 },
     bulk: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 32 },
+    acks: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 64 },
   };
+  /** Update uuids already acknowledged: an agent re-sends an update until acked, and each resend must not queue another ack. */
+  private readonly acked = new Set<string>();
 
   private send(call: Parameters<SchedulerSubscription["call"]>[0]): void {
     if (!this.sub) return;
-    const lane = call.type === "REVIVE" || call.type === "SUPPRESS" ? this.lanes.control : this.lanes.bulk;
+    const lane = call.type === "REVIVE" || call.type === "SUPPRESS" ? this.lanes.control : call.type === "ACKNOWLEDGE" ? this.lanes.acks : this.lanes.bulk;
     lane.queue.push(call);
     this.pump(lane);
   }
@@ -187,6 +191,7 @@ export class SchedulerDriver implements SchedulerPort {
         .call(call)
         .catch((error: unknown) => {
           this.calls.failed++;
+          if (call.type === "ACKNOWLEDGE") this.acked.delete(String((call.acknowledge as { uuid?: unknown } | undefined)?.uuid));
           this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
         })
         .finally(() => {
@@ -209,6 +214,9 @@ export class SchedulerDriver implements SchedulerPort {
     });
   }
   acknowledge(agentId: string, taskId: string, uuid: string): void {
+    if (this.acked.has(uuid)) return;
+    this.acked.add(uuid);
+    if (this.acked.size > 200_000) this.acked.delete(this.acked.values().next().value!);
     this.send({ type: "ACKNOWLEDGE", acknowledge: { agent_id: { value: agentId }, task_id: { value: taskId }, uuid } });
   }
   reconcile(tasks: { taskId: string; agentId: string }[]): void {
