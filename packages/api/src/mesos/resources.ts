@@ -193,19 +193,33 @@ export const formatRanges = (ranges: readonly Range[]): string =>
  * summed by name, ranges as "[a-b, c-d]", sets as "{a, b}".
  */
 export function legacyResources(resources: ResourceList): Record<string, number | string> {
+  return legacyResourcesOf([resources]);
+}
+
+/**
+ * The legacy object of the sum of many lists, without building the sum as Resource objects: state
+ * views add up the resources of hundreds of thousands of tasks.
+ */
+export function legacyResourcesOf(lists: Iterable<ResourceList>): Record<string, number | string> {
   const out: Record<string, number | string> = { cpus: 0, gpus: 0, mem: 0, disk: 0 };
   const ranges = new Map<string, Range[]>();
   const sets = new Map<string, Set<string>>();
-  for (const r of resources) {
-    const name = r.revocable ? `${r.name}_revocable` : r.name;
-    if (r.type === "SCALAR") out[name] = fixed(Number(out[name] ?? 0) + (r.scalar?.value ?? 0));
-    else if (r.type === "RANGES") ranges.set(name, [...(ranges.get(name) ?? []), ...(r.ranges?.range ?? [])]);
-    else if (r.type === "SET") {
-      const s = sets.get(name) ?? new Set<string>();
-      for (const i of r.set?.item ?? []) s.add(i);
-      sets.set(name, s);
+  for (const resources of lists) {
+    for (const r of resources) {
+      const name = r.revocable ? `${r.name}_revocable` : r.name;
+      if (r.type === "SCALAR") out[name] = Number(out[name] ?? 0) + (r.scalar?.value ?? 0);
+      else if (r.type === "RANGES") {
+        const list = ranges.get(name);
+        if (list) list.push(...(r.ranges?.range ?? []));
+        else ranges.set(name, [...(r.ranges?.range ?? [])]);
+      } else if (r.type === "SET") {
+        const s = sets.get(name) ?? new Set<string>();
+        for (const i of r.set?.item ?? []) s.add(i);
+        sets.set(name, s);
+      }
     }
   }
+  for (const [name, value] of Object.entries(out)) if (typeof value === "number") out[name] = fixed(value);
   for (const [name, rs] of ranges) out[name] = formatRanges(rs);
   for (const [name, s] of sets) out[name] = `{${[...s].sort().join(", ")}}`;
   return out;

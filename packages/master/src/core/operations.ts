@@ -80,9 +80,14 @@ export function applyOperation(ctx: MasterContext, fw: FrameworkRecord, agent: A
     ctx.log.warn({ frameworkId: fw.id, operation: operation.type, needs: legacyResources(transform.from), offered: legacyResources(pool) }, "dropping operation: resources are not in the offer");
     return pool;
   }
+  try {
+    ctx.allocator.updateAllocation(fw.id, agent.id, role, transform.from, transform.to);
+  } catch (error) {
+    ctx.log.warn({ frameworkId: fw.id, operation: operation.type, err: error }, "dropping operation the allocator cannot apply");
+    return pool;
+  }
   agent.checkpointed = transform.checkpointed(agent.checkpointed);
   agent.total = agentTotal(agent.info.resources, agent.checkpointed);
-  ctx.allocator.updateAllocation(fw.id, agent.id, role, transform.from, transform.to);
   ctx.allocator.updateAgentTotal(agent.id, agent.total);
   agent.stream?.send({ type: "APPLY_OPERATION", apply_operation: { framework_id: { value: fw.id }, operation } });
   agent.stream?.send({ type: "CHECKPOINT_RESOURCES", checkpoint_resources: { resources: agent.checkpointed } });

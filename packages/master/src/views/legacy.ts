@@ -4,11 +4,11 @@
  * labels as plain arrays. State can be huge (hundreds of thousands of tasks), so it is written as a
  * stream of small JSON pieces instead of one string.
  */
-import { legacyAttributeValue, legacyResources, type Resource, type TaskStatus } from "@caravel/api";
+import { isTerminalState, legacyAttributeValue, legacyResources, legacyResourcesOf, type Resource, type TaskStatus } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
 import { MASTER_VERSION } from "../core/context.js";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../state/types.js";
-import { agentTasks, offeredResources, offersByAgent, taskResources } from "./v1.js";
+import { agentTasks, offersByAgent } from "./v1.js";
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
@@ -43,8 +43,26 @@ function reserved(resources: Resource[]): Record<string, Record<string, number |
   return Object.fromEntries([...byRole].map(([role, rs]) => [role, legacyResources(rs)]));
 }
 
-export function legacyAgent(ctx: MasterContext, agent: AgentRecord, offers = offersByAgent(ctx)): Record<string, unknown> {
-  const used = taskResources(agentTasks(ctx, agent));
+/** Resources of running tasks grouped by agent, in one pass over all tasks (for whole-state views). */
+export function runningResourcesByAgent(ctx: MasterContext): Map<string, Resource[][]> {
+  const out = new Map<string, Resource[][]>();
+  for (const fw of ctx.frameworks.values()) {
+    for (const t of fw.tasks.values()) {
+      if (t.released || isTerminalState(t.state)) continue;
+      const list = out.get(t.agentId);
+      if (list) list.push(t.info.resources);
+      else out.set(t.agentId, [t.info.resources]);
+    }
+  }
+  return out;
+}
+
+export function legacyAgent(
+  ctx: MasterContext,
+  agent: AgentRecord,
+  offers = offersByAgent(ctx),
+  running: Resource[][] = agentTasks(ctx, agent).filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.info.resources),
+): Record<string, unknown> {
   return {
     id: agent.id,
     hostname: agent.info.hostname,
@@ -55,8 +73,8 @@ export function legacyAgent(ctx: MasterContext, agent: AgentRecord, offers = off
     registered_time: seconds(agent.registeredTime),
     reregistered_time: seconds(agent.reregisteredTime),
     resources: legacyResources(agent.total),
-    used_resources: legacyResources(used),
-    offered_resources: legacyResources(offeredResources(offers.get(agent.id) ?? [])),
+    used_resources: legacyResourcesOf(running),
+    offered_resources: legacyResourcesOf((offers.get(agent.id) ?? []).map((o) => o.resources)),
     reserved_resources: reserved(agent.total),
     unreserved_resources: legacyResources(agent.total.filter((r) => (r.role ?? "*") === "*")),
     active: agent.state === "REGISTERED" && !agent.deactivated,
@@ -69,14 +87,14 @@ export function legacyAgent(ctx: MasterContext, agent: AgentRecord, offers = off
 
 /** A framework's fields apart from its task lists (which are streamed separately). */
 export function legacyFrameworkHead(fw: FrameworkRecord): Record<string, unknown> {
-  const used = taskResources(fw.tasks.values());
-  const offered = offeredResources(fw.offers.values());
+  const used = [...fw.tasks.values()].filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.info.resources);
+  const offered = [...fw.offers.values()].map((o) => o.resources);
   return {
     id: fw.id,
     name: fw.info.name,
-    used_resources: legacyResources(used),
-    offered_resources: legacyResources(offered),
-    resources: legacyResources([...used, ...offered]),
+    used_resources: legacyResourcesOf(used),
+    offered_resources: legacyResourcesOf(offered),
+    resources: legacyResourcesOf([...used, ...offered]),
     capabilities: fw.info.capabilities.map((c) => c.type),
     hostname: fw.info.hostname ?? "",
     webui_url: fw.info.webui_url ?? "",
@@ -172,7 +190,8 @@ export async function writeState(ctx: MasterContext, flags: Record<string, strin
   const head = JSON.stringify(stateHead(ctx, flags));
   await sink(head.slice(0, -1) + ',"slaves":');
   const offers = offersByAgent(ctx);
-  await writeArray(sink, [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED"), (a) => legacyAgent(ctx, a, offers));
+  const running = runningResourcesByAgent(ctx);
+  await writeArray(sink, [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED"), (a) => legacyAgent(ctx, a, offers, running.get(a.id) ?? []));
   await sink(',"recovered_slaves":');
   await writeArray(sink, ctx.recoveredAgents.entries(), ([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
   await sink(',"frameworks":[');
