@@ -40,7 +40,7 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
     shape,
     home,
     root: repoRoot,
-    host: role ? config.ip : "127.0.0.1",
+    host: config.ip,
     ...(zk ? { zk } : {}),
     ...(config.quorum ? { quorum: config.quorum } : {}),
     masterFlags: [...(config.ha || role ? ["--zk_session_timeout", String(config.zk_session_timeout)] : []), ...split(config.master_flags)],

@@ -36,7 +36,7 @@ export const LaunchConfig = z.object({
     .regex(/^zk:\/\/[^/]+\/\S*$/, "use zk://host:port,host:port,host:port/mesos")
     .optional()
     .describe("start: the ZooKeeper ensemble, zk://h1:2181,h2:2181,h3:2181/mesos"),
-  ip: z.string().default("127.0.0.1").describe("start: address this machine's processes bind and advertise"),
+  ip: z.string().default("127.0.0.1").describe("address the processes bind and advertise (start: this machine's; up: e.g. a bridge address that namespaces reach)"),
   quorum: z.coerce.number().int().min(1).optional().describe("masters that make a quorum (default 2 with --ha; set it to a majority of your masters with start)"),
   zk_session_timeout: z.coerce.number().min(1).default(10).describe("masters' ZooKeeper session timeout in seconds (failover takes about this long)"),
   master_flags: z.string().default("").describe("extra flags for every master, space-separated (e.g. --agent_ping_timeout 1)"),
