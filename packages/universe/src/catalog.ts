@@ -20,7 +20,8 @@ export interface SearchResult {
 export class Catalog {
   /** name → {repository, releases sorted newest first}; first repository with the name wins. */
   private readonly byName = new Map<string, { repo: LoadedRepository; releases: PackageEntry[] }>();
-  private readonly summaries: { result: SearchResult; haystack: string[] }[] = [];
+  /** Each result with its JSON text made once, so a search only filters and joins strings. */
+  private readonly summaries: { result: SearchResult; json: string; haystack: string[]; joined: string }[] = [];
 
   constructor(readonly repositories: readonly LoadedRepository[]) {
     for (const repo of repositories) {
@@ -47,21 +48,32 @@ export class Catalog {
         selected: current.selected ?? false,
         ...(images ? { images } : {}),
       };
-      this.summaries.push({ result, haystack: [name, result.description, ...result.tags].map((s) => s.toLowerCase()) });
+      const haystack = [name, result.description, ...result.tags].map((s) => s.toLowerCase());
+      this.summaries.push({ result, json: JSON.stringify(result), haystack, joined: haystack.join("\n") });
     }
     this.summaries.sort((a, b) => Number(b.result.selected) - Number(a.result.selected) || a.result.name.localeCompare(b.result.name));
   }
 
   /** Cosmos search: `*` makes a wildcard over name/description/tags, else a case-insensitive substring. */
   search(query: string | undefined): SearchResult[] {
+    return this.matches(query).map((s) => s.result);
+  }
+
+  /** The search response body as JSON text, joined from pre-serialized results. */
+  searchJson(query: string | undefined): string {
+    return `{"packages":[${this.matches(query).map((s) => s.json).join(",")}]}`;
+  }
+
+  private matches(query: string | undefined): typeof this.summaries {
     const q = (query ?? "").trim().toLowerCase();
-    if (!q) return this.summaries.map((s) => s.result);
-    let test: (s: string) => boolean;
+    if (!q) return this.summaries;
     if (q.includes("*")) {
       const re = new RegExp(`^${q.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-      test = (s) => re.test(s);
-    } else test = (s) => s.includes(q);
-    return this.summaries.filter((s) => s.haystack.some(test)).map((s) => s.result);
+      return this.summaries.filter((s) => s.haystack.some((h) => re.test(h)));
+    }
+    // Fields are joined with newlines: a query without one cannot match across a separator, so one scan suffices.
+    if (!q.includes("\n")) return this.summaries.filter((s) => s.joined.includes(q));
+    return this.summaries.filter((s) => s.haystack.some((h) => h.includes(q)));
   }
 
   /** Resolves a package (highest release unless a version is given); throws PackageNotFound/VersionNotFound. */

@@ -53,16 +53,23 @@ export class MarathonClient {
   }
 
   /** DELETE /v2/apps/<id>, then polls until Marathon answers 404 (or the timeout passes). */
-  async deleteAndWait(appId: string, auth: string | undefined, timeoutMs = 60_000): Promise<void> {
-    const path = `/v2/apps${appId.startsWith("/") ? "" : "/"}${appId}`;
+  async deleteAndWait(rawId: string, auth: string | undefined, timeoutMs = 60_000): Promise<void> {
+    const appId = rawId.startsWith("/") ? rawId : `/${rawId}`;
+    const path = `/v2/apps${appId}`;
     const del = await this.call("DELETE", `${path}?force=true`, auth);
     if (del.status === 404) return;
     if (del.status >= 300) throw new CosmosError("MarathonBadResponse", `DELETE ${path} answered HTTP ${del.status}: ${JSON.stringify(del.json)}`, 502);
     const deadline = Date.now() + timeoutMs;
     let delay = 50;
     for (;;) {
+      // Gone means: Marathon no longer knows the app and no deployment is still stopping its tasks
+      // (until then a re-install of the same id would be refused with 409).
       const { status } = await this.call("GET", path, auth);
-      if (status === 404) return;
+      if (status === 404) {
+        const deployments = await this.call("GET", "/v2/deployments", auth);
+        const busy = Array.isArray(deployments.json) && (deployments.json as { affectedApps?: string[] }[]).some((d) => d.affectedApps?.includes(appId));
+        if (!busy) return;
+      }
       if (Date.now() > deadline) throw new CosmosError("IncompleteUninstall", `app ${appId} is still in Marathon ${Math.round(timeoutMs / 1000)} s after its deletion; check /v2/deployments`, 500, { appId });
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 500);

@@ -8,9 +8,14 @@ import { COSMOS_ERROR_TYPE, contentTypeMatches, cosmosType, isCaravelError, nego
 import { readBody, type Logger } from "@caravel/runtime";
 import { CosmosError } from "../errors.js";
 
+/** A response body already serialized (hot paths build their JSON from cached pieces). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** Writes a JSON body with an explicit content type. */
 export function send(res: ServerResponse, status: number, contentType: string, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
   res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
   res.end(text);
 }

@@ -12,7 +12,7 @@ import { CosmosError } from "../errors.js";
 import { MarathonClient } from "../marathon.js";
 import { Repositories } from "../repositories.js";
 import { PackageService } from "../service.js";
-import { runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
+import { RawJson, runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
 
 export interface UniverseDeps {
   config: Pick<UniverseConfig, "port" | "ip" | "marathon" | "uninstall_timeout"> & { repositories?: { name: string; uri: string }[] | undefined };
@@ -26,6 +26,17 @@ export interface UniverseServer {
   listen(): Promise<Listening>;
   close(): Promise<void>;
   repositories: Repositories;
+}
+
+/** Package entries are immutable once loaded: serialize each once. */
+const serialized = new WeakMap<object, string>();
+function entryJson(entry: object): string {
+  let text = serialized.get(entry);
+  if (text === undefined) {
+    text = JSON.stringify(entry);
+    serialized.set(entry, text);
+  }
+  return text;
 }
 
 const CAPABILITIES = ["PACKAGE_MANAGEMENT", "SUPPORT_CLUSTER_REPORT", "METRONOME", "LOGGING", "LOGGING_V2"].map((name) => ({ name }));
@@ -48,10 +59,11 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   };
   const auth = (req: IncomingMessage): string | undefined => req.headers.authorization;
 
-  rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => ({ packages: (await repos.catalog()).search(b.query) }));
+  rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => new RawJson((await repos.catalog()).searchJson(b.query)));
   rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2] }, async (b, v) => {
     const { entry } = (await repos.catalog()).resolve(b.packageName, b.packageVersion);
-    return v >= 3 ? { package: entry } : entry;
+    const json = entryJson(entry);
+    return new RawJson(v >= 3 ? `{"package":${json}}` : json);
   });
   rpc("/package/list-versions", { kind: "list-versions", body: ListVersionsRequest, responses: [1] }, async (b) => ({ results: (await repos.catalog()).versions(b.packageName) }));
   rpc("/package/render", { kind: "render", body: RenderRequest, responses: [1] }, async (b) => {

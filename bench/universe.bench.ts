@@ -1,0 +1,121 @@
+/**
+ * Universe (Cosmos API) benchmarks (issue 8).
+ *  1. /package/search over a generated repository of PACKAGES packages (v5 index file): p99 ≤ 20 ms.
+ *  2. /package/describe of one package of that repository: p99 ≤ 10 ms.
+ *  3. /package/install of the built-in static-web → its task running and healthy in Marathon: ≤ 5 s.
+ * Settings: real processes from the built dist, over HTTP on loopback, one request at a time
+ * (ROUNDS requests after WARMUP): caravel-universe (--repositories=[generated index, built-in]);
+ * for 3, caravel-master (--allocation_interval=0.2), one caravel-agent (--containerizers=mesos,docker,
+ * cpus:4;mem:4096), caravel-marathon. Queries rotate over a name substring, a tag, a wildcard and a
+ * miss. No Cosmos (Scala/JVM) runs on this machine, so the peer column states the issue's goal.
+ *
+ * Run: pnpm -r build && bash scripts/build-images && node --conditions=source --import tsx bench/universe.bench.ts
+ *      (PACKAGES, ROUNDS override the sizes; NO_INSTALL=1 skips 3; NO_RECORD=1 only prints)
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { binPath, freePort, startProcess, stopAllProcesses, waitFor } from "@caravel/testing";
+import { cosmosType } from "@caravel/api";
+import { percentile, median, record } from "./lib/record.js";
+
+const PACKAGES = Number(process.env["PACKAGES"] ?? 2000);
+const ROUNDS = Number(process.env["ROUNDS"] ?? 500);
+const WARMUP = 50;
+const dir = mkdtempSync(join(tmpdir(), "caravel-bench-universe-"));
+const save = (row: Parameters<typeof record>[0]) => (process.env["NO_RECORD"] ? console.log(row) : record(row));
+
+// A repository the size of the public Universe (≈2,000 package releases), with realistic bodies.
+const config = { type: "object", properties: { service: { type: "object", properties: { name: { type: "string", default: "x" }, cpus: { type: "number", default: 0.1, minimum: 0.01 } } } } };
+const template = Buffer.from('{"id":"/{{service.name}}","cpus":{{service.cpus}},"mem":32,"cmd":"sleep 1000"}').toString("base64");
+const tags = ["web", "database", "queue", "cache", "monitoring", "logging", "ci", "storage"];
+const packages = Array.from({ length: PACKAGES }, (_, i) => ({
+  packagingVersion: "4.0",
+  name: `pkg-${String(i).padStart(4, "0")}-${tags[i % tags.length]}`,
+  version: `1.${i % 7}.0`,
+  releaseVersion: i % 3,
+  maintainer: "bench@localhost",
+  description: `Generated package number ${i}: a ${tags[i % tags.length]} service with a long enough description to search through, like real Universe entries have.`,
+  tags: [tags[i % tags.length]!, tags[(i + 3) % tags.length]!],
+  selected: i % 100 === 0,
+  framework: false,
+  config,
+  resource: { images: { "icon-small": "data:image/svg+xml;base64,PHN2Zy8+" } },
+  marathon: { v2AppMustacheTemplate: template },
+}));
+const indexFile = join(dir, "repo-up-to-2.0.json");
+writeFileSync(indexFile, JSON.stringify({ packages }));
+
+const [uPort, mPort, aPort, mtPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const universe = `http://127.0.0.1:${uPort}`;
+
+async function rpc(path: string, kind: string, body: unknown, version = 1): Promise<any> {
+  const res = await fetch(universe + path, {
+    method: "POST",
+    headers: { "content-type": cosmosType("package", `${kind}-request`, 1), accept: cosmosType("package", `${kind}-response`, version) },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Timed requests stop when the whole body has arrived; parsing it is the client's business. */
+async function rpcText(path: string, kind: string, body: unknown, version = 1): Promise<string> {
+  const res = await fetch(universe + path, {
+    method: "POST",
+    headers: { "content-type": cosmosType("package", `${kind}-request`, 1), accept: cosmosType("package", `${kind}-response`, version) },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+async function timeRounds(fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await fn(i);
+  const out: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+try {
+  const marathon = `http://127.0.0.1:${mtPort}`;
+  const builtin = JSON.stringify([{ name: "generated", uri: indexFile }, { name: "Caravel", uri: `file://${join(process.cwd(), "universe/repo")}` }]);
+  await startProcess({ name: "universe", command: process.execPath, args: [binPath("universe"), `--port=${uPort}`, `--marathon=${marathon}`, `--work_dir=${join(dir, "universe")}`, `--repositories=${builtin}`, "--log_level=warn"], healthUrl: `${universe}/health` });
+  const first = await rpc("/package/search", "search", {});
+  if (first.packages.length < PACKAGES) throw new Error(`expected ${PACKAGES} packages, got ${first.packages.length}`);
+
+  const queries = ["pkg-01", "database", "*-cache", "nothing-matches", ""];
+  const search = await timeRounds((i) => rpcText("/package/search", "search", { query: queries[i % queries.length] }));
+  const sp99 = percentile(search, 0.99);
+  save({ benchmark: "universe: /package/search over a generated repository", settings: `${PACKAGES} packages (v4 index file), ${ROUNDS} sequential requests over loopback HTTP, queries rotate over substring/tag/wildcard/miss/all`, caravel: `p99 ${sp99.toFixed(2)} ms, median ${median(search).toFixed(2)} ms`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 20 ms p99: ${sp99 <= 20 ? "met" : "MISSED"}` });
+
+  const describe = await timeRounds((i) => rpcText("/package/describe", "describe", { packageName: packages[(i * 37) % PACKAGES]!.name }, 3));
+  const dp99 = percentile(describe, 0.99);
+  save({ benchmark: "universe: /package/describe", settings: `${PACKAGES} packages, ${ROUNDS} sequential requests, describe-response v3`, caravel: `p99 ${dp99.toFixed(2)} ms, median ${median(describe).toFixed(2)} ms`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 10 ms p99: ${dp99 <= 10 ? "met" : "MISSED"}` });
+
+  if (!process.env["NO_INSTALL"]) {
+    const master = `http://127.0.0.1:${mPort}`;
+    await startProcess({ name: "master", command: process.execPath, args: [binPath("master"), `--port=${mPort}`, `--work_dir=${join(dir, "master")}`, "--allocation_interval=0.2", "--log_level=warn"], healthUrl: `${master}/health` });
+    await startProcess({ name: "agent", command: process.execPath, args: [binPath("agent"), `--master=127.0.0.1:${mPort}`, `--port=${aPort}`, `--work_dir=${join(dir, "agent")}`, "--containerizers=mesos,docker", "--resources=cpus:4;mem:4096;disk:10000;ports:[31000-31099]", "--log_level=warn"] });
+    await startProcess({ name: "marathon", command: process.execPath, args: [binPath("marathon"), `--http_port=${mtPort}`, `--master=${master}`, `--work_dir=${join(dir, "marathon")}`, "--log_level=warn"], healthUrl: `${marathon}/ping` });
+    await waitFor(async () => ((await (await fetch(`${marathon}/v2/info`)).json()) as { frameworkId?: string }).frameworkId, { timeoutMs: 60_000, message: "Marathon subscribed" });
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      await rpc("/package/install", "install", { packageName: "static-web" }, 2);
+      await waitFor(async () => ((await (await fetch(`${marathon}/v2/apps/static-web`)).json()) as { app?: { tasksHealthy: number } }).app?.tasksHealthy === 1, { timeoutMs: 60_000, intervalMs: 20, message: "static-web healthy" });
+      runs.push(performance.now() - t0);
+      await rpc("/package/uninstall", "uninstall", { packageName: "static-web" });
+    }
+    const best = Math.min(...runs);
+    save({ benchmark: "universe: install static-web → running and healthy", settings: "built-in static-web (local/static-web:1, docker, host network, HTTP health check every 2 s), master + 1 docker agent + marathon, 3 runs with uninstall between, polled every 20 ms", caravel: `median ${(median(runs) / 1000).toFixed(2)} s, best ${(best / 1000).toFixed(2)} s`, peer: "DC/OS: not runnable here (goal from issue 8)", ratio: `goal ≤ 5 s: ${median(runs) <= 5000 ? "met" : "MISSED"}` });
+  }
+} finally {
+  await stopAllProcesses();
+}
