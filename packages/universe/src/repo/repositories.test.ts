@@ -53,6 +53,22 @@ describe("broken repositories are reported, not fatal", () => {
     expect(repo.errors[0]!.message).toBe(`${url}: the server answered HTTP 404; check the repository URL`);
   });
 
+  it("an HTTP index is fetched with the v5,v4,v3 Accept list and loaded", async () => {
+    const { createServer } = await import("node:http");
+    const builtin = await loadRepository("Caravel", BUILTIN_REPOSITORY_DIR);
+    let accept = "";
+    const server = createServer((q, r) => {
+      accept = q.headers.accept ?? "";
+      r.writeHead(200, { "content-type": "application/vnd.dcos.universe.repo+json;charset=utf-8;version=v5" }).end(JSON.stringify(toRepositoryIndex(builtin.packages)));
+    }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const repo = await loadRepository("remote", `http://127.0.0.1:${(server.address() as { port: number }).port}/repo`);
+    server.close();
+    expect(accept.split(",")[0]).toBe("application/vnd.dcos.universe.repo+json;charset=utf-8;version=v5");
+    expect(repo.errors).toEqual([]);
+    expect(repo.packages).toHaveLength(builtin.packages.length);
+  });
+
   it("schema problems are reported per package but keep it usable; duplicate keys are tolerated", async () => {
     const repo = await loadRepository("fixtures", "/work/shared/fixtures/universe");
     expect(repo.packages.map((p) => p.name).sort()).toEqual(["httpbin", "nginx", "redis"]);
