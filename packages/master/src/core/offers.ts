@@ -8,7 +8,9 @@ import { forFramework } from "../views/resources.js";
 import type { MasterContext } from "./context.js";
 import { sendToFramework } from "./tasks.js";
 
-/** One allocation run: allocator decisions → offers, one OFFERS event per framework. */
+const OFFERS_PER_EVENT = 100;
+
+/** One allocation run: allocator decisions → offers, sent in OFFERS events per framework. */
 export function runAllocation(ctx: MasterContext): number {
   const started = performance.now();
   const allocations = ctx.allocator.allocate(ctx.now());
@@ -37,7 +39,11 @@ export function runAllocation(ctx: MasterContext): number {
     list.push(offerJson(ctx, fw, agent, record));
     byFramework.set(fw, list);
   }
-  for (const [fw, offers] of byFramework) sendToFramework(fw, { type: "OFFERS", offers: { offers } });
+  // At most OFFERS_PER_EVENT offers per event: a framework starts on the first ones while the rest
+  // are still on the wire (and a client parses smaller records), as frameworks handle several events.
+  for (const [fw, offers] of byFramework) {
+    for (let i = 0; i < offers.length; i += OFFERS_PER_EVENT) sendToFramework(fw, { type: "OFFERS", offers: { offers: offers.slice(i, i + OFFERS_PER_EVENT) } });
+  }
   ctx.deps.metrics.observe("allocator/mesos/allocation_run_ms", performance.now() - started);
   ctx.count("allocator/mesos/allocation_runs");
   return allocations.length;
