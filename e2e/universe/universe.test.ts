@@ -3,12 +3,12 @@
  * caravel-marathon and caravel-universe as real processes. Installs the built-in static-web package,
  * waits until it runs and is healthy, lists it, serves its page, then uninstalls it until it is gone.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cosmosType } from "@caravel/api";
-import { binPath, freePort, requireImage, useProcesses, waitFor } from "../harness/index.js";
+import { TestFramework, binPath, freePort, requireImage, useProcesses, waitFor } from "../harness/index.js";
 import { startMarathonCluster, type MarathonCluster } from "../marathon/cluster.js";
 
 const ERROR = "application/vnd.dcos.package.error+json;charset=utf-8;version=v1";
@@ -84,5 +84,26 @@ describe("install → running and healthy → listed → uninstall → gone", ()
     expect(one.json.results.map((r: any) => r.appId)).toEqual(["/a/web"]);
     const rest = await rpc("/package/uninstall", "uninstall", { packageName: "static-web", all: true });
     expect(rest.json.results.map((r: any) => r.appId)).toEqual(["/b/web"]);
+  }, 120_000);
+
+  it("a framework package's uninstall also tears its Mesos framework down", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "universe-fw-repo-"));
+    const dir = join(repo, "packages", "F", "fw-e2e", "0");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ packagingVersion: "3.0", name: "fw-e2e", version: "0.1", maintainer: "t", description: "a framework", tags: [], framework: true }));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ type: "object", properties: { service: { type: "object", properties: { name: { type: "string", default: "fw-e2e" } } } } }));
+    writeFileSync(join(dir, "marathon.json.mustache"), '{"id":"/{{service.name}}","cmd":"sleep 1000","instances":0,"cpus":0.1,"mem":16}');
+    expect((await rpc("/package/repository/add", "repository.add", { name: "fw", uri: repo })).status).toBe(200);
+    const fw = await TestFramework.subscribe(c.masterUrl, { frameworkInfo: { name: "fw-e2e" } });
+    try {
+      expect((await rpc("/package/install", "install", { packageName: "fw-e2e" })).status).toBe(200);
+      expect((await c.api("GET", "/v2/apps/fw-e2e")).json.app.labels.DCOS_PACKAGE_FRAMEWORK_NAME).toBe("fw-e2e");
+      const frameworks = async () => ((await (await fetch(`${c.masterUrl}/master/frameworks`)).json()) as { frameworks: { id: string; active: boolean }[] }).frameworks;
+      expect((await frameworks()).some((f) => f.id === fw.frameworkId && f.active)).toBe(true);
+      expect((await rpc("/package/uninstall", "uninstall", { packageName: "fw-e2e" })).status).toBe(200);
+      await waitFor(async () => !(await frameworks()).some((f) => f.id === fw.frameworkId && f.active), { timeoutMs: 30_000, message: "the framework to be torn down" });
+    } finally {
+      await fw.close();
+    }
   }, 120_000);
 });

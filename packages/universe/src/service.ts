@@ -2,6 +2,7 @@
 import type { InstallRequest, ListRequest, UninstallRequest } from "@caravel/api";
 import type { Repositories } from "./repositories.js";
 import type { MarathonApp, MarathonClient } from "./marathon.js";
+import type { MasterClient } from "./master.js";
 import { CosmosError } from "./errors.js";
 import { renderPackage } from "./render/render.js";
 import { decodePackageLabels } from "./render/labels.js";
@@ -13,6 +14,7 @@ export class PackageService {
     private readonly repos: Repositories,
     private readonly marathon: MarathonClient,
     private readonly uninstallTimeoutMs: number,
+    private readonly master?: MasterClient,
   ) {}
 
   async render(body: { packageName: string; packageVersion?: string | undefined; options?: Record<string, unknown> | undefined; appId?: string | undefined }) {
@@ -46,7 +48,14 @@ export class PackageService {
     if (apps.length > 1 && !body.all) {
       throw new CosmosError("AmbiguousAppId", `package ${body.packageName} is installed as ${apps.map((a) => a.id).join(", ")}; give appId or all:true`, 400, { packageName: body.packageName, appIds: apps.map((a) => a.id) });
     }
-    await Promise.all(apps.map((a) => this.marathon.deleteAndWait(a.id, auth, this.uninstallTimeoutMs)));
+    await Promise.all(
+      apps.map(async (a) => {
+        await this.marathon.deleteAndWait(a.id, auth, this.uninstallTimeoutMs);
+        // A framework package's scheduler ran as this app; its framework (and tasks) must go too.
+        const framework = a.labels!.DCOS_PACKAGE_FRAMEWORK_NAME;
+        if (framework && this.master) await this.master.teardownByName(framework, body.packageName, auth);
+      }),
+    );
     return {
       results: apps.map((a) => {
         const pkg = decodePackageLabels(a.labels!);
