@@ -49,13 +49,13 @@ writeFileSync(indexFile, JSON.stringify({ packages }));
 const [uPort, mPort, aPort, mtPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
 const universe = `http://127.0.0.1:${uPort}`;
 
-async function rpc(path: string, kind: string, body: unknown, version = 1): Promise<any> {
+async function rpc(path: string, kind: string, body: unknown, version = 1): Promise<{ packages?: unknown[] }> {
   const res = await fetch(universe + path, {
     method: "POST",
     headers: { "content-type": cosmosType("package", `${kind}-request`, 1), accept: cosmosType("package", `${kind}-response`, version) },
     body: JSON.stringify(body),
   });
-  const json = await res.json();
+  const json = (await res.json()) as { packages?: unknown[] };
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
@@ -88,7 +88,7 @@ try {
   const builtin = JSON.stringify([{ name: "generated", uri: indexFile }, { name: "Caravel", uri: `file://${join(process.cwd(), "universe/repo")}` }]);
   await startProcess({ name: "universe", command: process.execPath, args: [binPath("universe"), `--port=${uPort}`, `--marathon=${marathon}`, `--work_dir=${join(dir, "universe")}`, `--repositories=${builtin}`, "--log_level=warn"], healthUrl: `${universe}/health` });
   const first = await rpc("/package/search", "search", {});
-  if (first.packages.length < PACKAGES) throw new Error(`expected ${PACKAGES} packages, got ${first.packages.length}`);
+  if ((first.packages?.length ?? 0) < PACKAGES) throw new Error(`expected ${PACKAGES} packages, got ${first.packages?.length}`);
 
   const queries = ["pkg-01", "database", "*-cache", "nothing-matches", ""];
   const search = await timeRounds((i) => rpcText("/package/search", "search", { query: queries[i % queries.length] }));

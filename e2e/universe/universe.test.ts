@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- assertions read JSON bodies of many shapes */
 /**
  * Universe on a real cluster: caravel-master, one caravel-agent (process + Docker containerizers),
  * caravel-marathon and caravel-universe as real processes. Installs the built-in static-web package,
