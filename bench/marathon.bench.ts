@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * Marathon benchmarks (issue: Marathon).
  *  1. 10,000 instances of one app on 1,000 simulated agents: POST /v2/apps → all TASK_RUNNING.

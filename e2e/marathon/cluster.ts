@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * A small real cluster for Marathon scenarios: caravel-master, one caravel-agent process running N
  * simulated agents, and caravel-marathon, each a real process on free ports with its own work dir.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * Marathon on a real master with simulated agents: scale, constraints, explain, backoff, events,
  * and a kill -9 of Marathon in the middle of a deployment.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * A rolling restart on real processes (the agent's process containerizer) with Mesos HTTP health
  * checks: sampled all along, the app never has fewer healthy instances than minimumHealthCapacity

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * REST contract tests against a real server and a real embedded store, without a master: what the
  * API accepts, answers and stores. Placement and tasks are covered by the cluster tests.

@@ -4,7 +4,7 @@ import { isUnder, parentPath, parseGroupUpdate, pathIdProblem, resolvePathId, ap
 import { Router, sendJson, sendText } from "@caravel/runtime";
 import { taskView } from "../core/views.js";
 import { explainPlacement } from "../placement/explain.js";
-import { appInfo, killTasks } from "./apps.js";
+import { appInfo } from "./apps.js";
 import { flag, InvalidObject, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
 
