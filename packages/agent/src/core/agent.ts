@@ -427,8 +427,12 @@ export class Agent {
     if (!check || this.closed) return;
     const key = keyOf(record.frameworkId, record.info.task_id.value);
     const simulated = cz instanceof SimContainerizer ? () => cz.healthy(record.containerId) : undefined;
+    // A check on a host port published by a bridge container (Marathon sends host ports) is probed
+    // where the port is published, the agent's address; other ports on the container's own address.
+    const checkPort = check.http?.port ?? check.tcp?.port;
+    const publishedHere = (record.info.container?.docker?.port_mappings ?? []).some((m) => m.host_port === checkPort);
     const target = {
-      host: cz.info(record.containerId).ipAddress ?? this.settings.ip,
+      host: publishedHere ? this.settings.ip : (cz.info(record.containerId).ipAddress ?? this.settings.ip),
       exec: (timeoutMs: number) => cz.exec(record.containerId, check.command ?? { uris: [], shell: true, arguments: [] }, timeoutMs),
       ...(simulated ? { simulated } : {}),
     };
