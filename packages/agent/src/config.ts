@@ -44,6 +44,7 @@ export const AgentConfig = z.object({
     .describe("upper bound in seconds of the first random reconnection delay; doubles per retry up to 60 s"),
   status_update_retry_interval: seconds.default(10).describe("first retry of an unacknowledged status update (doubles up to 10 min)"),
   executor_shutdown_grace_period: seconds.default(3).describe("kill grace period when a task's KillPolicy gives none"),
+  cleanup_on_exit: z.boolean().default(false).describe("kill every task when the agent is stopped (local clusters going down); by default tasks outlive the agent, which recovers them"),
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 

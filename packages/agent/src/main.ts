@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   log.info({ url: listening.url, agents: built.agents.length, containerizers: built.containerizers.map((c) => c.name) }, "caravel-agent listening");
   onShutdown(async () => {
     stopGc.forEach((s) => s());
+    if (config.cleanup_on_exit) await Promise.all(built.agents.map((a) => a.killAllTasks()));
     await Promise.all(built.agents.map((a) => a.close()));
     await Promise.all(built.containerizers.map((c) => c.close()));
     await built.close();

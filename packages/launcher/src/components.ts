@@ -101,6 +101,9 @@ function agentArgs(ctx: LaunchContext, instance: string, extra: string[]): strin
     "--work_dir", ctx.workDir(instance),
     "--resources", ctx.resources(instance),
     "--containerizers", ctx.containerizers,
+    // Stopping the launcher takes the node's tasks down with it (ports and containers are freed);
+    // a crashed agent is restarted by the supervisor without SIGTERM and recovers its tasks.
+    "--cleanup_on_exit",
     ...extra,
     ...ctx.agentFlags,
   ];

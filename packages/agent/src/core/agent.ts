@@ -497,14 +497,8 @@ export class Agent {
     void cz?.kill(record.containerId, graceMs).catch((error: unknown) => this.deps.log.error({ err: error, task: record.info.task_id.value }, "kill failed"));
   }
 
-  shutdownFramework(frameworkId: string): void {
-    for (const record of this.tasks.values()) {
-      if (record.frameworkId === frameworkId) this.killOne(record, gracePeriodMs(record.info, undefined, this.settings.defaultGraceMs));
-    }
-  }
-
-  private async shutdown(message: string): Promise<void> {
-    this.deps.log.warn({ message }, "the master removed this agent; killing its tasks and shutting down");
+  /** Kills every running task and waits for them to end (`--cleanup_on_exit`: a local cluster going down). */
+  async killAllTasks(): Promise<void> {
     const waits: Promise<unknown>[] = [];
     for (const record of this.tasks.values()) {
       if (isTerminalState(record.state)) continue;
@@ -513,6 +507,17 @@ export class Agent {
       if (cz && record.container) waits.push(cz.wait(record.containerId).catch(() => undefined));
     }
     await Promise.all(waits);
+  }
+
+  shutdownFramework(frameworkId: string): void {
+    for (const record of this.tasks.values()) {
+      if (record.frameworkId === frameworkId) this.killOne(record, gracePeriodMs(record.info, undefined, this.settings.defaultGraceMs));
+    }
+  }
+
+  private async shutdown(message: string): Promise<void> {
+    this.deps.log.warn({ message }, "the master removed this agent; killing its tasks and shutting down");
+    await this.killAllTasks();
     // The id is gone for good: a restarted agent registers as a new one.
     this.agentId = undefined;
     const keys = [...this.tasks.keys()];
