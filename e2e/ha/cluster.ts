@@ -31,7 +31,7 @@ function launch(args: string[], home: string): Promise<{ code: number; out: stri
   });
 }
 
-export async function startHaCluster(options: { agents: number; masterFlags?: string; agentFlags?: string[] }): Promise<HaCluster> {
+export async function startHaCluster(options: { agents: number; masterFlags?: string; agentFlags?: string[]; containerizers?: string }): Promise<HaCluster> {
   const home = mkdtempSync(join(tmpdir(), "caravel-ha-e2e-"));
   const lab = createNetLab();
   const flags = ["--detach", "--random_ports", "--ip", GATEWAY, "--containerizers", "sim", "--zk_session_timeout", "2"];
@@ -52,7 +52,7 @@ export async function startHaCluster(options: { agents: number; masterFlags?: st
     const host = lab.addHost(`agent${i + 1}`);
     const workDir = join(home, `agent-${i + 1}`);
     const args = [
-      "--master", zk, "--ip", host.ip, "--port", "5051", "--work_dir", workDir, "--containerizers", "sim",
+      "--master", zk, "--ip", host.ip, "--port", "5051", "--work_dir", workDir, "--containerizers", options.containerizers ?? "sim",
       "--resources", "cpus:8;mem:8192;disk:8192;ports:[31000-32000]", ...(options.agentFlags ?? []),
     ];
     agents.push({ host, proc: undefined as unknown as ChildProcess, workDir, args });
