@@ -35,7 +35,7 @@ describe("planCluster", () => {
     expect(pub.args.join(" ")).toBe(
       "--master 127.0.0.1:5050 --ip 127.0.0.1 --port 5053 --work_dir /h/local/public-agent-1 " +
         "--resources cpus(slave_public):0.666;mem(slave_public):7850;disk(slave_public):15360;ports(slave_public):[31666-32000] " +
-        "--containerizers mesos,docker " +
+        "--containerizers mesos,docker --cleanup_on_exit " +
         "--default_role slave_public --attributes public_ip:true",
     );
     expect(pub.after).toEqual(["master"]);
