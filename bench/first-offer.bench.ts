@@ -48,6 +48,7 @@ try {
     await sub.call({ type: "TEARDOWN" });
     sub.close();
   }
+  console.log("slowest (ms, run):", [...latencies].map((l, i) => [Math.round(l), i]).sort((a, b) => b[0]! - a[0]!).slice(0, 6));
   const p99 = percentile(latencies, 0.99);
   console.log({ p50: median(latencies).toFixed(1), p99: p99.toFixed(1), max: Math.max(...latencies).toFixed(1) });
   record({
