@@ -4,7 +4,7 @@
  * network namespaces. Helpers find the leader, its state, and re-subscribe a framework after failover.
  */
 import { execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binPath, TestFramework, waitFor } from "@caravel/testing";
@@ -23,6 +23,24 @@ export interface HaCluster {
   stop(): Promise<void>;
 }
 
+/** kill -9 of every process whose command line mentions `path` (never this process). */
+export function killByPath(path: string): number {
+  let killed = 0;
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(path)) {
+        process.kill(pid, "SIGKILL");
+        killed++;
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return killed;
+}
+
 function launch(args: string[], home: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [binPath("launcher"), ...args, "--home", home], { timeout: 240_000 }, (error, out, err) =>
@@ -32,11 +50,13 @@ function launch(args: string[], home: string): Promise<{ code: number; out: stri
 }
 
 export async function startHaCluster(options: { agents: number; masterFlags?: string; agentFlags?: string[]; containerizers?: string }): Promise<HaCluster> {
+  // The lab first: it waits for another test file's lab to finish, before anything of ours starts.
+  const lab = await createNetLab();
   const home = mkdtempSync(join(tmpdir(), "caravel-ha-e2e-"));
-  const lab = createNetLab();
   const flags = ["--detach", "--random_ports", "--ip", GATEWAY, "--containerizers", "sim", "--zk_session_timeout", "2"];
   const up = await launch(["up", "--ha", "--only", "zk,master", `--master_flags=${options.masterFlags ?? ""}`, ...flags], home);
   if (up.code !== 0) {
+    killByPath(home);
     lab.destroy();
     throw new Error(`caravel-launch up --ha failed: ${up.err}${up.out}`);
   }
@@ -49,7 +69,15 @@ export async function startHaCluster(options: { agents: number; masterFlags?: st
     entry.proc = entry.host.spawn(process.execPath, [binPath("agent"), ...entry.args], { stdio: "ignore" });
   };
   for (let i = 0; i < options.agents; i++) {
-    const host = lab.addHost(`agent${i + 1}`);
+    let host: NetHost;
+    try {
+      host = lab.addHost(`agent${i + 1}`);
+    } catch (error) {
+      await launch(["down", "--stop_timeout", "3"], home);
+      killByPath(home);
+      lab.destroy();
+      throw error;
+    }
     const workDir = join(home, `agent-${i + 1}`);
     const args = [
       "--master", zk, "--ip", host.ip, "--port", "5051", "--work_dir", workDir, "--containerizers", options.containerizers ?? "sim",
@@ -67,8 +95,17 @@ export async function startHaCluster(options: { agents: number; masterFlags?: st
     startAgent,
     masterPid: (url) => readState(home)?.components.find((c) => c.url === url)?.pid,
     stop: async () => {
-      for (const a of agents) a.host.killAll();
-      await launch(["down"], home);
+      for (const a of agents) {
+        try {
+          a.host.killAll();
+        } catch {
+          // its namespace is gone already; the lab's cleanup below kills what is left
+        }
+      }
+      await launch(["down", "--stop_timeout", "3"], home);
+      // Whatever still runs with this cluster's home on its command line (a supervisor that did not
+      // stop in time, its ZooKeeper JVMs and masters) goes too: a test run must leave nothing behind.
+      killByPath(home);
       lab.destroy();
       rmSync(home, { recursive: true, force: true });
     },

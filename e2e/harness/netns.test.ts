@@ -10,7 +10,7 @@ const fetchFrom = (script: string) => `fetch(${JSON.stringify(script)},{signal:A
 
 describe("netns hosts", () => {
   it("connects hosts through the bridge, cuts and heals one, and removes everything", { timeout: 120_000 }, async () => {
-    lab = createNetLab();
+    lab = await createNetLab();
     const a = lab.addHost("a");
     const b = lab.addHost("b");
     expect(a.ip).not.toBe(b.ip);

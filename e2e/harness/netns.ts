@@ -7,7 +7,7 @@
  * other namespaces, bridges and iptables rules are never touched. Needs root.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 
 const PREFIX = "cvl-";
 export const BRIDGE = "cvl-br0";
@@ -85,15 +85,64 @@ export function cleanupNetns(): void {
   while (quiet("iptables", ["-C", ...FORWARD_RULE])) quiet("iptables", ["-D", ...FORWARD_RULE]);
 }
 
-/** Creates the bridge and FORWARD rule (after removing stale leftovers) and returns an empty lab. */
-export function createNetLab(): NetLab {
+const LOCK = "/run/cvl-netlab.lock";
+
+/**
+ * One lab at a time on this machine (test files run in parallel workers, and the bridge and the
+ * cleanup are shared): waits for the lock, taking it over from a holder that is no longer alive.
+ */
+async function acquireLock(timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(LOCK, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = Number(readFileSync(LOCK, "utf8").trim());
+    if (!holder || !alive(holder)) {
+      rmSync(LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another network-namespace lab (pid ${holder}) held ${LOCK} for ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+function releaseLock(): void {
+  try {
+    if (Number(readFileSync(LOCK, "utf8").trim()) === process.pid) rmSync(LOCK, { force: true });
+  } catch {
+    // not held
+  }
+}
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Creates the bridge and FORWARD rule (after removing stale leftovers) and returns an empty lab.
+ * Waits while another process's lab exists.
+ */
+export async function createNetLab(): Promise<NetLab> {
   requireNetns();
+  await acquireLock();
   cleanupNetns();
   sh("ip", ["link", "add", BRIDGE, "type", "bridge"]);
   sh("ip", ["addr", "add", `${GATEWAY}/16`, "dev", BRIDGE]);
   sh("ip", ["link", "set", BRIDGE, "up"]);
   sh("iptables", ["-I", FORWARD_RULE[0]!, "1", ...FORWARD_RULE.slice(1)]);
-  const onExit = () => cleanupNetns();
+  const onExit = () => {
+    cleanupNetns();
+    releaseLock();
+  };
   process.once("exit", onExit);
   const hosts: NetHost[] = [];
   let destroyed = false;
@@ -124,6 +173,7 @@ export function createNetLab(): NetLab {
         cut: () => void sh("ip", ["link", "set", outside, "down"]),
         heal: () => void sh("ip", ["link", "set", outside, "up"]),
         killAll: () => {
+          if (!namespaceExists(ns)) return;
           for (const pid of sh("ip", ["netns", "pids", ns]).split("\n").filter(Boolean)) {
             try {
               process.kill(Number(pid), "SIGKILL");
@@ -141,6 +191,7 @@ export function createNetLab(): NetLab {
       destroyed = true;
       process.removeListener("exit", onExit);
       cleanupNetns();
+      releaseLock();
     },
   };
 }
