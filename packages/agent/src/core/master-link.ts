@@ -7,7 +7,7 @@
  * five ping intervals (a half-open connection would otherwise look alive forever).
  */
 import type { AgentEvent } from "@caravel/api";
-import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError, sleep } from "@caravel/api";
+import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import { openStream, postJson } from "./http-post.js";
 import { pipelineFor } from "./pipeline-client.js";
@@ -66,6 +66,8 @@ export class MasterLink {
   private loop: Promise<void> | undefined;
   private silenceMs = 75_000;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private leaderChanged = false;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly opts: MasterLinkOptions) {}
 
@@ -92,6 +94,9 @@ export class MasterLink {
   /** Drops the current stream so that the agent re-subscribes (e.g. after an ERROR event). */
   reconnect(): void {
     this.abort?.abort();
+    // A new leader is known: try it now instead of finishing a backoff grown while there was none.
+    this.leaderChanged = true;
+    this.wake?.();
   }
 
   /** Sets the silence limit from SUBSCRIBED's ping interval. */
@@ -143,8 +148,17 @@ export class MasterLink {
       if (this.watchdog) clearTimeout(this.watchdog);
       if (wasSubscribed) this.opts.onDisconnected?.();
       if (this.stopped) break;
-      attempt = gotSubscribed ? 0 : attempt + 1;
-      await sleep(backoffDelay(attempt, this.opts.backoffFactorMs, this.opts.maxBackoffMs ?? 60_000));
+      attempt = gotSubscribed || this.leaderChanged ? 0 : attempt + 1;
+      const delayMs = this.leaderChanged ? 0 : backoffDelay(attempt, this.opts.backoffFactorMs, this.opts.maxBackoffMs ?? 60_000);
+      this.leaderChanged = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
