@@ -17,3 +17,6 @@ export function binPath(pkg: string): string {
 
 /** Whether `packages/<pkg>/dist/main.js` exists. */
 export const hasBin = (pkg: string): boolean => existsSync(join(repoRoot, "packages", pkg, "dist", "main.js"));
+
+/** `shared/fixtures` beside the repository (CI clones the repo with `shared/` next to it). */
+export const sharedFixtures: string = process.env["CARAVEL_SHARED_FIXTURES"] ?? join(repoRoot, "..", "shared", "fixtures");

@@ -7,8 +7,10 @@ import { PodDefinition } from "./pod.js";
 import { DeploymentInfo, DeploymentResult, MarathonInfo, MarathonTask, QueueItem } from "./views.js";
 import { parseSseFrames } from "./events.js";
 import { parseTaskId, resolvePathId, taskNameOf, pathIdProblem } from "./path-id.js";
+import { fileURLToPath } from "node:url";
 
-const FIX = "/work/shared/fixtures";
+// shared/ sits beside the repository (CI clones it that way).
+const FIX = process.env["CARAVEL_SHARED_FIXTURES"] ?? fileURLToPath(new URL("../../../../../shared/fixtures", import.meta.url));
 const example = (name: string): any => JSON.parse(readFileSync(`${FIX}/marathon/examples/${name}`, "utf8"));
 
 /** Enough of mustache for Universe templates: sections, inverted sections and variables, no escaping. */

@@ -8,6 +8,7 @@ import { cosmosType } from "@caravel/api";
 import { silentLogger } from "@caravel/runtime";
 import { BUILTIN_REPOSITORY_DIR } from "../config.js";
 import { createServer, type UniverseServer } from "./server.js";
+import { sharedFixtures } from "@caravel/testing";
 
 const ERROR_TYPE = "application/vnd.dcos.package.error+json;charset=utf-8;version=v1";
 let server: UniverseServer;
@@ -96,7 +97,7 @@ describe("Cosmos API", () => {
   it("repositories: add (at index), duplicates refused, broken ones listed with errors, delete, persisted", async () => {
     const list = async () => (await rpc("/package/repository/list", {}, "repository.list")).json.repositories;
     expect((await list()).map((r: { name: string }) => r.name)).toEqual(["Caravel"]);
-    const added = await rpc("/package/repository/add", { name: "fixtures", uri: "/work/shared/fixtures/universe", index: 0 }, "repository.add");
+    const added = await rpc("/package/repository/add", { name: "fixtures", uri: `${sharedFixtures}/universe`, index: 0 }, "repository.add");
     expect(added.json.repositories.map((r: { name: string }) => r.name)).toEqual(["fixtures", "Caravel"]);
     expect((await rpc("/package/repository/add", { name: "fixtures", uri: "/x" }, "repository.add")).json.type).toBe("RepositoryAlreadyPresent");
     await rpc("/package/repository/add", { name: "gone", uri: "http://127.0.0.1:1/repo" }, "repository.add");

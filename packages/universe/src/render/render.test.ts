@@ -9,8 +9,9 @@ import { asJsonText, prepareValue } from "./prepare.js";
 import { CosmosError } from "../errors.js";
 import type { PackageEntry } from "../model.js";
 import Mustache from "mustache";
+import { sharedFixtures } from "@caravel/testing";
 
-const FIXTURES = "/work/shared/fixtures/universe";
+const FIXTURES = `${sharedFixtures}/universe`;
 
 async function fixtures(): Promise<Map<string, PackageEntry>> {
   const { packages } = await readDirectoryRepository(FIXTURES);

@@ -8,6 +8,7 @@ import { renderPackage } from "../render/render.js";
 import { loadRepository } from "./load.js";
 import { parseRepositoryIndex, toRepositoryIndex } from "./index-json.js";
 import { Catalog } from "../catalog.js";
+import { sharedFixtures } from "@caravel/testing";
 
 describe("the built-in repository", () => {
   it("loads at least 6 packages with no problems, each with icon, description, config, health check and VIP", async () => {
@@ -70,7 +71,7 @@ describe("broken repositories are reported, not fatal", () => {
   });
 
   it("schema problems are reported per package but keep it usable; duplicate keys are tolerated", async () => {
-    const repo = await loadRepository("fixtures", "/work/shared/fixtures/universe");
+    const repo = await loadRepository("fixtures", `${sharedFixtures}/universe`);
     expect(repo.packages.map((p) => p.name).sort()).toEqual(["httpbin", "nginx", "redis"]);
   });
 
@@ -85,7 +86,7 @@ describe("broken repositories are reported, not fatal", () => {
 describe("catalog", () => {
   it("search: substring, wildcard, tags; selected first; first repository wins", async () => {
     const builtin = await loadRepository("Caravel", BUILTIN_REPOSITORY_DIR);
-    const fixtures = await loadRepository("fixtures", "/work/shared/fixtures/universe");
+    const fixtures = await loadRepository("fixtures", `${sharedFixtures}/universe`);
     const catalog = new Catalog([builtin, fixtures]);
     expect(catalog.search("")[0]!.name).toBe("static-web");
     expect(catalog.search("REDIS").map((r) => r.name).sort()).toEqual(["redis", "redis-lite"]);
