@@ -6,7 +6,7 @@
  * Goals: ≤ 1 s, and master RSS ≤ 4 GiB at that size.
  */
 import { parseResources, type TaskInfo } from "@caravel/api";
-import { MasterConfig, createMaster, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
+import { MasterConfig, createMaster, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
 import { silentLogger } from "@caravel/runtime";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -68,20 +68,7 @@ function makeTask(fw: FrameworkRecord, n: number, state: "TASK_RUNNING" | "TASK_
 
 for (let f = 0; f < FRAMEWORKS; f++) {
   const id = `${ctx.masterInfo.id}-${String(f).padStart(4, "0")}`;
-  const fw: FrameworkRecord = {
-    id,
-    info: { user: "root", name: `fw${f}`, id: { value: id }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] },
-    roles: ["*"],
-    connected: false,
-    recovered: false,
-    registeredTime: Date.now(),
-    suppressedRoles: new Set(),
-    offers: new Map(),
-    tasks: new Map(),
-    unreachableTasks: new Map(),
-    completedTasks: [],
-    executors: new Map(),
-  };
+  const fw = newFrameworkRecord(id, { user: "root", name: `fw${f}`, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] }, Date.now());
   ctx.frameworks.set(id, fw);
   for (let n = 0; n < RUNNING_PER_FRAMEWORK; n++) {
     const t = makeTask(fw, n, "TASK_RUNNING");

@@ -4,6 +4,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { isProcessAlive } from "@caravel/runtime";
 
 export type Phase = "starting" | "ready" | "stopping" | "stopped" | "failed";
 export type ProcessStatus = "pending" | "starting" | "healthy" | "unhealthy" | "restarting" | "failed" | "stopped";
@@ -40,16 +41,8 @@ export const pidFile = (home: string): string => join(home, "local", "launcher.p
 export const stateFile = (home: string): string => join(home, "local", "launcher.json");
 export const launcherLog = (home: string): string => join(home, "local", "logs", "launcher.log");
 
-/** Whether a process with this pid exists (signal 0 probes without signalling). */
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** Whether a process with this pid exists. */
+export const isAlive = isProcessAlive;
 
 /** The pid of the running supervisor, or undefined (a stale pid file counts as none). */
 export function runningSupervisor(home: string): number | undefined {

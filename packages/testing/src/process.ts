@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { delay } from "./wait.js";
+import { isProcessAlive } from "@caravel/runtime";
 
 export interface StartProcessOptions {
   /** A short name for messages, e.g. "master". */
@@ -189,12 +190,4 @@ async function waitReady(handle: ProcessHandle, options: StartProcessOptions): P
 const tail = (handle: ProcessHandle, n = 50): string => handle.logs().slice(-n).join("\n") || "(no output)";
 
 /** Whether a process with this pid exists (for "nothing is left running" assertions). */
-export function isRunning(pid: number | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export const isRunning = isProcessAlive;

@@ -4,7 +4,7 @@
  */
 import { frameworkRoles, hasCapability, type FrameworkInfo, type TaskStatus } from "@caravel/api";
 import type { EventStream } from "../state/stream.js";
-import type { FrameworkRecord } from "../state/types.js";
+import { newFrameworkRecord, type FrameworkRecord } from "../state/types.js";
 import { v1Framework } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
 import { recoverFrameworkOffers } from "./offers.js";
@@ -33,23 +33,6 @@ export function subscribeError(ctx: MasterContext, info: FrameworkInfo, suppress
   return undefined;
 }
 
-function newRecord(ctx: MasterContext, id: string, info: FrameworkInfo): FrameworkRecord {
-  return {
-    id,
-    info: { ...info, id: { value: id } },
-    roles: frameworkRoles(info),
-    connected: false,
-    recovered: false,
-    registeredTime: ctx.now(),
-    suppressedRoles: new Set(),
-    offers: new Map(),
-    tasks: new Map(),
-    unreachableTasks: new Map(),
-    completedTasks: [],
-    executors: new Map(),
-  };
-}
-
 function allocatorFramework(ctx: MasterContext, fw: FrameworkRecord) {
   return {
     id: fw.id,
@@ -66,7 +49,7 @@ export function subscribeFramework(ctx: MasterContext, info: FrameworkInfo, supp
   let fw = requestedId ? ctx.frameworks.get(requestedId) : undefined;
   const isNew = !fw;
   if (!fw) {
-    fw = newRecord(ctx, requestedId ?? ctx.ids.framework(), info);
+    fw = newFrameworkRecord(requestedId ?? ctx.ids.framework(), info, ctx.now());
     ctx.frameworks.set(fw.id, fw);
     fw.suppressedRoles = new Set(suppressedRoles);
     ctx.allocator.addFramework(allocatorFramework(ctx, fw));
@@ -114,7 +97,7 @@ export function recoverFramework(ctx: MasterContext, info: FrameworkInfo): Frame
   const id = info.id!.value;
   const existing = ctx.frameworks.get(id);
   if (existing) return existing;
-  const fw = newRecord(ctx, id, info);
+  const fw = newFrameworkRecord(id, info, ctx.now());
   fw.recovered = true;
   ctx.frameworks.set(id, fw);
   ctx.allocator.addFramework(allocatorFramework(ctx, fw));

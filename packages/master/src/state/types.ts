@@ -1,5 +1,5 @@
 /** The master's in-memory picture of the cluster. Frameworks and tasks are rebuilt from agents and schedulers after a restart; agents, maintenance, quota and weights are durable (registry.ts). */
-import type { AgentInfo, FrameworkInfo, Resource, TaskInfo, TaskState, TaskStatus } from "@caravel/api";
+import { frameworkRoles, type AgentInfo, type FrameworkInfo, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
 import type { EventStream } from "./stream.js";
 
 export interface TaskRecord {
@@ -87,3 +87,21 @@ export interface AgentRecord {
 }
 
 export const taskKey = (frameworkId: string, taskId: string): string => `${frameworkId}/${taskId}`;
+
+/** A framework record with nothing attached yet (no stream, offers or tasks). */
+export function newFrameworkRecord(id: string, info: FrameworkInfo, nowMs: number): FrameworkRecord {
+  return {
+    id,
+    info: { ...info, id: { value: id } },
+    roles: frameworkRoles(info),
+    connected: false,
+    recovered: false,
+    registeredTime: nowMs,
+    suppressedRoles: new Set(),
+    offers: new Map(),
+    tasks: new Map(),
+    unreachableTasks: new Map(),
+    completedTasks: [],
+    executors: new Map(),
+  };
+}
