@@ -5,6 +5,7 @@
 import { mkdir, open, readFile, realpath, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CaravelError } from "@caravel/api";
+import { notifyWatcher } from "../notify.js";
 import type { NodeEvent } from "../store.js";
 import { Journal, loadRecords, removeStaleTemp } from "./journal.js";
 import { Tree, type Effects } from "./tree.js";
@@ -65,7 +66,7 @@ export class Backend {
   /** Notifies without journaling (ephemeral-only changes). */
   notify(effects: Effects): void {
     for (const event of effects.events) {
-      for (const listener of [...(this.nodeWatchers.get(event.path) ?? [])]) safely(() => listener(event));
+      for (const listener of [...(this.nodeWatchers.get(event.path) ?? [])]) notifyWatcher(() => listener(event));
     }
     for (const path of effects.childrenChanged) {
       for (const watcher of [...(this.childWatchers.get(path) ?? [])]) this.deliverChildren(path, watcher);
@@ -93,7 +94,7 @@ export class Backend {
     const key = children.join("/");
     if (key === watcher.last) return; // only real changes of the set
     watcher.last = key;
-    safely(() => watcher.listener(children));
+    notifyWatcher(() => watcher.listener(children));
   }
 
   private requireJournal(): Journal {
@@ -177,16 +178,4 @@ function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
     set.delete(value);
     if (set.size === 0 && map.get(key) === set) map.delete(key);
   };
-}
-
-/** A throwing listener must not break the store or the other listeners. */
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    process.emitWarning(
-      `a store watcher threw: ${(error as Error)?.stack ?? String(error)}`,
-      "CaravelStoreWatcher",
-    );
-  }
 }

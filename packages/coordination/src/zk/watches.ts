@@ -6,6 +6,7 @@
  */
 import type { Client, Event } from "node-zookeeper-client";
 import zookeeper from "node-zookeeper-client";
+import { notifyWatcher } from "../notify.js";
 import type { NodeEvent } from "../store.js";
 import { isZkCode } from "./ops.js";
 
@@ -134,7 +135,7 @@ export class NodeWatch extends BaseWatch {
       if (hint === "deleted" || hint === "created") events.push("deleted", "created");
       else if (before !== after || hint === "changed") events.push("changed");
     }
-    for (const type of events) emit(() => this.listener({ type, path: this.path }));
+    for (const type of events) notifyWatcher(() => this.listener({ type, path: this.path }));
   }
 }
 
@@ -167,7 +168,7 @@ export class ChildrenWatch extends BaseWatch {
     const key = children.join("/");
     if (key === this.last) return;
     this.last = key;
-    emit(() => this.listener(children));
+    notifyWatcher(() => this.listener(children));
   }
 }
 
@@ -181,15 +182,4 @@ function existsWatched(c: Client, path: string, watcher: (event: Event) => void)
   return new Promise((resolve, reject) =>
     c.exists(path, watcher, (error, stat) => (error ? reject(error) : resolve(stat ?? undefined))),
   );
-}
-
-function emit(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    process.emitWarning(
-      `a store watcher threw: ${(error as Error)?.stack ?? String(error)}`,
-      "CaravelStoreWatcher",
-    );
-  }
 }
