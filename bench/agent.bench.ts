@@ -15,10 +15,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseResources } from "@caravel/api";
-import { silentLogger } from "@caravel/runtime";
-import { Agent, FileCheckpointer, SimContainerizer, type Containerizer } from "../packages/agent/src/index.js";
+import { Agent, SimContainerizer, type Containerizer } from "../packages/agent/src/index.js";
 import { ProcessContainerizer } from "../packages/agent/src/containerizers/process/index.js";
 import { FakeMaster, waitFor } from "../packages/agent/src/testing/fake-master.js";
+import { startTestAgent } from "../packages/agent/src/testing/test-agent.js";
 
 const SIM_TASKS = Number(process.env["SIM_TASKS"] ?? 1000);
 const PROCESS_TASKS = Number(process.env["PROCESS_TASKS"] ?? 100);
@@ -27,25 +27,12 @@ const framework = { user: "root", name: "bench", id: { value: "fw-bench" }, chec
 async function withAgent<T>(containerizer: Containerizer, body: (master: FakeMaster, agent: Agent) => Promise<T>): Promise<T> {
   const master = await new FakeMaster().start();
   const dir = await mkdtemp(join(tmpdir(), "caravel-bench-agent-"));
-  const agent = new Agent({
-    settings: {
-      masters: [master.url],
-      hostname: "bench",
-      ip: "127.0.0.1",
-      port: 5051,
-      workDir: dir,
-      resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"),
-      attributes: [],
-      containerizers: [containerizer],
-      backoffFactorMs: 50,
-      statusRetryMs: 10_000,
-      defaultGraceMs: 1000,
-    },
-    checkpointer: new FileCheckpointer(join(dir, "meta", "journal")),
-    log: silentLogger(),
+  const agent = await startTestAgent(master.url, dir, {
+    hostname: "bench",
+    resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"),
+    containerizers: [containerizer],
+    defaultGraceMs: 1000,
   });
-  await agent.recover();
-  agent.start();
   await waitFor(() => agent.link.connected, "agent subscribed");
   try {
     return await body(master, agent);

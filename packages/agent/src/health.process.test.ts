@@ -7,11 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseResources } from "@caravel/api";
-import { silentLogger } from "@caravel/runtime";
 import { ProcessContainerizer } from "./containerizers/process/index.js";
-import { Agent } from "./core/agent.js";
-import { FileCheckpointer } from "./core/checkpoint.js";
 import { FakeMaster, waitFor } from "./testing/fake-master.js";
+import { startTestAgent } from "./testing/test-agent.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,25 +24,12 @@ describe("health checks of a process task", () => {
     cleanups.push(() => master.close());
     const dir = await mkdtemp(join(tmpdir(), "agent-health-"));
     const containerizer = new ProcessContainerizer({ runDir: join(dir, "containers") });
-    const agent = new Agent({
-      settings: {
-        masters: [master.url],
-        hostname: "h",
-        ip: "127.0.0.1",
-        port: 5051,
-        workDir: dir,
-        resources: parseResources("cpus:2;mem:2048;ports:[31700-31710]"),
-        attributes: [],
-        containerizers: [containerizer],
-        backoffFactorMs: 50,
-        statusRetryMs: 10_000,
-        defaultGraceMs: 500,
-      },
-      checkpointer: new FileCheckpointer(join(dir, "meta", "journal")),
-      log: silentLogger(),
+    const agent = await startTestAgent(master.url, dir, {
+      hostname: "h",
+      resources: parseResources("cpus:2;mem:2048;ports:[31700-31710]"),
+      containerizers: [containerizer],
+      defaultGraceMs: 500,
     });
-    await agent.recover();
-    agent.start();
     cleanups.push(async () => {
       await agent.close();
       await containerizer.close();

@@ -2,12 +2,11 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "@caravel/runtime";
 import { parseResources } from "@caravel/api";
 import { SimContainerizer } from "../containerizers/sim/index.js";
 import { FakeMaster, waitFor } from "../testing/fake-master.js";
-import { Agent, type AgentSettings } from "./agent.js";
-import { FileCheckpointer } from "./checkpoint.js";
+import { startTestAgent } from "../testing/test-agent.js";
+import type { AgentSettings } from "./agent.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -24,24 +23,7 @@ async function setup(overrides: Partial<AgentSettings> = {}, workDir?: string) {
 }
 
 async function startAgent(master: FakeMaster, dir: string, overrides: Partial<AgentSettings> = {}) {
-  const sim = new SimContainerizer();
-  const settings: AgentSettings = {
-    masters: [master.url],
-    hostname: "sim-host",
-    ip: "127.0.0.1",
-    port: 5051,
-    workDir: dir,
-    resources: parseResources("cpus:4;mem:4096;ports:[31000-32000]"),
-    attributes: [],
-    containerizers: [sim],
-    backoffFactorMs: 50,
-    statusRetryMs: 10_000,
-    defaultGraceMs: 100,
-    ...overrides,
-  };
-  const agent = new Agent({ settings, checkpointer: new FileCheckpointer(join(dir, "meta", "journal")), log: silentLogger() });
-  await agent.recover();
-  agent.start();
+  const agent = await startTestAgent(master.url, dir, { hostname: "sim-host", containerizers: [new SimContainerizer()], ...overrides });
   cleanups.push(() => agent.close());
   await waitFor(() => agent.link.connected, "agent subscribed");
   return agent;

@@ -4,11 +4,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MetricsRegistry, silentLogger } from "@caravel/runtime";
 import { parseAttributes, parseResources } from "@caravel/api";
-import { SimContainerizer } from "../containerizers/sim/index.js";
-import { Agent } from "../core/agent.js";
-import { FileCheckpointer } from "../core/checkpoint.js";
 import { registerAgentMetrics } from "../core/metrics.js";
 import { FakeMaster, waitFor } from "../testing/fake-master.js";
+import { startTestAgent } from "../testing/test-agent.js";
 import { createServer } from "./server.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -22,25 +20,11 @@ async function setup() {
   const dir = await mkdtemp(join(tmpdir(), "agent-http-"));
   const logFile = join(dir, "agent.log");
   await writeFile(logFile, "log line\n");
-  const agent = new Agent({
-    settings: {
-      masters: [master.url],
-      hostname: "h1",
-      ip: "127.0.0.1",
-      port: 5051,
-      workDir: dir,
-      resources: parseResources("cpus:2;mem:1024;ports:[31000-31010]"),
-      attributes: parseAttributes("rack:r1;level:3"),
-      containerizers: [new SimContainerizer()],
-      backoffFactorMs: 50,
-      statusRetryMs: 10_000,
-      defaultGraceMs: 100,
-    },
-    checkpointer: new FileCheckpointer(join(dir, "meta", "journal")),
-    log: silentLogger(),
+  const agent = await startTestAgent(master.url, dir, {
+    hostname: "h1",
+    resources: parseResources("cpus:2;mem:1024;ports:[31000-31010]"),
+    attributes: parseAttributes("rack:r1;level:3"),
   });
-  await agent.recover();
-  agent.start();
   cleanups.push(() => agent.close());
   const metrics = new MetricsRegistry();
   registerAgentMetrics(metrics, () => [agent.metrics], Date.now() / 1000);
