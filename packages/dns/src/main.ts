@@ -6,18 +6,12 @@
  * owns the dedicated address and restarts workers that die.
  */
 import cluster from "node:cluster";
-import { ConfigError, createLogger, helpText, loadConfig, onShutdown } from "@caravel/runtime";
+import { runProcess } from "@caravel/runtime";
 import { DnsConfig } from "./config.js";
 import { addDummyAddress } from "./server/dummy-interface.js";
 import { createServer } from "./server.js";
 
-if (process.argv.includes("--help")) {
-  console.log(helpText("caravel-dns", "Mesos-DNS-compatible DNS server (UDP+TCP) with the Mesos-DNS HTTP API.", DnsConfig));
-  process.exit(0);
-}
-try {
-  const config = loadConfig(DnsConfig);
-  const log = createLogger("caravel-dns", { level: config.log_level });
+await runProcess({ name: "caravel-dns", summary: "Mesos-DNS-compatible DNS server (UDP+TCP) with the Mesos-DNS HTTP API.", schema: DnsConfig }, async (config, log) => {
   if (config.workers > 1 && cluster.isPrimary) {
     const removeDummy = config.dummy_ip ? addDummyAddress(config.dummy_ip) : undefined;
     let stopping = false;
@@ -27,21 +21,13 @@ try {
       log.warn({ worker: worker.id, code }, "DNS worker exited; starting another");
       cluster.fork();
     });
-    onShutdown(async () => {
+    return async () => {
       stopping = true;
       await Promise.all(Object.values(cluster.workers ?? {}).map((w) => new Promise<void>((resolve) => (w ? (w.once("exit", () => resolve()), w.kill("SIGTERM")) : resolve()))));
       removeDummy?.();
-    }, log);
-  } else {
-    const server = createServer({ config, log, dummyOwnedElsewhere: cluster.isWorker });
-    await server.listen();
-    onShutdown(() => server.close(), log);
+    };
   }
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`caravel-dns: ${error.message}`);
-    process.exit(2);
-  }
-  console.error(`caravel-dns: ${(error as Error).message}`);
-  process.exit(1);
-}
+  const server = createServer({ config, log, dummyOwnedElsewhere: cluster.isWorker });
+  await server.listen();
+  return () => server.close();
+});
