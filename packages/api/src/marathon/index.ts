@@ -6,3 +6,4 @@ export * from "./group.js";
 export * from "./pod.js";
 export * from "./views.js";
 export * from "./events.js";
+export * from "./pod-validate.js";
