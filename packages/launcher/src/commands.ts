@@ -24,6 +24,23 @@ export interface Io {
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * One machine's share of a multi-machine cluster, as DC/OS splits it: masters run the control plane
+ * (and the services that follow the leading master); every machine resolves names and balances VIPs.
+ */
+const ROLE_COMPONENTS: Record<NonNullable<LaunchConfig["role"]>, string> = {
+  master: "master,marathon,dns,l4lb,universe,admin-router",
+  agent: "agent,dns,l4lb",
+  "public-agent": "public-agent,dns,l4lb",
+};
+
+/** The dedicated DNS address, when this cluster runs caravel-dns as root on fixed ports (never in tests' random-port clusters). */
+function dnsIp(config: LaunchConfig, only: string | undefined): string | undefined {
+  const runsDns = only === undefined || only.split(",").map((s) => s.trim()).includes("dns");
+  const root = process.getuid?.() === 0;
+  return config.dns_ip && runsDns && root && !config.random_ports && existsSync(join(repoRoot, "packages/dns/dist/main.js")) ? config.dns_ip : undefined;
+}
+
 async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
   const components: ComponentSpec[] = config.components_file ? loadComponentsFile(config.components_file) : COMPONENTS;
   const agentBin = join(repoRoot, "packages/agent/dist/main.js");
@@ -34,7 +51,7 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
     : { agents: config.agents, publicAgents: config.public_agents, ha: config.ha };
   const zk = role ? config.zk : undefined;
   const split = (flags: string) => flags.split(/\s+/).filter(Boolean);
-  const only = role ? role : config.only;
+  const only = role ? ROLE_COMPONENTS[role] : config.only;
   const input = {
     components,
     shape,
@@ -43,6 +60,7 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
     host: config.ip,
     ...(zk ? { zk } : {}),
     ...(config.quorum ? { quorum: config.quorum } : {}),
+    dnsIp: dnsIp(config, only),
     masterFlags: [...(config.ha || role ? ["--zk_session_timeout", String(config.zk_session_timeout)] : []), ...split(config.master_flags)],
     agentFlags: split(config.agent_flags),
     containerizers: config.containerizers ?? (await detectContainerizers(agentBin)),

@@ -31,6 +31,8 @@ export interface LaunchContext {
   readonly zk: string | undefined;
   /** Masters that make a quorum (`--quorum`). */
   readonly quorum: number;
+  /** As root: the dedicated address caravel-dns answers on port 53 and agents give tasks as resolver. */
+  readonly dnsIp: string | undefined;
   /** Extra flags for every master / agent (e.g. short ping timeouts in chaos tests). */
   readonly masterFlags: readonly string[];
   readonly agentFlags: readonly string[];
@@ -92,6 +94,8 @@ function readIfExists(path: string): string | undefined {
 }
 /** Every master's URL, comma-separated: the services accept a list and follow redirects to the leader. */
 const masterUrl = (ctx: LaunchContext) => (ctx.masters.length ? ctx.masters.map((m) => ctx.url(m)).join(",") : ctx.url("master"));
+/** With ZooKeeper, a service keeps its state beside the masters' election: `zk://…/mesos` → `zk://…/<node>`. */
+const zkFor = (ctx: LaunchContext, node: string): string[] => (ctx.zk ? ["--zk", ctx.zk.replace(/\/[^/]*$/, `/${node}`)] : []);
 
 function agentArgs(ctx: LaunchContext, instance: string, extra: string[]): string[] {
   return [
@@ -104,6 +108,7 @@ function agentArgs(ctx: LaunchContext, instance: string, extra: string[]): strin
     // Stopping the launcher takes the node's tasks down with it (ports and containers are freed);
     // a crashed agent is restarted by the supervisor without SIGTERM and recovers its tasks.
     "--cleanup_on_exit",
+    ...(ctx.dnsIp ? ["--dns_server", ctx.dnsIp] : []),
     ...extra,
     ...ctx.agentFlags,
   ];
@@ -197,7 +202,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "marathon",
     bin: "packages/marathon/dist/main.js",
     role: "Marathon-compatible init service",
-    args: (ctx, i) => ["--master", masterUrl(ctx), "--hostname", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i)],
+    args: (ctx, i) => ["--master", masterUrl(ctx), "--hostname", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "marathon")],
     healthPath: "/ping",
     port: 8080,
     after: ["master"],
@@ -207,7 +212,10 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "dns",
     bin: "packages/dns/dist/main.js",
     role: "Mesos-DNS-compatible names (DNS on the dns port, HTTP API here)",
-    args: (ctx, i) => ["--master", masterUrl(ctx), "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i))],
+    args: (ctx, i) => [
+      "--master", masterUrl(ctx), "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i)),
+      ...(ctx.dnsIp ? ["--dummy_ip", ctx.dnsIp] : []),
+    ],
     healthPath: "/health",
     port: 8123,
     extraPorts: { dns: 8053 },
@@ -228,7 +236,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "universe",
     bin: "packages/universe/dist/main.js",
     role: "Cosmos-compatible package API",
-    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i)],
+    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "universe")],
     healthPath: "/health",
     port: 7070,
     after: ["marathon"],
@@ -240,11 +248,12 @@ export const COMPONENTS: ComponentSpec[] = [
     role: "the single door: login, IAM, routing",
     args: (ctx, i) => [
       "--port", String(ctx.port(i)),
-      "--master", masterUrl(ctx),
+      "--master", ctx.zk ?? masterUrl(ctx),
       "--marathon", ctx.url("marathon"),
       "--dns_http", ctx.url("dns"),
       "--universe", ctx.url("universe"),
       "--work_dir", ctx.workDir(i),
+      ...zkFor(ctx, "caravel"),
     ],
     healthPath: "/health",
     port: 8000,

@@ -39,6 +39,11 @@ export const LaunchConfig = z.object({
   ip: z.string().default("127.0.0.1").describe("address the processes bind and advertise (start: this machine's; up: e.g. a bridge address that namespaces reach)"),
   quorum: z.coerce.number().int().min(1).optional().describe("masters that make a quorum (default 2 with --ha; set it to a majority of your masters with start)"),
   zk_session_timeout: z.coerce.number().min(1).default(10).describe("masters' ZooKeeper session timeout in seconds (failover takes about this long)"),
+  dns_ip: z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}$|^$/, "use an IPv4 address such as 198.51.100.1, or an empty value to turn it off")
+    .default("198.51.100.1")
+    .describe("as root: caravel-dns also answers on <dns_ip>:53 and agents give it to tasks as their resolver (dcos-net's address); empty turns it off, as does --random_ports"),
   master_flags: z.string().default("").describe("extra flags for every master, space-separated (e.g. --agent_ping_timeout 1)"),
   agent_flags: z.string().default("").describe("extra flags for every agent, space-separated"),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level of the supervisor"),

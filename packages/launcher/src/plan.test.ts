@@ -109,6 +109,22 @@ describe("planCluster", () => {
     expect(agent.instances.map((i) => [i.name, i.args.slice(0, 4)])).toEqual([["agent-1", ["--master", zk, "--ip", "10.0.0.4"]]]);
   });
 
+  it("gives the services their own ZooKeeper nodes beside the masters' election", () => {
+    const zk = "zk://10.0.0.1:2181,10.0.0.2:2181/mesos";
+    const plan = planCluster({ ...base, host: "10.0.0.2", zk, only: new Set(["master", "marathon", "universe", "admin-router"]) });
+    const argsOf = (name: string) => plan.instances.find((i) => i.name === name)!.args;
+    expect(argsOf("marathon")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/marathon"]));
+    expect(argsOf("universe")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/universe"]));
+    expect(argsOf("admin-router")).toEqual(expect.arrayContaining(["--master", zk, "--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/caravel"]));
+  });
+
+  it("with a DNS address, caravel-dns answers on it and agents hand it to their tasks", () => {
+    const plan = planCluster({ ...base, dnsIp: "198.51.100.1" });
+    expect(plan.instances.find((i) => i.name === "dns")!.args).toEqual(expect.arrayContaining(["--dummy_ip", "198.51.100.1"]));
+    for (const agent of plan.instances.filter((i) => i.spec.agent)) expect(agent.args).toEqual(expect.arrayContaining(["--dns_server", "198.51.100.1"]));
+    expect(planCluster(base).instances.find((i) => i.name === "dns")!.args).not.toContain("--dummy_ip");
+  });
+
   it("drops dependencies on entries that are not built", () => {
     const plan = planCluster({ ...base, available: (bin) => !bin.includes("marathon") });
     expect(plan.instances.find((i) => i.name === "universe")!.after).toEqual([]);

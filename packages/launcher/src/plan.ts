@@ -47,6 +47,8 @@ export interface PlanInput {
   /** `zk://…/mesos` of an existing ensemble (`start`); with `shape.ha` the local ensemble's is used. */
   zk?: string;
   quorum?: number;
+  /** See `LaunchContext.dnsIp`. */
+  dnsIp?: string;
   masterFlags?: readonly string[];
   agentFlags?: readonly string[];
 }
@@ -104,6 +106,7 @@ export function planCluster(input: PlanInput): Plan {
     masters,
     zk,
     quorum: input.quorum ?? (shape.ha ? 2 : 1),
+    dnsIp: input.dnsIp,
     masterFlags: input.masterFlags ?? [],
     agentFlags: input.agentFlags ?? [],
     home,
