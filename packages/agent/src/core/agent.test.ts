@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -133,16 +133,21 @@ describe("agent against a fake master", () => {
     expect(health.filter((u) => u.healthy === false).length).toBeGreaterThanOrEqual(1);
   });
 
-  it("after a restart, re-registers with its id and reports sim tasks lost", async () => {
+  it("after a restart, re-registers with its id, keeps running sim tasks and reports the one that ended meanwhile", async () => {
     const { master, agent, dir } = await setup();
     master.send({ type: "RUN_TASK", run_task: { framework: framework(), task: task("r.1") } });
-    await waitFor(() => master.statesOf("r.1").includes("TASK_RUNNING"), "RUNNING");
+    master.send({ type: "RUN_TASK", run_task: { framework: framework(), task: task("r.2", { CARAVEL_SIM_EXIT_ON_FILE: "done", CARAVEL_SIM_EXIT_CODE: "0" }) } });
+    await waitFor(() => master.statesOf("r.1").includes("TASK_RUNNING") && master.statesOf("r.2").includes("TASK_RUNNING"), "RUNNING");
+    const sandbox = [...agent.tasks.values()].find((t) => t.info.task_id.value === "r.2")!.sandbox;
     await agent.close();
+    await writeFile(join(sandbox, "done"), "");
     const again = await startAgent(master, dir);
     expect(again.agentId).toBe("fake-S0");
     const resub = master.subscribes.at(-1)!;
     expect(resub["agent_id"]).toEqual({ value: "fake-S0" });
-    await waitFor(() => master.statesOf("r.1").includes("TASK_LOST"), "TASK_LOST after restart");
-    expect(master.updates.find((u) => u.state === "TASK_LOST")!.reason).toBe("REASON_AGENT_RESTARTED");
+    expect(resub["subscribe"].tasks.map((t: { info: { task_id: { value: string } } }) => t.info.task_id.value).sort()).toEqual(["r.1", "r.2"]);
+    await waitFor(() => master.statesOf("r.2").includes("TASK_FINISHED"), "r.2 FINISHED after the restart");
+    expect(master.statesOf("r.1")).not.toContain("TASK_LOST");
+    expect([...again.tasks.values()].find((t) => t.info.task_id.value === "r.1")!.state).toBe("TASK_RUNNING");
   });
 });

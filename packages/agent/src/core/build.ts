@@ -28,10 +28,12 @@ export interface BuiltAgents {
 
 async function makeContainerizers(config: AgentConfig, log: Logger): Promise<Containerizer[]> {
   const names = containerizerNames(config.containerizers);
-  if (names.length === 1 && names[0] === "sim") return [new SimContainerizer()];
+  // One agent keeps the sim's kills beside its checkpoint; N simulated agents keep no state at all.
+  const sim = () => new SimContainerizer(config.simulate === 1 ? { stateDir: join(config.work_dir, "containers", "sim") } : {});
+  if (names.length === 1 && names[0] === "sim") return [sim()];
   const out: Containerizer[] = [];
   for (const name of names) {
-    if (name === "sim") out.push(new SimContainerizer());
+    if (name === "sim") out.push(sim());
     if (name === "mesos") {
       out.push(new ProcessContainerizer({ runDir: join(config.work_dir, "containers"), cacheDir: join(config.work_dir, "cache"), logger: log.child({ containerizer: "mesos" }) }));
     }

@@ -1,6 +1,6 @@
 /**
  * The contract every Containerizer keeps, as one vitest suite run against each implementation
- * (process.test.ts, docker.test.ts, and the sim's tests). Tasks are small POSIX shell scripts; an
+ * (process.test.ts, docker.test.ts, sim.test.ts). Tasks are small POSIX shell scripts; an
  * implementation that cannot run a shell (sim) rewrites each scenario's spec with `adapt` (or passes
  * `commands` it understands) and sets `writesOutput: false`.
  *
