@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError, isUnder, parseAppDefinition, pathIdProblem, resolvePathId, type AppDefinition } from "@caravel/api";
 import { Router, sendJson, sendText } from "@caravel/runtime";
-import { appInfoView, taskView } from "../core/views.js";
+import { appInfoJson, appInfoView, taskView } from "../core/views.js";
 import { applyAppUpdate } from "./app-update.js";
 import { flag, InvalidObject, labelSelector, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
@@ -29,7 +29,13 @@ function listApps(ctx: ApiContext, res: ServerResponse, url: URL): void {
     .filter((a) => (!cmd || (a.cmd ?? "").includes(cmd)) && (!id || a.id.includes(id)) && match(a.labels))
     .sort((a, b) => a.id.localeCompare(b.id));
   const embedTasks = embed.includes("apps.tasks") || embed.includes("tasks");
-  sendJson(res, 200, { apps: apps.map((a) => appInfo(ctx, a, embedTasks)) });
+  // Assembled from per-app and per-task JSON cached across requests (views.ts): 1,000 apps × 10 tasks
+  // would otherwise rebuild and stringify ~5 MB of objects on every call.
+  const parts = apps.map((a) => {
+    const failure = ctx.core.lastTaskFailure.get(a.id);
+    return appInfoJson(a, { instances: ctx.core.instancesOf(a.id), deployments: ctx.core.deploymentsOf(a.id), embedTasks, ...(failure ? { lastTaskFailure: failure } : {}) });
+  });
+  sendJson(res, 200, `{"apps":[${parts.join(",")}]}`);
 }
 
 function validateId(id: string): string {
