@@ -129,6 +129,17 @@ export async function leaderOf(urls: string[]): Promise<string | undefined> {
   return up.length >= 2 && up.every((s) => s && s === up[0]) ? up[0] : undefined;
 }
 
+/** Whether a master acts as the leader: it serves the API itself (or is recovering to do so). */
+export async function claimsLeadership(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/master/slaves`, { redirect: "manual", signal: AbortSignal.timeout(3_000) });
+    const body = await res.text();
+    return res.status === 200 || (res.status === 503 && body.includes("has not finished recovery"));
+  } catch {
+    return false;
+  }
+}
+
 export interface MasterState {
   slaves: { id: string; active: boolean; hostname: string }[];
   frameworks: { id: string; tasks: { id: string; state: string; slave_id: string }[] }[];

@@ -3,16 +3,15 @@
  * cluster keeps launching tasks. Then two of three are frozen (SIGSTOP: no quorum, and the supervisor
  * has no dead process to restart): nothing crash-loops, and when quorum returns a leader is elected,
  * agents re-register and the framework's tasks are all still running.
- * Known gap (see the HA notes): a master whose ZooKeeper connection goes to a *frozen* server never
- * hears "disconnected" (the TCP connection stays open), so this test does not assert that every
- * master stops serving during the freeze.
+ * Masters connected through a frozen server notice the silence themselves (coordination's
+ * zk/liveness.ts), so during the quorum loss no master goes on leading.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { binPath, task, TestFramework, uniqueId, waitFor } from "@caravel/testing";
 import { probeZooKeeper } from "../../packages/launcher/src/health.js";
 import { readState } from "../../packages/launcher/src/state.js";
 import { GATEWAY } from "../harness/netns.js";
-import { leaderOf, masterState, resubscribe, startHaCluster, type HaCluster } from "./cluster.js";
+import { claimsLeadership, leaderOf, masterState, resubscribe, startHaCluster, type HaCluster } from "./cluster.js";
 
 let cluster: HaCluster | undefined;
 const frozen: number[] = [];
@@ -83,6 +82,11 @@ describe("ZooKeeper node loss", () => {
     // The node left alone loses the quorum and stops serving (masters connected to it are dropped).
     const alone = zkNodes(home)[2]!;
     await waitFor(async () => (await mode(alone.port)) === undefined, { timeoutMs: 60_000, message: `${alone.name} stops serving without a quorum` });
+    // Every master steps down: those on the lone node are dropped, those on frozen ones hear nothing.
+    await waitFor(async () => (await Promise.all(urls.map(claimsLeadership))).every((claims) => !claims), {
+      timeoutMs: 60_000,
+      message: "no master leading without a ZooKeeper quorum",
+    });
     // Let the session timeout (2 s) pass several times over while there is no quorum, by polling state.
     const noQuorumSince = Date.now();
     await waitFor(async () => {

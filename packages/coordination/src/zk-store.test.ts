@@ -127,6 +127,30 @@ describe("ZooKeeper sessions", () => {
     await eventually(() => seen.at(-1)?.join() === "x", "children watch fired after the restart", 60_000);
   }, 180_000);
 
+  it("when the server freezes (SIGSTOP, TCP still open): the leader steps down within the session, and the store works after a thaw", async () => {
+    const leaderStore = await open("/freeze");
+    const election = createLeaderElection(leaderStore, "/mesos");
+    await election.campaign(info("m1"));
+    const lost: string[] = [];
+    election.onLeadershipLost((reason) => lost.push(reason));
+    expect(leaderStore.server).toBe(zk.connectString);
+
+    zk.freeze();
+    try {
+      await eventually(() => lost.length === 1, "leader told it lost leadership while ZooKeeper is frozen", 30_000);
+      expect(lost[0]).toMatch(/no ZooKeeper server answered/);
+      expect(lost[0]).toMatch(/sent nothing for \d+ ms/);
+      expect(election.isLeader()).toBe(false);
+    } finally {
+      zk.thaw();
+    }
+    await eventually(
+      async () => (await leaderStore.put("/after-thaw", Buffer.from("1"))) >= 0,
+      "store usable after the thaw",
+      60_000,
+    );
+  }, 120_000);
+
   /** Joins a session with a second client and closes it, which ends the session on the server. */
   async function expireSession(
     connectString: string,
@@ -216,4 +240,68 @@ describe("ZooKeeper ensemble (3 nodes)", () => {
       60_000,
     );
   }, 180_000);
+
+  it("moves to another server, keeping session and leadership, when the one it is connected to freezes", async () => {
+    const url = ensemble.url("/caravel-freeze");
+    // A long session: the silence is noticed after 2/3 of it, and the move must fit in the rest.
+    const store = await createZkStore(url, { sessionTimeoutMs: 12_000 });
+    stores.push(store);
+    const sessionsLost: string[] = [];
+    store.onSessionLost((reason) => sessionsLost.push(reason));
+    const election = createLeaderElection(store, "/mesos");
+    await election.campaign(Buffer.from(JSON.stringify({ id: "m-freeze", ip: 0, port: 5050 })));
+    const before = { server: store.server, session: store.sessionId };
+    const node = ensemble.nodes.find((n) => `127.0.0.1:${n.port}` === before.server);
+    expect(node, `the store's server ${before.server} is one of the ensemble`).toBeDefined();
+
+    node!.freeze();
+    try {
+      await eventually(
+        () => store.server !== undefined && store.server !== before.server,
+        "the store reconnected through another server",
+        60_000,
+      );
+      await eventually(async () => (await store.put("/moved", Buffer.from("1"))) >= 0, "writes work", 60_000);
+    } finally {
+      node!.thaw();
+    }
+    expect(sessionsLost).toEqual([]);
+    expect(store.sessionId).toBe(before.session);
+    expect(election.isLeader()).toBe(true);
+    await eventually(async () => (await node!.mode()) !== undefined, "the thawed node serves again", 60_000);
+  }, 180_000);
+
+  it("a frozen quorum leader: writes resume once the others elect a new one, and the store never holds a dead leadership", async () => {
+    const url = ensemble.url("/caravel-freeze-leader");
+    const quorumLeader = await eventually(() => ensemble.leader(), "a quorum leader", 60_000);
+    // The client picks a server at random: open sessions until one goes through the quorum leader,
+    // the case the library alone never notices.
+    let store: ZkStore | undefined;
+    for (let attempt = 0; attempt < 30 && !store; attempt++) {
+      const candidate = await createZkStore(url, { sessionTimeoutMs: 6000 });
+      if (candidate.server === `127.0.0.1:${quorumLeader.port}`) store = candidate;
+      else await candidate.close();
+    }
+    expect(store, "a session through the quorum leader").toBeDefined();
+    stores.push(store!);
+    const sessionsLost: string[] = [];
+    store!.onSessionLost((reason) => sessionsLost.push(reason));
+    const election = createLeaderElection(store!, "/mesos");
+    await election.campaign(Buffer.from(JSON.stringify({ id: "m-freeze-leader", ip: 0, port: 5050 })));
+    const leadershipLost: string[] = [];
+    election.onLeadershipLost((reason) => leadershipLost.push(reason));
+
+    quorumLeader.freeze();
+    try {
+      await eventually(async () => (await store!.put("/after", Buffer.from("1"))) >= 0, "writes resume", 90_000);
+      expect(store!.server).not.toBe(`127.0.0.1:${quorumLeader.port}`);
+      // Either the session survived the election (and with it the leadership), or it was lost and
+      // the election said so: never a leader flag on a session the ensemble forgot.
+      expect(leadershipLost.length).toBe(sessionsLost.length > 0 ? 1 : 0);
+      expect(election.isLeader()).toBe(sessionsLost.length === 0);
+    } finally {
+      quorumLeader.thaw();
+    }
+    await eventually(async () => (await quorumLeader.mode()) === "follower", "the thawed leader rejoins as follower", 90_000);
+  }, 240_000);
 });

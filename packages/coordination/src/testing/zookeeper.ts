@@ -33,6 +33,10 @@ export interface ZooKeeperNode {
   restart(): Promise<void>;
   /** "leader", "follower" or "standalone"; undefined when it does not serve. */
   mode(): Promise<string | undefined>;
+  /** SIGSTOPs the server: its TCP connections stay open but nothing answers (a hung JVM or host). */
+  freeze(): void;
+  /** SIGCONTs a frozen server. */
+  thaw(): void;
 }
 
 export interface ZooKeeperServer extends ZooKeeperNode {
@@ -203,6 +207,8 @@ async function createNode(
       await launch();
     },
     mode: () => srvrMode(port),
+    freeze: () => void child?.kill("SIGSTOP"),
+    thaw: () => void child?.kill("SIGCONT"),
   };
 }
 

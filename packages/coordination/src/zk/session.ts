@@ -1,11 +1,16 @@
 /**
  * A ZooKeeper session that survives its own death: it wraps one node-zookeeper-client Client at a
- * time, declares the session lost when the server says it expired or when the connection has been
- * down for a whole session timeout (as Mesos does: the server will expire it anyway, and a leader
- * must not go on believing it leads), then starts a fresh session and tells its listeners.
+ * time, declares the session lost when the server says it expired or when no server has answered
+ * for a whole session timeout (as Mesos does: the ensemble will expire it anyway, and a leader must
+ * not go on believing it leads), then starts a fresh session and tells its listeners.
+ *
+ * "Answered" is measured from the last byte a server sent (liveness.ts), not from the moment the
+ * connection dropped: a frozen server keeps its TCP connection open, and by the time the silence is
+ * noticed (2/3 of the timeout) the ensemble's clock on the session has long been running.
  */
 import zookeeper, { type Client } from "node-zookeeper-client";
 import { CaravelError } from "@caravel/api";
+import { watchLiveness, type Liveness } from "./liveness.js";
 import type { ZkUrl } from "./url.js";
 
 export interface SessionOptions {
@@ -24,6 +29,9 @@ export interface SessionHooks {
 
 export class ZkSession {
   client: Client;
+  private liveness: Liveness;
+  /** Why the last connection was dropped for silence, for the reason given when the session is lost. */
+  private lastDrop: string | undefined;
   /** Increases with every new session, so that callbacks from an old one can be ignored. */
   generation = 0;
   readonly sessionTimeoutMs: number;
@@ -37,7 +45,17 @@ export class ZkSession {
     options: SessionOptions = {},
   ) {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
-    this.client = this.start();
+    [this.client, this.liveness] = this.start();
+  }
+
+  /** "host:port" of the ZooKeeper server the session is connected through now, if any. */
+  get server(): string | undefined {
+    return this.client.getState() === zookeeper.State.SYNC_CONNECTED ? this.liveness.server() : undefined;
+  }
+
+  /** The timeout the server granted (it may clamp what was asked), never more than asked. */
+  private timeoutMs(client: Client = this.client): number {
+    return Math.min(this.sessionTimeoutMs, client.getSessionTimeout() || this.sessionTimeoutMs);
   }
 
   /** Waits for the first connection. */
@@ -74,6 +92,7 @@ export class ZkSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lostTimer);
+    this.liveness.stop();
     const client = this.client;
     // Dropping every listener also drops the library's own "state" → "disconnected" translation,
     // so the end of the close is seen on "state" itself.
@@ -95,7 +114,7 @@ export class ZkSession {
     forceClose(client);
   }
 
-  private start(): Client {
+  private start(): [Client, Liveness] {
     const client = zookeeper.createClient(this.url.connectString, {
       sessionTimeout: this.sessionTimeoutMs,
       spinDelay: 200,
@@ -103,6 +122,15 @@ export class ZkSession {
     });
     if (this.url.auth !== undefined) client.addAuthInfo("digest", Buffer.from(this.url.auth, "utf8"));
     const generation = this.generation;
+    const readTimeoutMs = (): number => Math.floor((this.timeoutMs(client) * 2) / 3);
+    const liveness = watchLiveness(client, {
+      readTimeoutMs,
+      // What is left of the session once silence was noticed, shared by the servers still to try.
+      connectAnswerMs: () => Math.max(100, Math.floor(this.timeoutMs(client) / 3 / this.url.hosts.length)),
+      onDrop: (reason) => {
+        if (generation === this.generation) this.lastDrop = reason;
+      },
+    });
     let connectedBefore = false;
     const startedAt = Date.now();
     // node-zookeeper-client waits forever for the answer to its connect request once the TCP
@@ -113,8 +141,9 @@ export class ZkSession {
       else if (Date.now() - startedAt >= this.sessionTimeoutMs) {
         clearInterval(watchdog);
         this.generation += 1;
+        liveness.stop();
         forceClose(client);
-        this.client = this.start();
+        [this.client, this.liveness] = this.start();
       }
     }, 250);
     watchdog.unref();
@@ -122,6 +151,7 @@ export class ZkSession {
       if (generation !== this.generation || this.closed) return;
       clearTimeout(this.lostTimer);
       this.lostTimer = undefined;
+      this.lastDrop = undefined;
       const fresh = !connectedBefore;
       connectedBefore = true;
       this.hooks.onConnected(fresh);
@@ -130,18 +160,26 @@ export class ZkSession {
     });
     client.on("disconnected", () => {
       if (generation !== this.generation || this.closed || this.lostTimer || !connectedBefore) return;
-      // The server may have granted less than was asked: the leader must give up no later than it.
-      const timeoutMs = Math.min(this.sessionTimeoutMs, client.getSessionTimeout() || this.sessionTimeoutMs);
+      // The ensemble expires the session a timeout after it last heard from us, which was before
+      // the last answer we read; a small margin covers that gap and the expiry of the new leader's
+      // rival, so that the leader gives up no later than the ensemble does.
+      const timeoutMs = this.timeoutMs(client);
+      const margin = Math.min(1000, Math.floor(timeoutMs / 10));
+      const silentMs = Date.now() - liveness.lastReadAt();
       this.lostTimer = setTimeout(
-        () => this.lose(`disconnected from ZooKeeper for ${timeoutMs} ms`),
-        timeoutMs,
+        () =>
+          this.lose(
+            `no ZooKeeper server answered for ${timeoutMs - margin} ms of a ${timeoutMs} ms session` +
+              (this.lastDrop ? ` (${this.lastDrop})` : " (disconnected)"),
+          ),
+        Math.max(0, timeoutMs - margin - silentMs),
       );
     });
     client.on("expired", () => {
       if (generation === this.generation) this.lose("ZooKeeper expired the session");
     });
     client.connect();
-    return client;
+    return [client, liveness];
   }
 
   private lose(reason: string): void {
@@ -149,8 +187,9 @@ export class ZkSession {
     clearTimeout(this.lostTimer);
     this.lostTimer = undefined;
     this.generation += 1;
+    this.liveness.stop();
     forceClose(this.client);
-    this.client = this.start();
+    [this.client, this.liveness] = this.start();
     this.hooks.onLost(reason);
   }
 }

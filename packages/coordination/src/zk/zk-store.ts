@@ -69,6 +69,11 @@ export class ZkStore extends BaseStore {
     return this.session.sessionId;
   }
 
+  /** "host:port" of the ZooKeeper server this store is connected through now (logs, tests). */
+  get server(): string | undefined {
+    return this.session.server;
+  }
+
   /** The current client session's id and password, for tests that force its expiry. */
   sessionCredentials(): { sessionId: Buffer; sessionPassword: Buffer } {
     return {
