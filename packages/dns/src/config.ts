@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { port, seconds } from "@caravel/runtime";
 import type { IpSource } from "./records/generate.js";
+import { isZkMaster, staticMasterUrls } from "./sync/master-source.js";
 
 const IP_SOURCES = ["netinfo", "host", "mesos", "docker"] as const;
 
@@ -12,8 +13,8 @@ export const DnsConfig = z.object({
   master: z
     .string()
     .default("http://127.0.0.1:5050")
-    .refine((m) => !m.startsWith("zk://"), "zk:// master detection is not supported yet; list the masters instead, e.g. http://10.0.0.1:5050,http://10.0.0.2:5050 (non-leaders redirect to the leader)")
-    .describe("master URL(s), comma separated (host:port or http://host:port); non-leaders redirect to the leader"),
+    .refine((m) => m.trim() !== "", "must name the master: zk://host:2181/mesos or host:port[,host:port]")
+    .describe("zk://host:2181[,host:2181]/mesos (follow the elected leader, as Mesos-DNS's zk) or master URL(s), comma separated (host:port or http://host:port; non-leaders redirect to the leader)"),
   domain: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a lower-case DNS name such as mesos")
@@ -41,15 +42,12 @@ export type DnsConfig = z.output<typeof DnsConfig>;
 
 export const ipSourcesOf = (config: DnsConfig): IpSource[] => config.ip_sources.split(",").map((s) => s.trim() as IpSource);
 
-export const masterUrls = (config: DnsConfig): string[] =>
-  config.master
-    .split(",")
-    .map((m) => m.trim())
-    .filter(Boolean)
-    .map((m) => (/^https?:\/\//.test(m) ? m : `http://${m}`));
+/** The static master list (empty with zk:// detection, where the leader is found in ZooKeeper). */
+export const masterUrls = (config: DnsConfig): string[] => (isZkMaster(config.master) ? [] : staticMasterUrls(config.master));
 
 /** The configuration as Mesos-DNS's `/v1/config` shows it (capitalised keys). */
 export const mesosDnsConfigView = (config: DnsConfig, resolvers: readonly string[]): Record<string, unknown> => ({
+  Zk: isZkMaster(config.master) ? config.master.trim() : "",
   Masters: masterUrls(config),
   RefreshSeconds: config.refresh_seconds,
   TTL: config.ttl,

@@ -6,12 +6,14 @@
  * owns the dedicated address and restarts workers that die.
  */
 import cluster from "node:cluster";
-import { runProcess } from "@caravel/runtime";
+import { setDefaultAuthorization } from "@caravel/api";
+import { BackendAuthFlags, backendAuthFromFlags } from "@caravel/auth";
+import { runProcess, setListenGuard } from "@caravel/runtime";
 import { DnsConfig } from "./config.js";
 import { addDummyAddress } from "./server/dummy-interface.js";
 import { createServer } from "./server.js";
 
-await runProcess({ name: "caravel-dns", summary: "Mesos-DNS-compatible DNS server (UDP+TCP) with the Mesos-DNS HTTP API.", schema: DnsConfig }, async (config, log) => {
+await runProcess({ name: "caravel-dns", summary: "Mesos-DNS-compatible DNS server (UDP+TCP) with the Mesos-DNS HTTP API.", schema: DnsConfig.extend(BackendAuthFlags.shape) }, async (config, log) => {
   if (config.workers > 1 && cluster.isPrimary) {
     const removeDummy = config.dummy_ip ? addDummyAddress(config.dummy_ip) : undefined;
     let stopping = false;
@@ -27,6 +29,10 @@ await runProcess({ name: "caravel-dns", summary: "Mesos-DNS-compatible DNS serve
       removeDummy?.();
     };
   }
+  // IAM: callers beyond loopback need a token (--iam_url/--iam_public_key); own calls carry the service account's.
+  const auth = await backendAuthFromFlags(config);
+  setListenGuard(auth.guard);
+  setDefaultAuthorization(auth.authorization);
   const server = createServer({ config, log, dummyOwnedElsewhere: cluster.isWorker });
   await server.listen();
   return () => server.close();

@@ -14,6 +14,7 @@ import { addDummyAddress } from "./server/dummy-interface.js";
 import { createForwarder, parseUpstream, systemResolvers } from "./server/forwarder.js";
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/sockets.js";
+import { openMasterSource, type MasterSource } from "./sync/master-source.js";
 
 export const VERSION = "0.1.0-caravel";
 
@@ -100,6 +101,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
   });
 
   let sync: MasterSync | undefined;
+  let source: MasterSource | undefined;
   const listeners: DnsListener[] = [];
   let http: Listening | undefined;
   let removeDummy: (() => void) | undefined;
@@ -124,18 +126,23 @@ export function createServer(deps: DnsServerDeps): DnsServer {
       });
       http = await listenHttp(router.listener(log), config.http_port, config.listen);
       if (!deps.noMaster) {
+        source = await openMasterSource(config.master, log);
+        const masters = source;
         sync = startMasterSync({
-          masters: masterUrls(config),
+          masters: () => masters.urls(),
           resyncMs: config.refresh_seconds * 1000,
           onView: (next) => update(next),
           onError: (error, master) => log.warn({ master, err: (error as Error).message }, "lost the master; keeping the last records"),
         });
+        // A new leader: re-open the stream against it now (its SUBSCRIBE starts with a full resync).
+        source.onChange(() => sync?.reconnect());
       }
       log.info({ dns: `${config.listen}:${main.udpPort}`, http: http.url, upstreams: upstreams.map((u) => `${u.host}:${u.port}`) }, "caravel-dns listening");
       return { dnsPort: main.udpPort, tcpPort: main.tcpPort, httpPort: http.port, httpUrl: http.url };
     },
     async close() {
       sync?.close();
+      await source?.close();
       await Promise.all(listeners.map((l) => l.close()));
       await http?.close();
       forwarder?.close();

@@ -9,8 +9,8 @@ export const L4lbConfig = z.object({
   master: z
     .string()
     .default("http://127.0.0.1:5050")
-    .refine((m) => !m.startsWith("zk://"), "zk:// master detection is not supported yet; list the masters instead, e.g. http://10.0.0.1:5050,http://10.0.0.2:5050 (non-leaders redirect to the leader)")
-    .describe("master URL(s), comma separated (host:port or http://host:port); non-leaders redirect to the leader"),
+    .refine((m) => m.trim() !== "", "must name the master: zk://host:2181/mesos or host:port[,host:port]")
+    .describe("zk://host:2181[,host:2181]/mesos (follow the elected leader) or master URL(s), comma separated (host:port or http://host:port; non-leaders redirect to the leader)"),
   refresh_seconds: seconds.default(30).describe("full resync period from /master/state (events keep VIPs current in between)"),
   data_plane: z.enum(["auto", "kernel", "userspace"]).default("auto").describe("kernel (iptables NAT, root) or userspace proxy; auto picks kernel when it works"),
   vip_cidr: z
@@ -29,12 +29,6 @@ export const L4lbConfig = z.object({
 });
 export type L4lbConfig = z.output<typeof L4lbConfig>;
 
-export const masterUrls = (config: L4lbConfig): string[] =>
-  config.master
-    .split(",")
-    .map((m) => m.trim())
-    .filter(Boolean)
-    .map((m) => (/^https?:\/\//.test(m) ? m : `http://${m}`));
 
 /**
  * The default VIP pool: 11.0.0.0/8 (reachable from bridge containers) as root, whichever plane runs

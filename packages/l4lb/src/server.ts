@@ -4,7 +4,8 @@
  */
 import { buildVipTable, emptyClusterView, startMasterSync, type ClusterView, type MasterSync, type VipEntry } from "@caravel/api";
 import { listen as listenHttp, MetricsRegistry, type Listening, type Logger } from "@caravel/runtime";
-import { defaultCidr, masterUrls, type L4lbConfig } from "./config.js";
+import { defaultCidr, type L4lbConfig } from "./config.js";
+import { openMasterSource, type MasterSource } from "./master-source.js";
 import { l4lbRouter } from "./http/routes.js";
 import { createKernelPlane, kernelPlaneAvailable } from "./plane/kernel.js";
 import type { DataPlane } from "./plane/types.js";
@@ -52,6 +53,7 @@ export function createServer(deps: L4lbDeps): L4lbServer {
   let applied = "[]";
   let chain: Promise<void> = Promise.resolve();
   let sync: MasterSync | undefined;
+  let source: MasterSource | undefined;
   let http: Listening | undefined;
   const applies = metrics.counter("l4lb/applies", "data-plane updates");
   const failures = metrics.counter("l4lb/apply_failures");
@@ -90,8 +92,10 @@ export function createServer(deps: L4lbDeps): L4lbServer {
       const router = l4lbRouter({ table: () => table, plane: () => plane?.kind ?? "none", metrics, healthy: () => deps.noMaster === true || (sync?.synced() ?? false) });
       http = await listenHttp(router.listener(log), config.port ?? config.http_port, config.listen);
       if (!deps.noMaster) {
+        source = await openMasterSource(config.master, log);
+        const masters = source;
         sync = startMasterSync({
-          masters: masterUrls(config),
+          masters: () => masters.urls(),
           resyncMs: config.refresh_seconds * 1000,
           onView: (next) => {
             view = next;
@@ -99,12 +103,15 @@ export function createServer(deps: L4lbDeps): L4lbServer {
           },
           onError: (error, master) => log.warn({ master, err: (error as Error).message }, "lost the master; keeping the current VIPs"),
         });
+        // A new leader: re-open the stream against it now (its SUBSCRIBE starts with a full resync).
+        source.onChange(() => sync?.reconnect());
       }
       log.info({ http: http.url, plane: plane.kind, cidr }, "caravel-l4lb running");
       return { httpPort: http.port, httpUrl: http.url, plane: plane.kind, cidr };
     },
     async close() {
       sync?.close();
+      await source?.close();
       await chain.catch(() => undefined);
       await http?.close();
       await plane?.close();

@@ -4,6 +4,8 @@
  * that arrive while a resync is in flight are replayed on top of it, so a resync never undoes them.
  * Redirects from non-leading masters are followed by the client; when a master is lost the next one
  * in the list is tried with backoff, and the last view is kept meanwhile (stale beats empty).
+ * The master list may be a function (a ZooKeeper detector's current leader); `reconnect()` drops the
+ * stream at once and follows whatever the list names now, which is what a leader change calls for.
  * Shared by caravel-dns and caravel-l4lb.
  */
 import { createMasterClient } from "../clients/master.js";
@@ -12,8 +14,8 @@ import { applyOperatorEvent } from "./cluster-events.js";
 import { clusterViewFromMasterState, emptyClusterView, type ClusterView } from "./cluster.js";
 
 export interface MasterSyncOptions {
-  /** Master base URLs (`http://host:5050`); tried in order. */
-  masters: readonly string[];
+  /** Master base URLs (`http://host:5050`), tried in order; a function is asked before every attempt. */
+  masters: readonly string[] | (() => readonly string[]);
   /** Full resync period in ms (0 = never). */
   resyncMs: number;
   onView(view: ClusterView, cause: "resync" | "event"): void;
@@ -25,6 +27,8 @@ export interface MasterSync {
   current(): ClusterView;
   /** True once a first full state has been read. */
   synced(): boolean;
+  /** Drops the current stream and follows the master list anew, now (a leader changed). */
+  reconnect(): void;
   close(): void;
 }
 
@@ -32,43 +36,49 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
   let view = emptyClusterView();
   let synced = false;
   let closed = false;
-  let pending: unknown[] | undefined; // events seen during a resync
-  const abort = new AbortController();
+  // Events seen during the resync in flight, tagged with its attempt: a stale resync still waiting on
+  // a dead leader must neither block nor clear the new leader's.
+  let pending: { signal: AbortSignal; events: unknown[] } | undefined;
+  // One controller per attempt, so that reconnect() cuts the stream (or the backoff) of this attempt only.
+  let attempt = new AbortController();
+  const mastersNow = (): readonly string[] => (typeof options.masters === "function" ? options.masters() : options.masters);
 
   const publish = (cause: "resync" | "event") => {
     if (!closed) options.onView(view, cause);
   };
 
-  const resync = async (master: string): Promise<void> => {
-    if (pending) return; // one resync at a time
-    pending = [];
+  const resync = async (master: string, signal: AbortSignal): Promise<void> => {
+    if (pending?.signal === signal) return; // one resync at a time
+    const mine = { signal, events: [] as unknown[] };
+    pending = mine;
     try {
       const state = await createMasterClient(master, { timeoutMs: 10_000, ...options.http }).state();
+      if (signal.aborted) return; // the leader changed meanwhile: this state may be stale
       let next = clusterViewFromMasterState(state);
-      for (const event of pending) next = applyOperatorEvent(next, event);
+      for (const event of mine.events) next = applyOperatorEvent(next, event);
       view = next;
       synced = true;
       publish("resync");
     } finally {
-      pending = undefined;
+      if (pending === mine) pending = undefined;
     }
   };
 
-  const follow = async (master: string): Promise<void> => {
-    await resync(master);
+  const follow = async (master: string, signal: AbortSignal): Promise<void> => {
+    await resync(master, signal);
     const client = createMasterClient(master, options.http);
     let timer: ReturnType<typeof setInterval> | undefined;
     if (options.resyncMs > 0) {
       timer = setInterval(() => {
-        resync(master).catch((error: unknown) => options.onError?.(error, master));
+        resync(master, signal).catch((error: unknown) => options.onError?.(error, master));
       }, options.resyncMs);
       (timer as { unref?: () => void }).unref?.();
     }
     try {
-      for await (const event of client.subscribe(abort.signal)) {
-        if (closed) return;
+      for await (const event of client.subscribe(signal)) {
+        if (closed || signal.aborted) return;
         if (event.type === "HEARTBEAT") continue;
-        pending?.push(event);
+        pending?.events.push(event);
         // SUBSCRIBED carries no leader; keep the one the full state named.
         view = applyOperatorEvent(view, event);
         publish("event");
@@ -81,15 +91,26 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
   void (async () => {
     let backoff = 250;
     for (let i = 0; !closed; i++) {
-      const master = options.masters[i % options.masters.length]!;
-      try {
-        await follow(master);
+      if (attempt.signal.aborted) {
+        // reconnect(): go at once, from the head of the (new) list.
+        attempt = new AbortController();
         backoff = 250;
-      } catch (error) {
-        if (!closed) options.onError?.(error, master);
+        i = 0;
+      }
+      const signal = attempt.signal;
+      const masters = mastersNow();
+      const master = masters.length ? masters[i % masters.length]! : undefined;
+      if (master) {
+        try {
+          await follow(master, signal);
+          backoff = 250;
+        } catch (error) {
+          if (!closed && !signal.aborted) options.onError?.(error, master);
+        }
       }
       if (closed) return;
-      await sleep(backoff, abort.signal);
+      if (signal.aborted) continue;
+      await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, 5_000);
     }
   })();
@@ -97,9 +118,12 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
   return {
     current: () => view,
     synced: () => synced,
+    reconnect() {
+      attempt.abort();
+    },
     close() {
       closed = true;
-      abort.abort();
+      attempt.abort();
     },
   };
 }
