@@ -8,7 +8,7 @@ import { startFakeMaster } from "../testing/fake-master.js";
 describe("startMasterSync with a detected leader", () => {
   it("follows the list it is given and moves to a new leader on reconnect(), with a full resync", async () => {
     const old = await startFakeMaster(legacyState());
-    const next = await startFakeMaster(legacyState([]));
+    const next = await startFakeMaster(legacyState([], { otherTasks: [] }));
     let leader = old.url;
     const views: ClusterView[] = [];
     // Long backoff would hide a missing reconnect: the resync period is off and the old master stays up.
