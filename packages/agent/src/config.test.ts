@@ -25,6 +25,13 @@ describe("agent flags", () => {
     expect(() => loadConfig(AgentConfig, { argv: ["--port", "-1"], env: {} })).toThrow(ConfigError);
     expect(() => loadConfig(AgentConfig, { argv: ["--port", "-1"], env: {} })).toThrow(/--port/);
   });
+
+  it("takes the Docker image GC budget (MiB, 0 = off) and keep-list", () => {
+    expect(loadConfig(AgentConfig, { argv: [], env: {} })).toMatchObject({ docker_image_gc_budget: 0, docker_image_gc_keep: "local/*" });
+    const c = loadConfig(AgentConfig, { argv: ["--docker_image_gc_budget", "2048", "--docker_image_gc_keep", "local/*,nginx"], env: {} });
+    expect(c).toMatchObject({ docker_image_gc_budget: 2048, docker_image_gc_keep: "local/*,nginx" });
+    expect(() => loadConfig(AgentConfig, { argv: ["--docker_image_gc_budget", "-5"], env: {} })).toThrow(/--docker_image_gc_budget/);
+  });
 });
 
 describe("master link helpers", () => {

@@ -35,6 +35,15 @@ export const AgentConfig = z.object({
   gc_keep_per_app: z.coerce.number().int().min(0).default(5).describe("sandboxes of ended tasks kept per app, newest first"),
   gc_delay: seconds.default(7 * 24 * 3600).describe("seconds after which an ended task's sandbox may be collected"),
   gc_disk_budget_mb: z.coerce.number().min(0).default(10_240).describe("MiB that ended tasks' sandboxes may use before the oldest are collected"),
+  docker_image_gc_budget: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe("MiB that Docker images may use before the least recently used unused ones are removed (0 = off)"),
+  docker_image_gc_keep: z.coerce
+    .string()
+    .default("local/*")
+    .describe("comma-separated image name patterns never collected (* matches anything; local/* are built here and cannot be pulled)"),
   gc_interval: seconds.default(60).describe("seconds between garbage collection rounds"),
   dns_server: text("DNS server address given to containers (caravel-dns)"),
   log_dir: text("directory for the agent's log file (served as /slave/log); logs go to stdout otherwise"),

@@ -9,6 +9,9 @@ import { ConfigError, MetricsRegistry, createLogger, helpText, loadConfig, onShu
 import { AgentConfig } from "./config.js";
 import { buildAgents } from "./core/build.js";
 import { startGc } from "./core/gc-runner.js";
+import { DockerContainerizer } from "./containerizers/docker/index.js";
+import { ImageCollector, startImageGc } from "./containerizers/docker/image-gc-runner.js";
+import { parseKeepList } from "./containerizers/docker/image-gc.js";
 import { raiseOpenFileLimit } from "./core/limits.js";
 import { registerAgentMetrics } from "./core/metrics.js";
 import { createServer } from "./http/server.js";
@@ -62,6 +65,18 @@ async function main(): Promise<void> {
     if (!agent.settings.lightweight) {
       stopGc.push(startGc(agent, { keepPerApp: config.gc_keep_per_app, maxAgeMs: config.gc_delay * 1000, diskBudgetBytes: config.gc_disk_budget_mb * 1024 * 1024 }, config.gc_interval * 1000, log));
     }
+  }
+  const docker = built.containerizers.find((c): c is DockerContainerizer => c instanceof DockerContainerizer);
+  if (docker && config.docker_image_gc_budget > 0) {
+    const collector = new ImageCollector({
+      docker: docker.docker,
+      policy: { budgetBytes: config.docker_image_gc_budget * 1024 * 1024, keep: parseKeepList(config.docker_image_gc_keep) },
+      launching: () => docker.imagesLaunching(),
+      launched: () => docker.imagesLaunched,
+      statePath: join(config.work_dir, "meta", "docker-image-use.json"),
+      log: log.child({ gc: "docker-images" }),
+    });
+    stopGc.push(startImageGc(collector, config.gc_interval * 1000, log));
   }
   log.info({ url: listening.url, agents: built.agents.length, containerizers: built.containerizers.map((c) => c.name) }, "caravel-agent listening");
   onShutdown(async () => {

@@ -47,6 +47,10 @@ export class DockerContainerizer implements Containerizer {
   private readonly log: Logger;
   private readonly abort = new AbortController();
   private readonly oom: OomWatch;
+  /** Image reference → launches using it right now (image GC never removes these). */
+  private readonly launchingImages = new Map<string, number>();
+  /** Image reference → when a launch last used it (image GC's least-recently-used order). */
+  readonly imagesLaunched = new Map<string, number>();
 
   constructor(private readonly options: DockerContainerizerOptions = {}) {
     this.docker = options.docker ?? new Docker({ socketPath: "/var/run/docker.sock" });
@@ -68,9 +72,27 @@ export class DockerContainerizer implements Containerizer {
     return container?.type === "DOCKER" && container.docker !== undefined;
   }
 
+  /** Image references tasks are being launched from right now. */
+  imagesLaunching(): string[] {
+    return [...this.launchingImages.keys()];
+  }
+
   async launch(spec: LaunchSpec): Promise<CheckpointedContainer> {
     const docker = spec.task.container?.docker;
     if (!docker) throw new LaunchError("REASON_CONTAINER_LAUNCH_FAILED", "container.docker is missing: a Docker task needs container.docker.image");
+    const image = docker.image;
+    this.launchingImages.set(image, (this.launchingImages.get(image) ?? 0) + 1);
+    try {
+      return await this.launchDocker(spec, docker);
+    } finally {
+      this.imagesLaunched.set(image, Date.now());
+      const left = (this.launchingImages.get(image) ?? 1) - 1;
+      if (left > 0) this.launchingImages.set(image, left);
+      else this.launchingImages.delete(image);
+    }
+  }
+
+  private async launchDocker(spec: LaunchSpec, docker: NonNullable<NonNullable<LaunchSpec["task"]["container"]>["docker"]>): Promise<CheckpointedContainer> {
     await fetchUris(spec.task.command?.uris ?? [], { sandbox: spec.sandbox, cacheDir: this.options.cacheDir, user: spec.task.command?.user });
     if (docker.force_pull_image === true) await ensureImage(this.docker, docker.image, true);
     touchLogs(spec.sandbox);
