@@ -14,6 +14,7 @@ import { miscRoutes } from "./http/misc.js";
 import { groupIdsOf, opsRoutes } from "./http/ops.js";
 import { SchedulerDriver } from "./scheduler/driver.js";
 import { Repository } from "./storage/repository.js";
+import { ReservationBook } from "./resident/book.js";
 
 export interface ServerDeps {
   config: MarathonConfig;
@@ -45,6 +46,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
     maxInstancesPerOffer: config.max_instances_per_offer,
     localPorts: { min: config.local_port_min, max: config.local_port_max },
     declineSeconds: config.decline_offer_duration / 1000,
+    reservations: new ReservationBook(deps.store, config.mesos_role),
   });
   const metrics = new MetricsRegistry();
   metrics.gauge("apps", () => core.apps.size);

@@ -4,7 +4,7 @@
  * holds the state, applies decisions, persists them, talks to the scheduler port and emits events.
  */
 import { randomUUID } from "node:crypto";
-import { CaravelError, instanceIdOf, isTerminalState, parseTaskId, type AppDefinition, type Offer, type TaskStatus } from "@caravel/api";
+import { CaravelError, instanceIdOf, isResident, isTerminalState, parseTaskId, type AppDefinition, type Offer, type Resource, type TaskStatus } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import { buildPlan, type DeploymentPlan } from "../deploy/plan.js";
 import { canonicalJson } from "../deploy/canonical.js";
@@ -21,6 +21,8 @@ import { QueueStats } from "./queue-stats.js";
 import { ReadinessPoller } from "../instances/readiness.js";
 import { assignServicePorts, servicePortsOf } from "./service-ports.js";
 import type { TaskFailure } from "./views.js";
+import { ReservationBook } from "../resident/book.js";
+import { handleResidentOffers, releasesPending, withoutResidentReservations, type ResidentHost } from "../resident/offers.js";
 
 export interface MarathonOptions {
   repo: Repository;
@@ -34,6 +36,8 @@ export interface MarathonOptions {
   declineSeconds?: number;
   /** Kills are re-sent when a task has not died after this long. */
   killRetryMs?: number;
+  /** Reservations of resident apps (default: in memory, role slave_public). */
+  reservations?: ReservationBook;
 }
 
 export interface DeployRequest {
@@ -65,9 +69,11 @@ export class Marathon {
   private readonly clock: () => number;
   readonly launched = { count: 0 };
   readonly readiness = new ReadinessPoller(() => this.requestTick());
+  readonly reservations: ReservationBook;
 
   constructor(private readonly o: MarathonOptions) {
     this.clock = o.clock ?? Date.now;
+    this.reservations = o.reservations ?? new ReservationBook(undefined, "slave_public");
   }
 
   now(): number {
@@ -84,6 +90,7 @@ export class Marathon {
     }
     for (const i of state.instances) this.indexInstance(i);
     for (const plan of state.deployments) this.registerDeployment(plan);
+    await this.reservations.load();
     this.o.log.info({ apps: this.apps.size, instances: this.instances.size, deployments: this.deployments.size }, "recovered state");
   }
 
@@ -262,10 +269,11 @@ export class Marathon {
     }
     this.retryKills(now);
     this.advanceDeployments(doneByApp);
-    if (this.queue.size > 0 && this.suppressed) {
+    const wantsOffers = this.queue.size > 0 || releasesPending(this.reservations, this.residentHost);
+    if (wantsOffers && this.suppressed) {
       this.suppressed = false;
       this.port.revive();
-    } else if (this.queue.size === 0 && !this.suppressed && this.port.connected) {
+    } else if (!wantsOffers && !this.suppressed && this.port.connected) {
       this.suppressed = true;
       this.port.suppress();
     }
@@ -336,16 +344,21 @@ export class Marathon {
 
   async handleOffers(offers: readonly Offer[]): Promise<void> {
     const now = this.clock();
-    const views = offers.map((o) => viewOfOffer(o, this.drainingAgents.has(o.agent_id.value)));
+    let views = offers.map((o) => viewOfOffer(o, this.drainingAgents.has(o.agent_id.value)));
     for (const v of views) this.lastOffers.set(v.agentId, { ...v, receivedAt: now });
     this.tick();
-    const demands: LaunchDemand[] = [];
+    let demands: LaunchDemand[] = [];
     for (const [appId, count] of this.queue) {
       const app = this.controlTarget(appId).app;
       if (!app) continue;
       const delay = this.backoffs.get(appId)?.delayUntil;
       demands.push({ app, count, ...(delay !== undefined ? { delayUntil: delay } : {}) });
     }
+    // Resident apps place on (and give back) their own reservations; other apps never see those.
+    const resident = await handleResidentOffers(this.reservations, this.residentHost, views, demands.filter((d) => isResident(d.app)));
+    if (resident.created.length) this.reportCreated(resident.created);
+    demands = demands.filter((d) => !isResident(d.app));
+    views = views.filter((v) => !resident.used.has(v.offerId)).map(withoutResidentReservations);
     if (demands.length === 0) {
       if (views.length) this.port.decline(views.map((v) => v.offerId), this.o.declineSeconds ?? 120);
       return;
@@ -364,29 +377,7 @@ export class Marathon {
     const byOffer = new Map<string, ReturnType<typeof buildTaskInfo>[]>();
     const created: Instance[] = [];
     for (const p of out.placements) {
-      const instanceId = instanceIdOf(p.app.id, randomUUID());
-      const info = buildTaskInfo({ app: p.app, instanceId, incarnation: 1, agentId: p.offer.agentId, hostname: p.offer.hostname, resources: p.resources, hostPorts: p.hostPorts, servicePorts: [] });
-      const instance: Instance = {
-        instanceId,
-        taskId: info.task_id.value,
-        appId: p.app.id,
-        version: p.app.version ?? "",
-        configVersion: p.app.versionInfo?.lastConfigChangeAt ?? p.app.version ?? "",
-        agentId: p.offer.agentId,
-        hostname: p.offer.hostname,
-        state: "TASK_STAGING",
-        ports: p.hostPorts,
-        servicePorts: servicePortsOf(p.app),
-        ipAddresses: [],
-        attributes: p.offer.attributes,
-        stagedAt: now,
-        goal: "running",
-        ...(p.app.readinessChecks.length ? { ready: false } : {}),
-        role: p.resources[0]?.allocation_info?.role ?? "*",
-        ...(p.offer.region ? { region: p.offer.region } : {}),
-        ...(p.offer.zone ? { zone: p.offer.zone } : {}),
-      };
-      this.indexInstance(instance);
+      const { instance, info } = this.createInstance(p);
       created.push(instance);
       (byOffer.get(p.offer.offerId) ?? byOffer.set(p.offer.offerId, []).get(p.offer.offerId)!).push(info);
     }
@@ -394,11 +385,60 @@ export class Marathon {
     await Promise.all(created.map((i) => this.o.repo.saveInstance(i)));
     for (const [offerId, tasks] of byOffer) this.port.launch([offerId], tasks);
     this.o.log.debug({ launched: created.length, declined: out.unused.length }, "launched");
-    this.launched.count += created.length;
     if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), 5);
-    for (const i of created) this.o.events.emit("instance_changed_event", { instanceId: i.instanceId, condition: "Created", runSpecId: i.appId, agentId: i.agentId, host: i.hostname, runSpecVersion: i.version });
+    this.reportCreated(created);
     this.tick();
   }
+
+  /** Counts and announces newly created instances. */
+  private reportCreated(created: Instance[]): void {
+    this.launched.count += created.length;
+    for (const i of created) this.o.events.emit("instance_changed_event", { instanceId: i.instanceId, condition: "Created", runSpecId: i.appId, agentId: i.agentId, host: i.hostname, runSpecVersion: i.version });
+  }
+
+  /** A new instance of `p.app` on `p.offer` (indexed, not yet persisted) and its TaskInfo. */
+  private createInstance(p: { app: AppDefinition; offer: OfferView; resources: Resource[]; hostPorts: number[] }): { instance: Instance; info: ReturnType<typeof buildTaskInfo> } {
+    const now = this.clock();
+    const instanceId = instanceIdOf(p.app.id, randomUUID());
+    const info = buildTaskInfo({ app: p.app, instanceId, incarnation: 1, agentId: p.offer.agentId, hostname: p.offer.hostname, resources: p.resources, hostPorts: p.hostPorts, servicePorts: [] });
+    const instance: Instance = {
+      instanceId,
+      taskId: info.task_id.value,
+      appId: p.app.id,
+      version: p.app.version ?? "",
+      configVersion: p.app.versionInfo?.lastConfigChangeAt ?? p.app.version ?? "",
+      agentId: p.offer.agentId,
+      hostname: p.offer.hostname,
+      state: "TASK_STAGING",
+      ports: p.hostPorts,
+      servicePorts: servicePortsOf(p.app),
+      ipAddresses: [],
+      attributes: p.offer.attributes,
+      stagedAt: now,
+      goal: "running",
+      ...(p.app.readinessChecks.length ? { ready: false } : {}),
+      role: p.resources[0]?.allocation_info?.role ?? "*",
+      ...(p.offer.region ? { region: p.offer.region } : {}),
+      ...(p.offer.zone ? { zone: p.offer.zone } : {}),
+    };
+    this.indexInstance(instance);
+    return { instance, info };
+  }
+
+  /** The core as the resident-app hook sees it. */
+  private readonly residentHost: ResidentHost = {
+    frameworkId: () => this.frameworkId,
+    now: () => this.clock(),
+    wanted: () => new Map([...this.apps].map(([id, app]) => [id, app.instances])),
+    isAlive: (instanceId) => {
+      const i = this.instances.get(instanceId);
+      return i !== undefined && isActive(i);
+    },
+    createInstance: (p) => this.createInstance(p),
+    saveInstance: (i) => this.o.repo.saveInstance(i),
+    accept: (offerIds, operations) => this.port.accept(offerIds, operations),
+    newReservationId: (appId) => instanceIdOf(appId, randomUUID()),
+  };
 
   rescind(offerId: string): void {
     for (const [agent, v] of this.lastOffers) if (v.offerId === offerId) this.lastOffers.delete(agent);

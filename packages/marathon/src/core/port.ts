@@ -1,10 +1,12 @@
 /** What the core asks of the Mesos scheduler connection (implemented by scheduler/driver.ts). */
-import type { TaskInfo } from "@caravel/api";
+import type { Operation, TaskInfo } from "@caravel/api";
 
 export interface SchedulerPort {
   /** True while subscribed to a master. */
   readonly connected: boolean;
   launch(offerIds: string[], tasks: TaskInfo[]): void;
+  /** Accepts offers with any operations in order (RESERVE, CREATE, LAUNCH, DESTROY, UNRESERVE …). */
+  accept(offerIds: string[], operations: Operation[]): void;
   decline(offerIds: string[], refuseSeconds: number): void;
   kill(taskId: string, agentId: string, gracePeriodSeconds?: number): void;
   acknowledge(agentId: string, taskId: string, uuid: string): void;
@@ -18,6 +20,7 @@ export interface SchedulerPort {
 export const disconnectedPort: SchedulerPort = {
   connected: false,
   launch: () => undefined,
+  accept: () => undefined,
   decline: () => undefined,
   kill: () => undefined,
   acknowledge: () => undefined,

@@ -3,7 +3,7 @@
  * persisted framework id after any failure, failover_timeout one week), feeds offers and status
  * updates to the core, and carries out the core's calls. Implements the core's SchedulerPort.
  */
-import { createMasterClient, sleep, subscribeScheduler, type Event, type SchedulerSubscription, type TaskInfo } from "@caravel/api";
+import { createMasterClient, sleep, subscribeScheduler, type Event, type Operation, type SchedulerSubscription, type TaskInfo } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import type { Marathon } from "../core/marathon.js";
 import type { EventBus } from "../events/bus.js";
@@ -203,6 +203,9 @@ export class SchedulerDriver implements SchedulerPort {
 
   launch(offerIds: string[], tasks: TaskInfo[]): void {
     this.send({ type: "ACCEPT", accept: { offer_ids: offerIds.map((value) => ({ value })), operations: [{ type: "LAUNCH", launch: { task_infos: tasks } }], filters: { refuse_seconds: 1 } } });
+  }
+  accept(offerIds: string[], operations: Operation[]): void {
+    this.send({ type: "ACCEPT", accept: { offer_ids: offerIds.map((value) => ({ value })), operations, filters: { refuse_seconds: 1 } } });
   }
   decline(offerIds: string[], refuseSeconds: number): void {
     this.send({ type: "DECLINE", decline: { offer_ids: offerIds.map((value) => ({ value })), filters: { refuse_seconds: refuseSeconds } } });
