@@ -8,6 +8,7 @@ import type { Logger } from "@caravel/runtime";
 import type { Marathon } from "../core/marathon.js";
 import type { EventBus } from "../events/bus.js";
 import type { SchedulerPort } from "../core/port.js";
+import { PendingInverseOffers } from "../drain/inverse-offers.js";
 
 export interface DriverOptions {
   masters: string[];
@@ -27,6 +28,8 @@ export class SchedulerDriver implements SchedulerPort {
   private readonly timers: NodeJS.Timeout[] = [];
   masterUrl: string | undefined;
   readonly calls = { failed: 0, sent: 0 };
+  /** Inverse offers (drains) answered only once Marathon has moved its instances off the agent. */
+  readonly inverseOffers = new PendingInverseOffers();
 
   constructor(
     private readonly core: Marathon,
@@ -49,7 +52,12 @@ export class SchedulerDriver implements SchedulerPort {
     void this.loop();
     this.timers.push(setInterval(() => this.sub && this.core.reconcileAll(), this.o.reconcileIntervalMs).unref());
     this.timers.push(setInterval(() => void this.pollDraining(), this.o.drainPollMs).unref());
-    this.timers.push(setInterval(() => this.core.tick(), 1000).unref());
+    this.timers.push(
+      setInterval(() => {
+        this.core.tick();
+        this.answerInverseOffers();
+      }, 1000).unref(),
+    );
   }
 
   async stop(): Promise<void> {
@@ -131,9 +139,9 @@ export class SchedulerDriver implements SchedulerPort {
         return;
       case "INVERSE_OFFERS": {
         const inverse = event.inverse_offers?.inverse_offers ?? [];
-        const agents = inverse.map((o) => o.agent_id?.value).filter((a): a is string => !!a);
-        this.core.setDraining([...this.core.drainingAgents, ...agents]);
-        this.send({ type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: inverse.map((o) => o.id), filters: { refuse_seconds: 5 } } });
+        for (const o of inverse) if (o.agent_id?.value) this.inverseOffers.add(o.agent_id.value, o.id.value);
+        this.core.setDraining([...this.core.drainingAgents, ...this.inverseOffers.agents]);
+        this.answerInverseOffers();
         return;
       }
       case "ERROR":
@@ -144,13 +152,20 @@ export class SchedulerDriver implements SchedulerPort {
     }
   }
 
+  /** Accepts the inverse offers of agents where no instance Marathon still wants runs (drain/). */
+  private answerInverseOffers(): void {
+    if (this.inverseOffers.size === 0) return;
+    const ready = this.inverseOffers.takeReady(() => this.core.instances.values());
+    if (ready.length) this.send({ type: "ACCEPT_INVERSE_OFFERS", accept_inverse_offers: { inverse_offer_ids: ready.map((value) => ({ value })), filters: { refuse_seconds: 5 } } });
+  }
+
   /** Agents the master reports as draining (operator API GET_AGENTS drain_info). */
   private async pollDraining(): Promise<void> {
     if (!this.masterUrl) return;
     try {
       const answer = await createMasterClient(this.masterUrl, { timeoutMs: 5000 }).call<{ get_agents?: { agents?: { agent_info?: { id?: { value?: string } }; drain_info?: { state?: string } }[] } }>("GET_AGENTS");
       const draining = (answer.get_agents?.agents ?? []).filter((a) => a.drain_info?.state === "DRAINING" || a.drain_info?.state === "DRAINED").map((a) => a.agent_info?.id?.value ?? "");
-      this.core.setDraining(draining.filter(Boolean));
+      this.core.setDraining([...draining.filter(Boolean), ...this.inverseOffers.agents]);
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, "GET_AGENTS failed");
     }
