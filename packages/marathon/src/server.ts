@@ -12,6 +12,7 @@ import { sendMarathonError } from "./http/common.js";
 import type { ApiContext } from "./http/context.js";
 import { miscRoutes } from "./http/misc.js";
 import { groupIdsOf, opsRoutes } from "./http/ops.js";
+import { podRoutes } from "./http/pods.js";
 import { SchedulerDriver } from "./scheduler/driver.js";
 import { Repository } from "./storage/repository.js";
 import { ReservationBook } from "./resident/book.js";
@@ -110,6 +111,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
   miscRoutes(router, ctx);
   appRoutes(router, ctx);
   opsRoutes(router, ctx);
+  podRoutes(router, ctx);
   const dispatch = router.listener(log);
   const listener = (req: Parameters<typeof dispatch>[0], res: Parameters<typeof dispatch>[1]) => {
     res.setHeader("x-marathon-leader", `http://${leader()}`);

@@ -21,6 +21,11 @@ import { QueueStats } from "./queue-stats.js";
 import { ReadinessPoller } from "../instances/readiness.js";
 import { assignServicePorts, servicePortsOf } from "./service-ports.js";
 import type { TaskFailure } from "./views.js";
+import { createPodInstance, sendLaunches, taskIdsOf } from "../pods/instances.js";
+import type { PodLaunch } from "../pods/launch.js";
+import { isPodSpec } from "../pods/run-spec.js";
+import { podInstanceStatus } from "../pods/status.js";
+import { planView, stepView } from "../pods/plan-view.js";
 import { ReservationBook } from "../resident/book.js";
 import { handleResidentOffers, releasesPending, withoutResidentReservations, type ResidentHost } from "../resident/offers.js";
 
@@ -46,10 +51,14 @@ export interface DeployRequest {
   force?: boolean;
   /** Apps to restart even if unchanged (POST /v2/apps/{id}/restart). */
   restart?: Set<string>;
+  /** The complete set of pod run specs after the change (absent: pods unchanged). */
+  pods?: Map<string, AppDefinition>;
 }
 
 export class Marathon {
   readonly apps = new Map<string, AppDefinition>();
+  /** Pods, as run specs (pods/run-spec.ts): they share the apps' deployments, placement and control. */
+  readonly pods = new Map<string, AppDefinition>();
   readonly instances = new Map<string, Instance>();
   private readonly byTask = new Map<string, string>();
   private readonly byApp = new Map<string, Map<string, Instance>>();
@@ -85,6 +94,10 @@ export class Marathon {
     const state = await this.o.repo.load();
     this.frameworkId = state.frameworkId;
     for (const app of state.apps) {
+      if (isPodSpec(app)) {
+        this.pods.set(app.id, app);
+        continue;
+      }
       this.apps.set(app.id, app);
       for (const p of servicePortsOf(app)) this.usedServicePorts.add(p);
     }
@@ -103,6 +116,7 @@ export class Marathon {
   private indexInstance(i: Instance): void {
     this.instances.set(i.instanceId, i);
     this.byTask.set(i.taskId, i.instanceId);
+    for (const t of Object.values(i.tasks ?? {})) this.byTask.set(t.taskId, i.instanceId);
     (this.byApp.get(i.appId) ?? this.byApp.set(i.appId, new Map()).get(i.appId)!).set(i.instanceId, i);
   }
 
@@ -110,6 +124,7 @@ export class Marathon {
     this.readiness?.forget(i.taskId);
     this.instances.delete(i.instanceId);
     this.byTask.delete(i.taskId);
+    for (const t of Object.values(i.tasks ?? {})) this.byTask.delete(t.taskId);
     const forApp = this.byApp.get(i.appId);
     forApp?.delete(i.instanceId);
     if (forApp?.size === 0) this.byApp.delete(i.appId);
@@ -137,8 +152,9 @@ export class Marathon {
   async deploy(req: DeployRequest): Promise<{ deploymentId: string; version: string; plan: DeploymentPlan }> {
     const version = new Date(this.clock()).toISOString();
     const target = new Map<string, AppDefinition>();
-    for (const [id, app] of req.target) {
-      const before = this.apps.get(id);
+    const current = new Map([...this.apps, ...this.pods]);
+    for (const [id, app] of [...req.target, ...(req.pods ?? this.pods)]) {
+      const before = current.get(id);
       const restart = req.restart?.has(id) ?? false;
       const scaleOnly = before !== undefined && !restart && sameConfig(before, app);
       const unchanged = before !== undefined && !restart && canonicalJson({ ...before, version: undefined, versionInfo: undefined }) === canonicalJson({ ...app, version: undefined, versionInfo: undefined });
@@ -157,7 +173,7 @@ export class Marathon {
       next = assignServicePorts(next, used, this.o.localPorts ?? { min: 10000, max: 20000 });
       target.set(id, next);
     }
-    const plan = buildPlan(this.apps, target, { id: randomUUID(), version, ...(req.restart ? { restart: req.restart } : {}) });
+    const plan = buildPlan(current, target, { id: randomUUID(), version, ...(req.restart ? { restart: req.restart } : {}) });
     const conflicts = [...new Set(plan.affectedApps.map((a) => this.locks.get(a)).filter((d): d is string => d !== undefined))];
     if (conflicts.length && !req.force) {
       throw new CaravelError("CONFLICT", `App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/${conflicts[0]}'.`, {
@@ -169,15 +185,16 @@ export class Marathon {
     const writes: Promise<unknown>[] = [];
     for (const id of plan.affectedApps) {
       const app = target.get(id);
-      const before = this.apps.get(id);
+      const before = current.get(id);
+      const specs = isPodSpec(app ?? before) ? this.pods : this.apps;
       if (before) for (const p of servicePortsOf(before)) this.usedServicePorts.delete(p);
       if (app) {
-        this.apps.set(id, app);
+        specs.set(id, app);
         for (const p of servicePortsOf(app)) this.usedServicePorts.add(p);
         writes.push(this.o.repo.saveApp(app));
         if (!before || before.versionInfo?.lastConfigChangeAt !== app.versionInfo?.lastConfigChangeAt) this.backoffs.delete(id);
       } else {
-        this.apps.delete(id);
+        specs.delete(id);
         writes.push(this.o.repo.deleteApp(id));
       }
     }
@@ -186,7 +203,7 @@ export class Marathon {
       this.registerDeployment(plan);
     }
     await Promise.all(writes);
-    if (plan.steps.length) this.o.events.emit("deployment_info", { plan: planEvent(plan), currentStep: plan.steps[0] });
+    if (plan.steps.length) this.o.events.emit("deployment_info", { plan: planEvent(plan), currentStep: stepView(plan, plan.steps[0]) });
     this.o.events.emit("group_change_success", { groupId: "/", version });
     this.tick();
     return { deploymentId: plan.id, version, plan };
@@ -199,12 +216,14 @@ export class Marathon {
     this.finishDeployment(plan, "deployment_failed", "canceled");
     if (!rollback) return undefined;
     const target = new Map(this.apps);
+    const pods = new Map(this.pods);
     for (const appId of plan.affectedApps) {
       const original = plan.original[appId];
-      if (original) target.set(appId, original);
-      else target.delete(appId);
+      const specs = isPodSpec(original ?? plan.target[appId]) ? pods : target;
+      if (original) specs.set(appId, original);
+      else specs.delete(appId);
     }
-    const result = await this.deploy({ target, force: true });
+    const result = await this.deploy({ target, pods, force: true });
     return { deploymentId: result.deploymentId, version: result.version };
   }
 
@@ -222,15 +241,21 @@ export class Marathon {
   private controlTarget(appId: string): { app: AppDefinition | undefined; action?: DeploymentPlan["steps"][number]["actions"][number]["action"] } {
     const depId = this.locks.get(appId);
     const plan = depId ? this.deployments.get(depId) : undefined;
-    if (!plan) return { app: this.apps.get(appId) };
+    if (!plan) return { app: this.specOf(appId) };
     const stepIndex = plan.steps.findIndex((s) => s.actions.some((a) => a.app === appId && a.action !== "StartApplication"));
     const action = plan.steps[plan.currentStep]?.actions.find((a) => a.app === appId);
     if (stepIndex > plan.currentStep) {
       // Not reached yet: the app keeps its original definition (a new app stays at 0 instances).
       const original = plan.original[appId];
-      return { app: original ?? (this.apps.has(appId) ? { ...this.apps.get(appId)!, instances: 0 } : undefined) };
+      const now = this.specOf(appId);
+      return { app: original ?? (now ? { ...now, instances: 0 } : undefined) };
     }
-    return action ? { app: action.action === "StopApplication" ? undefined : this.apps.get(appId), action: action.action } : { app: this.apps.get(appId) };
+    return action ? { app: action.action === "StopApplication" ? undefined : this.specOf(appId), action: action.action } : { app: this.specOf(appId) };
+  }
+
+  /** An app's or a pod's current run spec. */
+  specOf(id: string): AppDefinition | undefined {
+    return this.apps.get(id) ?? this.pods.get(id);
   }
 
   // ---- the convergence loop ---------------------------------------------------------------
@@ -251,7 +276,7 @@ export class Marathon {
   tick(): void {
     const now = this.clock();
     this.tickScheduled = false;
-    const ids = new Set<string>([...this.apps.keys(), ...this.byApp.keys()]);
+    const ids = new Set<string>([...this.apps.keys(), ...this.pods.keys(), ...this.byApp.keys()]);
     const doneByApp = new Map<string, { done: boolean; action?: string }>();
     this.queue.clear();
     for (const appId of ids) {
@@ -294,10 +319,10 @@ export class Marathon {
           return d === undefined ? a.action === "StopApplication" : d.done && d.action === a.action;
         };
         if (!step.actions.every(finished)) break;
-        this.o.events.emit("deployment_step_success", { plan: planEvent(plan), currentStep: step });
+        this.o.events.emit("deployment_step_success", { plan: planEvent(plan), currentStep: stepView(plan, step) });
         plan.currentStep++;
         this.persist(this.o.repo.saveDeployment(plan));
-        if (plan.steps[plan.currentStep]) this.o.events.emit("deployment_info", { plan: planEvent(plan), currentStep: plan.steps[plan.currentStep] });
+        if (plan.steps[plan.currentStep]) this.o.events.emit("deployment_info", { plan: planEvent(plan), currentStep: stepView(plan, plan.steps[plan.currentStep]) });
         if (plan.steps[plan.currentStep]?.actions.some((a) => a.action !== "StartApplication")) {
           // Re-evaluate at once under the new step's actions (the verdicts above were for the old one).
           this.tick();
@@ -321,7 +346,7 @@ export class Marathon {
     for (const i of this.instances.values()) {
       if (i.goal !== "running" && isActive(i) && i.killRequestedAt !== undefined && now - i.killRequestedAt >= retryMs) {
         i.killRequestedAt = now;
-        this.port.kill(i.taskId, i.agentId, this.apps.get(i.appId)?.taskKillGracePeriodSeconds);
+        for (const t of taskIdsOf(i)) this.port.kill(t, i.agentId, this.specOf(i.appId)?.taskKillGracePeriodSeconds);
       }
     }
   }
@@ -336,7 +361,7 @@ export class Marathon {
       this.dropInstance(i);
       return;
     }
-    this.port.kill(i.taskId, i.agentId, this.apps.get(i.appId)?.taskKillGracePeriodSeconds);
+    for (const t of taskIdsOf(i)) this.port.kill(t, i.agentId, this.specOf(i.appId)?.taskKillGracePeriodSeconds);
     if (goal === "decommissioned" && (i.state === "TASK_UNREACHABLE" || i.state === "TASK_UNKNOWN")) this.dropInstance(i);
   }
 
@@ -375,15 +400,23 @@ export class Marathon {
       for (const [agentId, r] of perAgent) stats?.record(agentId, now, r.fits ? undefined : r.filter);
     }
     const byOffer = new Map<string, ReturnType<typeof buildTaskInfo>[]>();
+    const groups = new Map<string, PodLaunch[]>();
     const created: Instance[] = [];
     for (const p of out.placements) {
+      if (isPodSpec(p.app)) {
+        const { instance, launch } = createPodInstance({ ...p, app: p.app }, randomUUID(), now, this.frameworkId);
+        this.indexInstance(instance);
+        created.push(instance);
+        (groups.get(p.offer.offerId) ?? groups.set(p.offer.offerId, []).get(p.offer.offerId)!).push(launch);
+        continue;
+      }
       const { instance, info } = this.createInstance(p);
       created.push(instance);
       (byOffer.get(p.offer.offerId) ?? byOffer.set(p.offer.offerId, []).get(p.offer.offerId)!).push(info);
     }
     // Persist before launching, so that a restarted Marathon knows every task it started.
     await Promise.all(created.map((i) => this.o.repo.saveInstance(i)));
-    for (const [offerId, tasks] of byOffer) this.port.launch([offerId], tasks);
+    sendLaunches(this.port, byOffer, groups);
     this.o.log.debug({ launched: created.length, declined: out.unused.length }, "launched");
     if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), 5);
     this.reportCreated(created);
@@ -446,13 +479,15 @@ export class Marathon {
 
   // ---- status updates -----------------------------------------------------------------------
 
-  handleStatus(status: TaskStatus): void {
+  handleStatus(update: TaskStatus): void {
     const now = this.clock();
-    const taskId = status.task_id.value;
-    const agentId = status.agent_id?.value ?? "";
-    if (status.uuid && status.agent_id) this.port.acknowledge(agentId, taskId, status.uuid);
+    const taskId = update.task_id.value;
+    const agentId = update.agent_id?.value ?? "";
+    if (update.uuid && update.agent_id) this.port.acknowledge(agentId, taskId, update.uuid);
     const instanceId = this.byTask.get(taskId);
     const i = instanceId ? this.instances.get(instanceId) : undefined;
+    // A pod instance lives and dies as one: its containers' updates fold into one instance status.
+    const status = i?.tasks ? podInstanceStatus(i, update, now) : update;
     if (!i) {
       if (!isTerminalState(status.state) && parseTaskId(taskId) && status.agent_id) {
         this.o.log.warn({ taskId }, "killing a task Marathon does not know");
@@ -471,7 +506,7 @@ export class Marathon {
     else delete i.unreachableSince;
     const ips = (status.container_status?.network_infos ?? []).flatMap((n) => n.ip_addresses).filter((a) => a.ip_address);
     if (ips.length) i.ipAddresses = ips.map((a) => ({ ipAddress: a.ip_address!, protocol: a.protocol }));
-    const app = this.apps.get(i.appId);
+    const app = this.specOf(i.appId);
     this.o.events.emit("status_update_event", {
       slaveId: i.agentId,
       taskId,
@@ -501,7 +536,7 @@ export class Marathon {
   }
 
   private onTerminal(i: Instance, status: TaskStatus, wasHealthy: boolean | undefined, now: number): void {
-    const app = this.apps.get(i.appId);
+    const app = this.specOf(i.appId);
     const healthKill =
       status.reason === "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED" ||
       (status.state === "TASK_KILLED" && i.goal === "running" && (wasHealthy === false || /health check/i.test(status.message ?? "")));
@@ -526,7 +561,7 @@ export class Marathon {
 
   /** Tasks to reconcile: every instance Marathon believes may be alive. */
   reconcileAll(): void {
-    const tasks = [...this.instances.values()].filter(isActive).map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+    const tasks = [...this.instances.values()].filter(isActive).flatMap((i) => taskIdsOf(i).map((taskId) => ({ taskId, agentId: i.agentId })));
     this.port.reconcile(tasks);
     this.port.reconcile([]);
   }
@@ -562,4 +597,4 @@ const sameConfig = (a: AppDefinition, b: AppDefinition): boolean =>
   canonicalJson({ ...a, instances: 0, version: undefined, versionInfo: undefined }) === canonicalJson({ ...b, instances: 0, version: undefined, versionInfo: undefined });
 
 /** The plan as events carry it: `{id, steps, version}`. */
-export const planEvent = (plan: DeploymentPlan) => ({ id: plan.id, steps: plan.steps, version: plan.version });
+export const planEvent = (plan: DeploymentPlan) => ({ id: plan.id, steps: planView(plan).steps, version: plan.version });

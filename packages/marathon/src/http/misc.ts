@@ -1,4 +1,4 @@
-/** `/v2/info`, `/v2/leader`, `/ping`, `/metrics`, `/health`, `/v2/events` (SSE) and `/v2/pods` probes. */
+/** `/v2/info`, `/v2/leader`, `/ping`, `/metrics`, `/health` and `/v2/events` (SSE); pods are in pods.ts. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError, sseFrame } from "@caravel/api";
 import { Router, sendJson, sendText } from "@caravel/runtime";
@@ -22,13 +22,6 @@ export function miscRoutes(router: Router, ctx: ApiContext): void {
   });
   router.on("GET", "/v2/events", (req, res, _p, url) => events(ctx, req, res, url));
   router.on("GET", "/v2/plugins", (_q, res) => sendJson(res, 200, { plugins: [] }));
-  router.on("GET", "/v2/pods", (_q, res) => sendJson(res, 200, []));
-  router.on(["POST", "PUT", "DELETE"], "/v2/pods/*rest", () => {
-    throw new CaravelError("NOT_IMPLEMENTED", "pods are not supported by this Caravel release yet; run each container as an app in a group instead");
-  });
-  router.on("POST", "/v2/pods", () => {
-    throw new CaravelError("NOT_IMPLEMENTED", "pods are not supported by this Caravel release yet; run each container as an app in a group instead");
-  });
 }
 
 /** Server-sent events: 405 unless the client accepts text/event-stream; `event_type` filters. */

@@ -7,6 +7,7 @@ import { explainPlacement } from "../placement/explain.js";
 import { appInfo } from "./apps.js";
 import { flag, InvalidObject, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
+import { actionView, planView } from "../pods/plan-view.js";
 
 export function opsRoutes(router: Router, ctx: ApiContext): void {
   router.on("GET", "/v2/tasks", (req, res, _p, url) => listTasks(ctx, req, res, url));
@@ -33,11 +34,9 @@ function deploymentView(ctx: ApiContext, plan: ReturnType<ApiContext["core"]["de
   return {
     id: plan.id,
     version: plan.version,
-    affectedApps: plan.affectedApps,
-    affectedPods: [],
-    steps: plan.steps,
+    ...planView(plan),
     currentActions: (step?.actions ?? []).map((a) => ({
-      ...a,
+      ...actionView(plan, a),
       readinessCheckResults: ctx.core.instancesOf(a.app).flatMap((i) => {
         const r = ctx.core.readiness.results.get(i.taskId);
         return r ? [r] : [];

@@ -38,6 +38,20 @@ export interface Instance {
   region?: string;
   zone?: string;
   lastMessage?: string;
+  /** Pods: each container's task (by container name); `taskId` above is the first container's. */
+  tasks?: Record<string, PodTaskState>;
+}
+
+/** One container task of a pod instance. */
+export interface PodTaskState {
+  taskId: string;
+  state: TaskState;
+  /** The container has a health check. */
+  checked?: boolean;
+  healthy?: boolean;
+  message?: string;
+  /** When the state last changed (ms). */
+  since?: number;
 }
 
 const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABLE", "TASK_UNKNOWN"]);
