@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { CaravelError, isCaravelError } from "@caravel/api";
-import { WWW_AUTHENTICATE, isAllowed, superuserIdentity, type Identity } from "@caravel/auth";
+import { WWW_AUTHENTICATE, isAllowed, issueToken, superuserIdentity, type Identity } from "@caravel/auth";
 import { MetricsRegistry, readBody, sendJson, type Logger } from "@caravel/runtime";
 import { AuditLog } from "./audit/audit.js";
 import type { RouterConfig } from "./config.js";
@@ -50,6 +50,9 @@ export interface AdminRouter {
   readonly audit: AuditLog;
 }
 
+/** The uid of the router's own token for its calls to backends (DC/OS' Admin Router uses this one). */
+export const ROUTER_UID = "dcos_adminrouter";
+
 type ProxyRoute = Extract<Route, { kind: "proxy" }>;
 const MUTATING = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method);
 
@@ -68,8 +71,17 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
   const audit = await AuditLog.open(deps.store, log, deps.worker === undefined ? "record-" : `w${deps.worker}-`);
   const stopFollowing = deps.worker === undefined ? undefined : iam.followStore();
   const clusterId = config.cluster_id ?? (await ensureClusterId(deps.store));
+  // The router's own calls (leader, agents, Marathon apps and events, health) carry a token of its
+  // own, so that backends checking tokens beyond loopback (--iam_url) answer them; renewed twice a day.
+  const ownHeaders: Record<string, string> = {};
+  const renewOwnToken = async () => {
+    ownHeaders["authorization"] = `token=${(await issueToken(iam.keys, { uid: ROUTER_UID, ttlSeconds: 24 * 3600 })).token}`;
+  };
+  await renewOwnToken();
+  const renewTimer = setInterval(() => void renewOwnToken().catch((error: unknown) => log.warn({ err: error }, "could not renew the router's own token")), 12 * 3600_000);
+  renewTimer.unref();
   const upstreams = new Upstreams(
-    { masters: deps.masterLeader ? [] : masterUrls(config.master), ...(deps.masterLeader ? { detectLeader: () => deps.masterLeader!.leader() } : {}), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
+    { headers: ownHeaders, masters: deps.masterLeader ? [] : masterUrls(config.master), ...(deps.masterLeader ? { detectLeader: () => deps.masterLeader!.leader() } : {}), marathon: config.marathon, dns: config.dns_http, universe: config.universe, ...(config.console ? { console: config.console } : {}) },
     log,
   );
   const forwarder = new Forwarder();
@@ -170,6 +182,8 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       ...(auth?.from === "cookie" ? { cookieToken: auth.token } : {}),
       dropAuthorization: route.upstream === "dns",
     });
+    // Mesos-DNS gets no caller token (as in DC/OS); the router vouches for the call with its own.
+    if (route.upstream === "dns") headers["authorization"] = ownHeaders["authorization"]!;
     const replayable = body !== undefined || !(req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") && req.headers["transfer-encoding"] === undefined;
     for (let attempt = 0; ; attempt++) {
       const origin = attempt === 0 ? target.origin : await upstreams.leader();
@@ -362,6 +376,7 @@ export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
       return { url: `${proto}://${host}:${port}`, port };
     },
     async close() {
+      clearInterval(renewTimer);
       stopFollowing?.();
       upstreams.close();
       await new Promise<void>((resolve) => {

@@ -4,3 +4,6 @@ export * from "./permissions.js";
 export * from "./filters.js";
 export * from "./request.js";
 export * from "./backend.js";
+export * from "./guard.js";
+export * from "./flags.js";
+export * from "./service-account.js";
