@@ -151,9 +151,21 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+type RequestListenerFn = (req: IncomingMessage, res: ServerResponse) => void;
+let listenGuard: ((listener: RequestListenerFn) => RequestListenerFn) | undefined;
+
+/**
+ * Puts a check in front of every listener this process's `listen` serves from now on: `main.ts` of
+ * a backend sets the IAM token check (`@caravel/auth` backendAuthFromFlags) once, so that servers
+ * built elsewhere need no knowledge of authentication.
+ */
+export function setListenGuard(guard: ((listener: RequestListenerFn) => RequestListenerFn) | undefined): void {
+  listenGuard = guard;
+}
+
 /** Starts a server on host:port (0 = any free port) and resolves once it listens. */
-export async function listen(listener: (req: IncomingMessage, res: ServerResponse) => void, port: number, host = "127.0.0.1"): Promise<Listening> {
-  const server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+export async function listen(listener: RequestListenerFn, port: number, host = "127.0.0.1"): Promise<Listening> {
+  const server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listenGuard ? listenGuard(listener) : listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

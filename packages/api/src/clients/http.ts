@@ -8,6 +8,48 @@ export interface HttpOptions {
   maxRedirects?: number;
   /** Per-request timeout in milliseconds. */
   timeoutMs?: number;
+  /** Supplies an Authorization header per request (a service account's token); see setDefaultAuthorization. */
+  authorization?: AuthorizationProvider;
+}
+
+/**
+ * Yields the Authorization header value for an outgoing call (e.g. `token=<JWT>`), or undefined for
+ * none. `invalidate` (optional) is called when an answer is 401, so that the next call logs in again.
+ */
+export interface AuthorizationProvider {
+  (): Promise<string | undefined> | string | undefined;
+  invalidate?: () => void;
+}
+
+let defaultAuthorization: AuthorizationProvider | undefined;
+
+/**
+ * Sets the process-wide provider used by every client call that names no Authorization itself:
+ * `main.ts` of a component with a service account sets it once, so that all of its calls to other
+ * components carry its token without threading it through every constructor.
+ */
+export function setDefaultAuthorization(provider: AuthorizationProvider | undefined): void {
+  defaultAuthorization = provider;
+}
+
+/** The process-wide Authorization value for an outgoing call made without these clients, or undefined. */
+export async function defaultAuthorizationValue(): Promise<string | undefined> {
+  return defaultAuthorization ? await defaultAuthorization() : undefined;
+}
+
+/** The headers an outgoing call adds for authentication (none when a header already names one). */
+export async function authorizationHeaders(options: HttpOptions, explicit?: RequestInit["headers"]): Promise<Record<string, string>> {
+  const provider = options.authorization ?? defaultAuthorization;
+  if (!provider || hasAuthorization(options.headers) || hasAuthorization(explicit)) return {};
+  const value = await provider();
+  return value ? { authorization: value } : {};
+}
+
+function hasAuthorization(headers: RequestInit["headers"] | undefined): boolean {
+  if (!headers) return false;
+  if (headers instanceof Headers) return headers.has("authorization");
+  if (Array.isArray(headers)) return headers.some(([k]) => k?.toLowerCase() === "authorization");
+  return Object.keys(headers).some((k) => k.toLowerCase() === "authorization");
 }
 
 /** Resolves a `Location` header (Mesos sends protocol-relative `//host:port/path`) against the request URL. */
@@ -28,10 +70,14 @@ export async function fetchFollowingLeader(url: string, init: RequestInit, optio
     const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : init.signal;
     let response: Response;
     try {
-      response = await fetch(current, { ...init, redirect: "manual", signal, headers: { ...options.headers, ...(init.headers as Record<string, string>) } });
+      const auth = await authorizationHeaders(options, init.headers);
+      response = await fetch(current, { ...init, redirect: "manual", signal, headers: { ...auth, ...options.headers, ...(init.headers as Record<string, string>) } });
     } catch (cause) {
+      if (cause instanceof CaravelError) throw cause;
       throw new CaravelError("UPSTREAM_UNAVAILABLE", `cannot reach ${current}: ${(cause as Error).message}`, { cause });
     }
+    // A refused token (revoked, or signed by a key that is gone): log in afresh on the next call.
+    if (response.status === 401) (options.authorization ?? defaultAuthorization)?.invalidate?.();
     const location = response.headers.get("location");
     if ((response.status === 307 || response.status === 308) && location && hop < maxRedirects) {
       await response.body?.cancel();
