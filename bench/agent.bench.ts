@@ -10,10 +10,13 @@
  *
  * Run: node --conditions=source --import tsx bench/agent.bench.ts
  */
+import { once } from "node:events";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseResources } from "@caravel/api";
 import { Agent, SimContainerizer, type Containerizer } from "../packages/agent/src/index.js";
 import { ProcessContainerizer } from "../packages/agent/src/containerizers/process/index.js";
@@ -52,21 +55,33 @@ const task = (id: string, command = "sleep 1000") => ({
   command: { value: command, shell: true },
 });
 
-async function simBench(): Promise<{ ms: number; cpuMs: number }> {
-  return withAgent(new SimContainerizer(), async (master) => {
-    const running = new Set<string>();
+/** The fake master in its own process (the other core, as a real master's would be). */
+async function startMasterProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const entry = fileURLToPath(new URL("../packages/agent/src/testing/fake-master-process.ts", import.meta.url));
+  const child = fork(entry, [], { execArgv: ["--conditions=source", "--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const [msg] = (await once(child, "message")) as [{ type: string; url: string }];
+  return { child, url: msg.url };
+}
+
+/** One agent, `n` sim tasks sent at once: ms from the first RUN_TASK until the master heard RUNNING for all. */
+async function simRound(n: number): Promise<{ ms: number; cpuMs: number; fsyncs: number }> {
+  const { child, url } = await startMasterProcess();
+  const dir = await mkdtemp(join(tmpdir(), "caravel-bench-agent-"));
+  const agent = await startTestAgent(url, dir, { hostname: "bench", resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"), containerizers: [new SimContainerizer()] });
+  try {
+    await waitFor(() => agent.link.connected, "agent subscribed");
+    const writes0 = (agent as unknown as { checkpointer: { writes: number } }).checkpointer.writes;
     const cpu0 = process.cpuUsage();
-    const start = performance.now();
-    for (let i = 0; i < SIM_TASKS; i++) master.send({ type: "RUN_TASK", run_task: { framework, task: task(`sim.${i}`) } });
-    await waitFor(() => {
-      for (const u of master.updates) if (u.state === "TASK_RUNNING" || u.latestState === "TASK_RUNNING") running.add(u.taskId);
-      master.updates.length = 0;
-      return running.size >= SIM_TASKS;
-    }, "all sim tasks RUNNING", 120_000);
-    const ms = performance.now() - start;
+    const running = once(child, "message") as Promise<[{ type: string; ms: number }]>;
+    child.send({ type: "run", framework, tasks: Array.from({ length: n }, (_, i) => task(`sim.${i}`)) });
+    const [msg] = await running;
     const cpu = process.cpuUsage(cpu0);
-    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
-  });
+    return { ms: msg.ms, cpuMs: (cpu.user + cpu.system) / 1000, fsyncs: (agent as unknown as { checkpointer: { writes: number } }).checkpointer.writes - writes0 };
+  } finally {
+    await agent.close();
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const pct = (values: number[], q: number) => {
@@ -99,10 +114,11 @@ function record(row: string): void {
 async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
-  const sim = await simBench();
-  const simMs = sim.ms;
-  console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING in ${simMs.toFixed(0)} ms wall, ${sim.cpuMs.toFixed(0)} ms CPU of agent + fake master (goal ≤ 1000 ms)`);
-  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), in-process fake master acking at once | ${simMs.toFixed(0)} ms wall (${sim.cpuMs.toFixed(0)} ms CPU, agent and fake master together) | — (no Mesos here) | goal ≤ 1000 ms: ${simMs <= 1000 ? "met" : "missed"} | ${machine} |`);
+  // First round in a fresh process (cold JIT), then a second one, as a long-running agent would be.
+  const cold = await simRound(SIM_TASKS);
+  const warm = await simRound(SIM_TASKS);
+  console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING: cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms wall (agent CPU ${warm.cpuMs.toFixed(0)} ms, ${warm.fsyncs} fsyncs) (goal ≤ 1000 ms)`);
+  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process | ${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent process CPU ${warm.cpuMs.toFixed(0)} ms, ${warm.fsyncs} fsyncs | — (no Mesos here) | goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"} | ${machine} |`);
   const p = await processBench();
   const line = (name: string, v: number[]) => `${name} p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (n=${v.length})`;
   console.log(

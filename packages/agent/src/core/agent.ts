@@ -70,7 +70,7 @@ interface AgentCheckpoint {
 /** What changes with every update (`state/<key>`); the rest of the record (`task/<key>`) rarely does. */
 const DYNAMIC = ["state", "latestStatus", "killRequested", "healthy", "startedAt", "endedAt"] as const;
 type TaskStatic = Omit<TaskRecord, (typeof DYNAMIC)[number]>;
-type TaskDynamic = Pick<TaskRecord, (typeof DYNAMIC)[number]> & { pending: TaskStatus[] };
+type TaskDynamic = Pick<TaskRecord, (typeof DYNAMIC)[number]> & { pending: TaskStatus[]; latestIsPending?: boolean };
 
 const keyOf = (frameworkId: string, taskId: string): string => `${frameworkId}\u0000${taskId}`;
 
@@ -141,8 +141,11 @@ export class Agent {
     for (const [key, fixed] of statics) {
       const dynamic = dynamics.get(key);
       if (!dynamic) continue;
-      const { pending, ...rest } = dynamic;
-      tasks.push({ record: { ...fixed, ...rest } as TaskRecord, pending });
+      const { pending, latestIsPending, ...rest } = dynamic;
+      const record = { ...fixed, ...rest } as TaskRecord;
+      if (latestIsPending && pending.length) record.latestStatus = pending.at(-1);
+      if (record.container?.spec && !record.container.spec.task) record.container.spec.task = record.info;
+      tasks.push({ record, pending });
       this.persistedStatic.set(key, fixed.container !== undefined);
     }
     const byContainerizer = new Map<string, TaskRecord[]>();
@@ -631,11 +634,19 @@ export class Agent {
     if (this.persistedStatic.get(key) !== hasContainer) {
       const fixed: Record<string, unknown> = { ...record };
       for (const f of DYNAMIC) delete fixed[f];
+      // The launch spec's task is the record's own TaskInfo: written once, put back on recovery.
+      if (record.container) fixed["container"] = { ...record.container, spec: { ...record.container.spec, task: undefined } };
       this.checkpointer.put(`task/${key}`, fixed);
       this.persistedStatic.set(key, hasContainer);
     }
-    const dynamic: Record<string, unknown> = { pending: this.streams.pending(key) };
+    const pending = this.streams.pending(key);
+    const dynamic: Record<string, unknown> = { pending };
     for (const f of DYNAMIC) if (record[f] !== undefined) dynamic[f] = record[f];
+    // The newest status is usually the last unacknowledged one: written once, restored on recovery.
+    if (record.latestStatus !== undefined && pending.at(-1) === record.latestStatus) {
+      delete dynamic["latestStatus"];
+      dynamic["latestIsPending"] = true;
+    }
     this.checkpointer.put(`state/${key}`, dynamic);
   }
 

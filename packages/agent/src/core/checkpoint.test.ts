@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +25,20 @@ describe("FileCheckpointer", () => {
     expect(map.get("task/499")).toEqual({ i: 499 });
     expect(map.has("task/3")).toBe(false);
     await again.close();
+  });
+
+  it("writes a key put several times before a write once, with its newest value, and a put-then-deleted key not at all", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "ckpt-")), "journal");
+    const cp = new FileCheckpointer(path);
+    await cp.load();
+    cp.put("state/a", { state: "TASK_STARTING" });
+    cp.put("state/a", { state: "TASK_RUNNING" });
+    cp.put("tmp", 1);
+    cp.delete("tmp");
+    await cp.flush();
+    await cp.close();
+    expect((await readFile(path, "utf8")).trim().split("\n")).toEqual(['["state/a",{"state":"TASK_RUNNING"}]']);
+    expect([...(await new FileCheckpointer(path).load())]).toEqual([["state/a", { state: "TASK_RUNNING" }]]);
   });
 
   it("ignores a torn last line after a crash", async () => {

@@ -57,12 +57,20 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
 }
 
+const DELETED = Symbol("deleted");
+
 export class FileCheckpointer implements Checkpointer {
   /** Live data as serialized lines, for compaction without re-serializing. */
   private readonly live = new Map<string, string>();
   private liveBytes = 0;
   private journalBytes = 0;
-  private staged: string[] = [];
+  /**
+   * Changes not yet written, by key. Values are serialized when written, not when put: a task's
+   * record put three times during one write (STARTING, RUNNING, an ack) costs one JSON.stringify and
+   * one journal line. Callers put fresh objects (or ones they no longer change), so the value
+   * written is the newest one put.
+   */
+  private staged = new Map<string, unknown>();
   private handle: FileHandle | undefined;
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
@@ -72,30 +80,19 @@ export class FileCheckpointer implements Checkpointer {
   constructor(private readonly path: string) {}
 
   put(key: string, value: unknown): void {
-    this.stage(key, JSON.stringify([key, value]));
+    this.staged.set(key, value);
   }
 
   delete(key: string): void {
-    if (!this.live.has(key)) return;
-    this.stage(key, undefined);
-    this.staged.push(JSON.stringify([key]));
-  }
-
-  private stage(key: string, line: string | undefined): void {
-    const old = this.live.get(key);
-    if (old !== undefined) this.liveBytes -= old.length + 1;
-    if (line === undefined) {
-      this.live.delete(key);
-      return;
-    }
-    this.live.set(key, line);
-    this.liveBytes += line.length + 1;
-    this.staged.push(line);
+    if (!this.live.has(key) && !this.staged.has(key)) return;
+    this.staged.set(key, DELETED);
   }
 
   flush(): Promise<void> {
     if (!this.running) {
-      this.running = this.write().finally(() => (this.running = undefined));
+      // Started on the next turn of the event loop, not now: whatever else this turn stages (the
+      // RUNNING right after a STARTING, the other tasks of a burst of RUN_TASKs) shares the write.
+      this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.write()).finally(() => (this.running = undefined));
       return this.running;
     }
     this.next ??= this.running
@@ -143,13 +140,28 @@ export class FileCheckpointer implements Checkpointer {
   }
 
   private async write(): Promise<void> {
-    if (this.staged.length === 0) return;
-    if (this.journalBytes > 4 * 1024 * 1024 && this.journalBytes > 4 * this.liveBytes) {
-      this.staged = [];
-      return this.compact();
+    if (this.staged.size === 0) return;
+    const batch = this.staged;
+    this.staged = new Map();
+    const lines: string[] = [];
+    for (const [key, value] of batch) {
+      const old = this.live.get(key);
+      if (value === DELETED) {
+        if (old === undefined) continue; // put and deleted before it was ever written
+        this.live.delete(key);
+        this.liveBytes -= old.length + 1;
+        lines.push(JSON.stringify([key]));
+        continue;
+      }
+      const line = JSON.stringify([key, value]);
+      if (old !== undefined) this.liveBytes -= old.length + 1;
+      this.live.set(key, line);
+      this.liveBytes += line.length + 1;
+      lines.push(line);
     }
-    const data = this.staged.join("\n") + "\n";
-    this.staged = [];
+    if (lines.length === 0) return;
+    if (this.journalBytes > 4 * 1024 * 1024 && this.journalBytes > 4 * this.liveBytes) return this.compact();
+    const data = lines.join("\n") + "\n";
     if (!this.handle) {
       await mkdir(dirname(this.path), { recursive: true });
       this.handle = await open(this.path, "a");

@@ -25,6 +25,8 @@ export class FakeMaster {
   readonly updates: RecordedUpdate[] = [];
   readonly pongs: number[] = [];
   autoAck = true;
+  /** Called for every UPDATE as it arrives (benchmarks count without polling). */
+  onUpdate: ((update: RecordedUpdate) => void) | undefined;
   private server: Listening | undefined;
   private streams = new Map<string, { res: ServerResponse; agentId: string }>();
   private nextAgent = 0;
@@ -113,6 +115,7 @@ export class FakeMaster {
       if (s.reason) rec.reason = s.reason;
       if (s.message) rec.message = s.message;
       this.updates.push(rec);
+      this.onUpdate?.(rec);
       if (this.autoAck && s.uuid) {
         this.send({ type: "ACKNOWLEDGE", acknowledge: { framework_id: u.framework_id, task_id: s.task_id, uuid: s.uuid } }, stream.agentId);
       }
