@@ -213,7 +213,7 @@ export const COMPONENTS: ComponentSpec[] = [
     bin: "packages/dns/dist/main.js",
     role: "Mesos-DNS-compatible names (DNS on the dns port, HTTP API here)",
     args: (ctx, i) => [
-      "--master", masterUrl(ctx), "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i)),
+      "--master", ctx.zk ?? masterUrl(ctx), "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i)),
       ...(ctx.dnsIp ? ["--dummy_ip", ctx.dnsIp] : []),
     ],
     healthPath: "/health",
@@ -226,7 +226,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "l4lb",
     bin: "packages/l4lb/dist/main.js",
     role: "layer-4 load balancer for VIPs (HTTP: /v1/vips, health, metrics)",
-    args: (ctx, i) => ["--master", masterUrl(ctx), "--http_port", String(ctx.port(i))],
+    args: (ctx, i) => ["--master", ctx.zk ?? masterUrl(ctx), "--http_port", String(ctx.port(i))],
     healthPath: "/health",
     port: 62080, // dcos-net's REST port
     after: ["master"],

@@ -111,11 +111,14 @@ describe("planCluster", () => {
 
   it("gives the services their own ZooKeeper nodes beside the masters' election", () => {
     const zk = "zk://10.0.0.1:2181,10.0.0.2:2181/mesos";
-    const plan = planCluster({ ...base, host: "10.0.0.2", zk, only: new Set(["master", "marathon", "universe", "admin-router"]) });
+    const plan = planCluster({ ...base, host: "10.0.0.2", zk, only: new Set(["master", "marathon", "dns", "l4lb", "universe", "admin-router"]) });
     const argsOf = (name: string) => plan.instances.find((i) => i.name === name)!.args;
     expect(argsOf("marathon")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/marathon"]));
     expect(argsOf("universe")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/universe"]));
     expect(argsOf("admin-router")).toEqual(expect.arrayContaining(["--master", zk, "--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/caravel"]));
+    // Services on any machine find the leading master through the election, not a local master.
+    expect(argsOf("dns").slice(0, 2)).toEqual(["--master", zk]);
+    expect(argsOf("l4lb").slice(0, 2)).toEqual(["--master", zk]);
   });
 
   it("with a DNS address, caravel-dns answers on it and agents hand it to their tasks", () => {
