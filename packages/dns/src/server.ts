@@ -15,6 +15,7 @@ import { createForwarder, parseUpstream, systemResolvers } from "./server/forwar
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/sockets.js";
 import { openMasterSource, type MasterSource } from "./sync/master-source.js";
+import { touchedTaskIds } from "./sync/touched.js";
 
 export const VERSION = "0.1.0-caravel";
 
@@ -66,14 +67,20 @@ export function createServer(deps: DnsServerDeps): DnsServer {
   const epoch = Math.floor(Date.now() / 1000);
   const generation = () => epoch + store.generation;
   let scheduled = false;
+  // Tasks the events since the last rebuild touched; undefined = diff everything (resync, agents, …).
+  let touched: Set<string> | undefined = new Set();
   const regenerate = () => {
     scheduled = false;
     const started = performance.now();
-    store.update(view);
+    store.update(view, touched);
+    touched = new Set();
     metrics.observe("dns/regenerate_ms", performance.now() - started);
   };
-  const update = (next: ClusterView) => {
+  const update = (next: ClusterView, event?: unknown) => {
     view = next;
+    const ids = event === undefined ? undefined : touchedTaskIds(event);
+    if (ids === undefined) touched = undefined;
+    else for (const id of ids) touched?.add(id);
     if (!scheduled) {
       scheduled = true;
       setImmediate(regenerate);
@@ -131,7 +138,7 @@ export function createServer(deps: DnsServerDeps): DnsServer {
         sync = startMasterSync({
           masters: () => masters.urls(),
           resyncMs: config.refresh_seconds * 1000,
-          onView: (next) => update(next),
+          onView: (next, _cause, event) => update(next, event),
           onError: (error, master) => log.warn({ master, err: (error as Error).message }, "lost the master; keeping the last records"),
         });
         // A new leader: re-open the stream against it now (its SUBSCRIBE starts with a full resync).

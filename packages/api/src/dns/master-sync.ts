@@ -10,6 +10,7 @@
  */
 import { createMasterClient } from "../clients/master.js";
 import { sleep, type HttpOptions } from "../clients/http.js";
+import type { OperatorEvent } from "../mesos/operator.js";
 import { applyOperatorEvent } from "./cluster-events.js";
 import { clusterViewFromMasterState, emptyClusterView, type ClusterView } from "./cluster.js";
 
@@ -18,7 +19,8 @@ export interface MasterSyncOptions {
   masters: readonly string[] | (() => readonly string[]);
   /** Full resync period in ms (0 = never). */
   resyncMs: number;
-  onView(view: ClusterView, cause: "resync" | "event"): void;
+  /** `event` is the operator event that made this view (absent after a resync). */
+  onView(view: ClusterView, cause: "resync" | "event", event?: OperatorEvent): void;
   onError?(error: unknown, master: string): void;
   http?: HttpOptions;
 }
@@ -43,8 +45,8 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
   let attempt = new AbortController();
   const mastersNow = (): readonly string[] => (typeof options.masters === "function" ? options.masters() : options.masters);
 
-  const publish = (cause: "resync" | "event") => {
-    if (!closed) options.onView(view, cause);
+  const publish = (cause: "resync" | "event", event?: OperatorEvent) => {
+    if (!closed) options.onView(view, cause, event);
   };
 
   const resync = async (master: string, signal: AbortSignal): Promise<void> => {
@@ -81,7 +83,7 @@ export function startMasterSync(options: MasterSyncOptions): MasterSync {
         pending?.events.push(event);
         // SUBSCRIBED carries no leader; keep the one the full state named.
         view = applyOperatorEvent(view, event);
-        publish("event");
+        publish("event", event);
       }
     } finally {
       if (timer) clearInterval(timer);

@@ -19,12 +19,17 @@ export interface NameEntry {
   readonly ttl: number;
 }
 
+/** Membership and iteration, without copying the store's own bookkeeping. */
+export interface NameSet extends Iterable<string> {
+  has(name: string): boolean;
+}
+
 export interface RecordSet {
   /** Authoritative zones, longest first. */
   readonly zones: readonly string[];
   readonly names: ReadonlyMap<string, NameEntry>;
-  /** Every name and its ancestors inside a zone (computed on first use: only misses need it). */
-  readonly existing: ReadonlySet<string>;
+  /** Every name and its ancestors inside a zone, and the zones themselves (kept current incrementally). */
+  readonly existing: NameSet;
   /** Mesos-DNS's `/v1/enumerate` view (computed on first use). */
   readonly enumeration: DnsEnumeration;
   readonly size: number;

@@ -1,14 +1,16 @@
 /**
  * The live record store: record contributions (Ops) are reference-counted per name, so an update
- * only touches the tasks whose TaskView changed (TaskViews are immutable and `taskRecords` returns
- * the same array while a task is unchanged) plus the small global part. A task resolves within
- * milliseconds of its event even with thousands of tasks; the result always equals a fresh
- * `generateRecords` of the same view (property-tested). Updates are synchronous, so readers on the
- * event loop never see a half-applied change.
+ * only touches the tasks whose TaskView changed. Views are immutable and an operator event copies
+ * only the map it changes, so when agents and frameworks are the same objects as last time the store
+ * diffs the task maps by identity and leaves the rest alone; the global part (leader, agents,
+ * frameworks, VIPs) is rebuilt only when one of its inputs moved. The set of existing names (for
+ * NXDOMAIN vs NODATA) is reference-counted too, so no update or query walks every name. The result
+ * always equals a fresh `generateRecords` of the same view (property-tested). Updates are
+ * synchronous, so readers on the event loop never see a half-applied change.
  */
-import type { ClusterView, DnsEnumeration } from "@caravel/api";
+import { isVipLabelKey, type ClusterView, type DnsEnumeration, type TaskView } from "@caravel/api";
 import { DCOS_ZONE, globalRecords, taskRecords, type GenerateOptions, type Op } from "./generate.js";
-import { zoneOf, type NameEntry, type RecordSet } from "./record-set.js";
+import { zoneOf, type NameEntry, type NameSet, type RecordSet } from "./record-set.js";
 
 interface Entry extends NameEntry {
   readonly counts: Map<string, number>;
@@ -16,13 +18,20 @@ interface Entry extends NameEntry {
 
 type EnumTask = DnsEnumeration["frameworks"][number]["tasks"][number];
 
+/** Whether a task's changes can move the VIP table (and so the global records). */
+const declaresVips = (task: TaskView | undefined): boolean =>
+  task !== undefined && (task.discovery?.ports.some((p) => p.labels.some((l) => isVipLabelKey(l.key))) === true || task.labels.some((l) => l.key.startsWith("VIP_PORT")));
+
 const keyOf = (op: Op): string => (op.srv ? `S ${op.srv.target} ${op.srv.port}` : `${op.ip!.includes(":") ? "6" : "4"} ${op.ip}`);
 
 export class RecordStore {
   private readonly names = new Map<string, Entry>();
   private readonly tasks = new Map<string, Op[]>();
   private global: Op[] = [];
-  private existing: Set<string> | undefined;
+  /** Name → how many names it is (or is an ancestor of) inside a zone; zones count once for ever. */
+  private readonly ancestors = new Map<string, number>();
+  private readonly existing: NameSet;
+  private last: ClusterView | undefined;
   private enumeration: DnsEnumeration | undefined;
   private readonly zones: string[];
   /** Bumped on every update (answer caches key on it; also the SOA serial). */
@@ -31,6 +40,20 @@ export class RecordStore {
   constructor(private readonly options: GenerateOptions) {
     const D = options.domain.toLowerCase().replace(/\.$/, "");
     this.zones = [D, DCOS_ZONE].sort((a, b) => b.length - a.length);
+    for (const zone of this.zones) this.ancestors.set(zone, 1);
+    const ancestors = this.ancestors;
+    this.existing = { has: (name) => ancestors.has(name), [Symbol.iterator]: () => ancestors.keys() };
+  }
+
+  /** Counts `name` and its ancestors up to its zone in (+1) or out (-1). */
+  private count(name: string, delta: 1 | -1): void {
+    const zone = zoneOf(this.zones, name);
+    if (!zone) return;
+    for (let n = name; n.length > zone.length; n = n.slice(n.indexOf(".") + 1)) {
+      const next = (this.ancestors.get(n) ?? 0) + delta;
+      if (next > 0) this.ancestors.set(n, next);
+      else this.ancestors.delete(n);
+    }
   }
 
   private add(op: Op): void {
@@ -38,7 +61,7 @@ export class RecordStore {
     if (!e) {
       e = { a: [], aaaa: [], srv: [], ttl: op.ttl ?? this.options.ttl, counts: new Map() };
       this.names.set(op.name, e);
-      this.existing = undefined;
+      this.count(op.name, 1);
     }
     const key = keyOf(op);
     const count = e.counts.get(key) ?? 0;
@@ -65,35 +88,65 @@ export class RecordStore {
     }
     if (e.counts.size === 0) {
       this.names.delete(op.name);
-      this.existing = undefined;
+      this.count(op.name, -1);
     }
   }
 
-  /** Brings the store to `view`. */
-  update(view: ClusterView): void {
-    const seen = new Set<string>();
-    for (const task of view.tasks.values()) {
-      if (task.state !== "TASK_RUNNING") continue;
-      seen.add(task.id);
-      const framework = view.frameworks.get(task.frameworkId);
-      const ops = taskRecords(task, framework?.name, view.agents.get(task.agentId)?.ip || undefined, this.options);
-      const previous = this.tasks.get(task.id);
-      if (previous === ops) continue;
-      for (const op of ops) this.add(op); // add first: a name shared by old and new never blinks
-      if (previous) for (const op of previous) this.remove(op);
-      this.tasks.set(task.id, ops);
+  /**
+   * Brings the store to `view`. `touched`, when given, names every task that can differ from the
+   * last view (the ids of the events applied since); then only those are looked at.
+   */
+  update(view: ClusterView, touched?: ReadonlySet<string>): void {
+    const last = this.last;
+    // Agents or frameworks changed (or a resync): every task's records may depend on them.
+    const full = !last || view.agents !== last.agents || view.frameworks !== last.frameworks;
+    let globalDirty = full || view.leader !== last.leader;
+    const diff = (id: string, before: TaskView | undefined, task: TaskView | undefined) => {
+      if (before === task) return;
+      if (declaresVips(task) || declaresVips(before)) globalDirty = true;
+      if (task?.state === "TASK_RUNNING") this.setTask(view, task);
+      else this.dropTask(id);
+    };
+    if (full) {
+      const seen = new Set<string>();
+      for (const task of view.tasks.values()) {
+        if (task.state !== "TASK_RUNNING") continue;
+        seen.add(task.id);
+        this.setTask(view, task);
+      }
+      for (const id of this.tasks.keys()) if (!seen.has(id)) this.dropTask(id);
+    } else if (view.tasks !== last.tasks && touched) {
+      for (const id of touched) diff(id, last.tasks.get(id), view.tasks.get(id));
+    } else if (view.tasks !== last.tasks) {
+      for (const [id, task] of view.tasks) diff(id, last.tasks.get(id), task);
+      for (const [id, before] of last.tasks) if (!view.tasks.has(id)) diff(id, before, undefined);
     }
-    for (const [id, ops] of this.tasks) {
-      if (seen.has(id)) continue;
-      for (const op of ops) this.remove(op);
-      this.tasks.delete(id);
+    if (globalDirty) {
+      const global = globalRecords(view, this.options);
+      for (const op of global) this.add(op);
+      for (const op of this.global) this.remove(op);
+      this.global = global;
     }
-    const global = globalRecords(view, this.options);
-    for (const op of global) this.add(op);
-    for (const op of this.global) this.remove(op);
-    this.global = global;
+    this.last = view;
     this.enumeration = undefined;
     this.generation++;
+  }
+
+  private setTask(view: ClusterView, task: TaskView): void {
+    const framework = view.frameworks.get(task.frameworkId);
+    const ops = taskRecords(task, framework?.name, view.agents.get(task.agentId)?.ip || undefined, this.options);
+    const previous = this.tasks.get(task.id);
+    if (previous === ops) return;
+    for (const op of ops) this.add(op); // add first: a name shared by old and new never blinks
+    if (previous) for (const op of previous) this.remove(op);
+    this.tasks.set(task.id, ops);
+  }
+
+  private dropTask(id: string): void {
+    const ops = this.tasks.get(id);
+    if (!ops) return;
+    for (const op of ops) this.remove(op);
+    this.tasks.delete(id);
   }
 
   /** A live read view of the store. */
@@ -106,28 +159,11 @@ export class RecordStore {
       get size() {
         return store.names.size;
       },
-      get existing() {
-        return store.existingNames();
-      },
+      existing: store.existing,
       get enumeration() {
         return store.enumerate();
       },
     };
-  }
-
-  private existingNames(): Set<string> {
-    if (this.existing) return this.existing;
-    const existing = new Set<string>(this.zones);
-    for (const name of this.names.keys()) {
-      const zone = zoneOf(this.zones, name);
-      if (!zone) continue;
-      let n = name;
-      while (n.length > zone.length && !existing.has(n)) {
-        existing.add(n);
-        n = n.slice(n.indexOf(".") + 1);
-      }
-    }
-    return (this.existing = existing);
   }
 
   private enumerate(): DnsEnumeration {
