@@ -1,0 +1,96 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
+/**
+ * A two-container pod on a real agent with Docker: container `web` serves busybox httpd on its
+ * endpoint's container port in bridge networking; container `probe` reaches it over 127.0.0.1 because
+ * the task group shares one network namespace, and its exec health check passes only then. The pod
+ * is launched as one task group (LAUNCH_GROUP), scaled 1 → 2 → 1 by PUT, reported STABLE, and deleted.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { waitFor } from "@caravel/testing";
+import { requireImage } from "../harness/index.js";
+import { startMarathonCluster, type MarathonCluster } from "./cluster.js";
+
+let c: MarathonCluster;
+const created: string[] = [];
+
+beforeAll(async () => {
+  requireImage("local/busybox:1");
+  c = await startMarathonCluster({ agents: 1, containerizers: "docker,mesos", resources: "cpus:4;mem:4096;disk:10000;ports:[31400-31499]" });
+}, 120_000);
+
+afterAll(async () => {
+  for (const id of created) await c?.api("DELETE", `/v2/pods${id}?force=true`).catch(() => undefined);
+});
+
+const check = { gracePeriodSeconds: 60, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3, delaySeconds: 0 };
+const duo = (instances: number) => ({
+  id: "/duo",
+  networks: [{ mode: "container/bridge" }],
+  scaling: { kind: "fixed", instances },
+  containers: [
+    {
+      name: "web",
+      resources: { cpus: 0.1, mem: 32 },
+      image: { kind: "DOCKER", id: "local/busybox:1" },
+      exec: { command: { shell: "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www" } },
+      endpoints: [{ name: "http", containerPort: 80, hostPort: 0 }],
+      healthCheck: { http: { endpoint: "http", path: "/" }, ...check },
+    },
+    {
+      name: "probe",
+      resources: { cpus: 0.1, mem: 32 },
+      image: { kind: "DOCKER", id: "local/busybox:1" },
+      exec: { command: { shell: "while true; do wget -qO /tmp/got http://127.0.0.1:80/ || rm -f /tmp/got; sleep 1; done" } },
+      healthCheck: { exec: { command: { shell: "grep -q hello-from-web /tmp/got" } }, ...check },
+    },
+  ],
+});
+
+const status = async () => (await c.api("GET", "/v2/pods/duo::status")).json;
+const settled = async (n: number) => {
+  const s = await status();
+  const deployments = (await c.api("GET", "/v2/deployments")).json as any[];
+  return s.status === "STABLE" && s.instances.length === n && s.instances.every((i: any) => i.status === "STABLE") && deployments.length === 0;
+};
+
+it("runs a 2-container pod sharing one network namespace, scales 1 → 2 → 1, and deletes it", { timeout: 300_000 }, async () => {
+  const post = await c.api("POST", "/v2/pods", duo(1));
+  expect(post.status).toBe(201);
+  created.push("/duo");
+  await waitFor(() => settled(1), { timeoutMs: 120_000, message: "the pod to become STABLE with 1 instance" });
+  const first = (await status()).instances[0];
+  expect(first.containers.map((x: any) => [x.name, x.status])).toEqual([
+    ["web", "TASK_RUNNING"],
+    ["probe", "TASK_RUNNING"],
+  ]);
+  const port = first.containers[0].endpoints[0].allocatedHostPort;
+  expect(port).toBeGreaterThanOrEqual(31400);
+  // The web container is published on the agent through the group's (first container's) namespace.
+  expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toContain("hello-from-web");
+  // One task group on the master: both tasks under one executor.
+  const master = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+  const tasks = master.frameworks.flatMap((f: any) => f.tasks).filter((t: any) => t.id.startsWith(first.id));
+  expect(tasks.map((t: any) => t.id).sort()).toEqual([`${first.id}.probe`, `${first.id}.web`]);
+  expect(new Set(tasks.map((t: any) => t.executor_id)).size).toBe(1);
+
+  expect((await c.api("PUT", "/v2/pods/duo", duo(2))).status).toBe(200);
+  await waitFor(() => settled(2), { timeoutMs: 120_000, message: "the pod to become STABLE with 2 instances" });
+  expect((await status()).instances.map((i: any) => i.id)).toContain(first.id);
+
+  expect((await c.api("PUT", "/v2/pods/duo", duo(1))).status).toBe(200);
+  await waitFor(() => settled(1), { timeoutMs: 120_000, message: "the pod to scale back to 1 STABLE instance" });
+
+  expect((await c.api("DELETE", "/v2/pods/duo")).status).toBe(202);
+  await waitFor(async () => (await c.api("GET", "/v2/pods/duo")).status === 404 && ((await c.api("GET", "/v2/deployments")).json as any[]).length === 0, {
+    timeoutMs: 60_000,
+    message: "the pod's deletion to finish",
+  });
+  await waitFor(
+    async () => {
+      const state = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+      return state.frameworks.flatMap((f: any) => f.tasks).filter((t: any) => t.id.startsWith("duo.") && t.state !== "TASK_KILLED").length === 0;
+    },
+    { timeoutMs: 60_000, message: "every task of the pod to be killed" },
+  );
+  created.length = 0;
+});
