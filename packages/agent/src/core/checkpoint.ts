@@ -2,9 +2,14 @@
  * Checkpoints: the agent's durable picture (its id, tasks, containers, unacknowledged updates) as a
  * key → JSON map in an append-only journal under `<work_dir>/meta`. A change costs one line, not a
  * rewrite of everything, and lines are group-committed: `flush()` resolves once every change staged
- * before the call is written and fsync'd, and changes staged while a write runs share the next one,
- * so a burst of 1,000 updates costs a handful of fsyncs. The journal is compacted (rewritten through
- * temp file, fsync and rename) on load and whenever it grows well past the live data.
+ * before the call is written, and changes staged while a write runs share the next one.
+ *
+ * What "durable" means here: once write(2) returned, the data is in the kernel and survives the
+ * agent's own crash (kill -9, OOM), which is the failure recovery exists for. fsync protects against
+ * the machine going down, where every task dies with it and nothing is reattached; so the journal is
+ * fdatasync'd right after each write but not waited for, which keeps a slow disk out of the status
+ * update path (`syncBeforeResolve` restores the wait). Compaction (temp file, fsync, rename) runs on
+ * load and whenever the journal grows well past the live data.
  */
 import { mkdir, open, readFile, rename, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -77,7 +82,13 @@ export class FileCheckpointer implements Checkpointer {
   /** Statistics for tests and benchmarks. */
   writes = 0;
 
-  constructor(private readonly path: string) {}
+  private syncing: Promise<void> | undefined;
+  private unsynced = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: { syncBeforeResolve?: boolean } = {},
+  ) {}
 
   put(key: string, value: unknown): void {
     this.staged.set(key, value);
@@ -135,6 +146,7 @@ export class FileCheckpointer implements Checkpointer {
 
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
+    await this.syncing;
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -167,14 +179,28 @@ export class FileCheckpointer implements Checkpointer {
       this.handle = await open(this.path, "a");
     }
     await this.handle.write(data);
-    await this.handle.datasync();
+    if (this.options.syncBeforeResolve) await this.handle.datasync();
+    else this.syncSoon(this.handle);
     this.journalBytes += Buffer.byteLength(data);
     this.writes++;
+  }
+
+  /** fdatasync in the background; writes landing meanwhile are covered by one more sync after it. */
+  private syncSoon(handle: FileHandle): void {
+    this.unsynced = true;
+    if (this.syncing) return;
+    this.syncing = (async () => {
+      while (this.unsynced) {
+        this.unsynced = false;
+        await handle.datasync().catch(() => undefined);
+      }
+    })().finally(() => (this.syncing = undefined));
   }
 
   /** Rewrites the journal as the live map only. */
   private async compact(): Promise<void> {
     const data = this.live.size ? [...this.live.values()].join("\n") + "\n" : "";
+    await this.syncing;
     await this.handle?.close();
     this.handle = undefined;
     await writeFileAtomic(this.path, data);

@@ -4,7 +4,7 @@
  * the agent's event loop. Start it with an IPC channel (`fork`, or spawn with stdio "ipc").
  *
  * Messages in: `{ type: "run", framework, tasks }` sends one RUN_TASK per task at once. Messages out:
- * `{ type: "ready", url }` once listening; `{ type: "running", ms, n }` once every task of the last
+ * `{ type: "ready", url }` once listening; `{ type: "running", ms, n, cpuMs }` once every task of the last
  * "run" was reported TASK_RUNNING (as the update's state or its latest_state), `ms` counted from the
  * first RUN_TASK written.
  */
@@ -28,9 +28,11 @@ process.on("message", (msg: RunMessage | { type: "close" }) => {
   const waiting = new Set(msg.tasks.map((t) => t.task_id.value));
   const n = waiting.size;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   master.onUpdate = (u) => {
     if ((u.state === "TASK_RUNNING" || u.latestState === "TASK_RUNNING") && waiting.delete(u.taskId) && waiting.size === 0) {
-      send({ type: "running", ms: performance.now() - start, n });
+      const cpu = process.cpuUsage(cpu0);
+      send({ type: "running", ms: performance.now() - start, n, cpuMs: (cpu.user + cpu.system) / 1000 });
     }
   };
   master.updates.length = 0;
