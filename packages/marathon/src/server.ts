@@ -12,10 +12,11 @@ import { sendMarathonError } from "./http/common.js";
 import type { ApiContext } from "./http/context.js";
 import { miscRoutes } from "./http/misc.js";
 import { groupIdsOf, opsRoutes } from "./http/ops.js";
-import { podRoutes } from "./http/pods.js";
 import { SchedulerDriver } from "./scheduler/driver.js";
 import { Repository } from "./storage/repository.js";
 import { ReservationBook } from "./resident/book.js";
+import { leaderGate } from "./ha/gate.js";
+import { soleLeadership, type MarathonLeadership } from "./ha/leadership.js";
 
 export interface ServerDeps {
   config: MarathonConfig;
@@ -23,6 +24,10 @@ export interface ServerDeps {
   log: Logger;
   /** Start the scheduler driver (false: API only, e.g. when no master is wanted). */
   connect?: boolean;
+  /** Leader election among several Marathons (default: this one always leads). */
+  leadership?: MarathonLeadership;
+  /** Called when this Marathon stops leading (main.ts exits: never two leaders). */
+  onLeadershipLost?: (reason: string) => void;
 }
 
 export interface MarathonServer {
@@ -70,7 +75,10 @@ export function createServer(deps: ServerDeps): MarathonServer {
     drainPollMs: 5000,
   });
   metrics.gauge("mesos/connected", () => (driver.connected ? 1 : 0));
-  const leader = () => `${config.hostname}:${listening?.port ?? httpPort}`;
+  const leadership = deps.leadership ?? soleLeadership();
+  let ready = false;
+  const self = () => `${config.hostname}:${listening?.port ?? httpPort}`;
+  const leader = () => leadership.leaderHostPort() ?? self();
   const ctx: ApiContext = {
     core,
     repo,
@@ -82,7 +90,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
       name: "marathon",
       version: VERSION,
       buildref: "caravel",
-      elected: true,
+      elected: leadership.isLeader(),
       leader: leader(),
       frameworkId: core.frameworkId ?? null,
       marathon_config: {
@@ -101,7 +109,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
         mesos_leader_ui_url: driver.masterUrl ? `${driver.masterUrl}/` : null,
         webui_url: `http://${leader()}`,
         features: [],
-        ha: false,
+        ha: leadership.ha,
       },
       zookeeper_config: { zk: config.zk ?? null },
       http_config: { http_port: httpPort, https_port: 8443 },
@@ -111,11 +119,12 @@ export function createServer(deps: ServerDeps): MarathonServer {
   miscRoutes(router, ctx);
   appRoutes(router, ctx);
   opsRoutes(router, ctx);
-  podRoutes(router, ctx);
   const dispatch = router.listener(log);
+  const gate = leaderGate({ leadership, ready: () => ready, self, log });
   const listener = (req: Parameters<typeof dispatch>[0], res: Parameters<typeof dispatch>[1]) => {
     res.setHeader("x-marathon-leader", `http://${leader()}`);
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (gate(req, res, url.pathname)) return;
     const found = router.match(req.method ?? "GET", url.pathname);
     if (!found || "allowed" in found) return dispatch(req, res);
     try {
@@ -129,13 +138,20 @@ export function createServer(deps: ServerDeps): MarathonServer {
     core,
     events,
     async listen() {
-      await core.recover();
       listening = await listen(listener, httpPort, config.ip);
-      if (deps.connect !== false) driver.start();
       log.info({ url: listening.url }, "caravel-marathon listening");
+      // Only the leader loads the state, subscribes to the master and runs deployments.
+      const lead = async () => {
+        await core.recover();
+        if (deps.connect !== false) driver.start();
+        ready = true;
+      };
+      const lost = deps.onLeadershipLost ?? ((reason: string) => log.error({ reason }, "lost leadership"));
+      await leadership.campaign(self(), lead, lost);
       return listening;
     },
     async close() {
+      await leadership.close();
       await driver.stop();
       await listening?.close();
       await deps.store.close();
