@@ -16,6 +16,7 @@ import { AuditLog } from "./audit/audit.js";
 import type { RouterConfig } from "./config.js";
 import { createIamHandler } from "./iam/http.js";
 import { IamService, type Authenticated } from "./iam/service.js";
+import { StoreLoginLimiter } from "./iam/shared-rate-limit.js";
 import { sendLoginRedirect, sendMetrics, sendPlaceholder, systemHealth, versionJson } from "./local.js";
 import { responseFilters } from "./proxy/filters.js";
 import { Forwarder, isConnectError, type ForwardRequest } from "./proxy/forward.js";
@@ -59,11 +60,14 @@ const MUTATING = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method
 export async function createServer(deps: RouterDeps): Promise<AdminRouter> {
   const { config, log } = deps;
   const metrics = deps.metrics ?? new MetricsRegistry();
+  const limits = { maxFailuresPerUid: config.login_max_failures_per_uid, maxFailuresPerClient: config.login_max_failures_per_client, windowMs: config.login_window * 1000 };
   const iam = await IamService.open({
     store: deps.store,
     log,
     tokenTtlSeconds: config.token_ttl,
-    limits: { maxFailuresPerUid: config.login_max_failures_per_uid, maxFailuresPerClient: config.login_max_failures_per_client, windowMs: config.login_window * 1000 },
+    limits,
+    // Several routers on one Store (--zk, --workers) count failed logins together.
+    ...(config.zk || deps.worker !== undefined ? { limiter: new StoreLoginLimiter(deps.store, log, limits) } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(config.admin_password ? { adminPassword: config.admin_password } : {}),
     ...(deps.onAdminCreated ? { onAdminCreated: deps.onAdminCreated } : {}),

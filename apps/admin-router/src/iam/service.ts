@@ -13,6 +13,7 @@ import type { RouterStore } from "../store/store.js";
 import { addUser, emptyState, hasSuperuser, identityOf, pruneRevoked, setGrant, type IamState, type StoredUser } from "./model.js";
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from "./passwords.js";
 import { DEFAULT_LOGIN_LIMITS, LoginLimiter, type LoginLimits } from "./rate-limit.js";
+import type { LoginLimiterLike } from "./shared-rate-limit.js";
 
 export const IAM_STATE_PATH = "/caravel/admin-router/iam";
 
@@ -21,6 +22,8 @@ export interface IamServiceOptions {
   log: Logger;
   tokenTtlSeconds?: number;
   limits?: LoginLimits;
+  /** Counts failed logins elsewhere (StoreLoginLimiter: shared by several routers); default in-process. */
+  limiter?: LoginLimiterLike;
   /** Milliseconds since the epoch. */
   clock?: () => number;
   /** The first admin's password; generated when absent. */
@@ -39,7 +42,7 @@ export interface Authenticated {
 export class IamService {
   private verifierInstance: RequestVerifier;
   private readonly identities = new Map<string, Identity | undefined>();
-  private readonly limiter: LoginLimiter;
+  private readonly limiter: LoginLimiterLike;
   private writes: Promise<unknown> = Promise.resolve();
   private dummyHash: Promise<string> | undefined;
 
@@ -49,7 +52,7 @@ export class IamService {
     private keySet: KeySet,
     private readonly options: IamServiceOptions,
   ) {
-    this.limiter = new LoginLimiter(options.limits ?? DEFAULT_LOGIN_LIMITS);
+    this.limiter = options.limiter ?? new LoginLimiter(options.limits ?? DEFAULT_LOGIN_LIMITS);
     this.verifierInstance = this.makeVerifier();
   }
 
@@ -158,7 +161,7 @@ export class IamService {
     if (!parsed.success) throw new CaravelError("INVALID_REQUEST", `invalid login request: ${describeZodError(parsed.error)}`);
     const { uid, password, token, exp } = parsed.data;
     const now = this.options.clock?.() ?? Date.now();
-    const wait = this.limiter.retryAfterMs(uid, client, now);
+    const wait = await this.limiter.retryAfterMs(uid, client, now);
     if (wait > 0) {
       throw new CaravelError("TOO_MANY_REQUESTS", `too many failed logins for ${uid ?? "this address"}; try again in ${Math.ceil(wait / 1000)} s`, { details: { retryAfterSeconds: Math.ceil(wait / 1000) } });
     }
@@ -175,10 +178,10 @@ export class IamService {
       );
     }
     if (!ok || !user) {
-      this.limiter.fail(uid, client, now);
+      await this.limiter.fail(uid, client, now);
       throw new CaravelError("UNAUTHORIZED", password !== undefined ? "login failed: wrong uid or password" : "login failed: the login token is not valid for this service account (signed with its private key, uid claim, not expired)");
     }
-    this.limiter.succeed(user.uid);
+    await this.limiter.succeed(user.uid);
     const nowSeconds = Math.floor(now / 1000);
     const ttl = exp !== undefined && exp > nowSeconds ? Math.min(exp - nowSeconds, this.ttl) : this.ttl;
     const issued = await issueToken(this.keySet, { uid: user.uid, ttlSeconds: ttl, now: nowSeconds });
