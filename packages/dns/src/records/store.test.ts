@@ -19,6 +19,7 @@ const event = fc.oneof(
   fc.record({ kind: fc.constant("add" as const), n: fc.integer({ min: 0, max: 6 }), name: fc.constantFrom("web", "api.prod", "db"), agent: fc.constantFrom("a1b2-S1", "a1b2-S2"), vip: fc.boolean() }),
   fc.record({ kind: fc.constantFrom("run" as const, "kill" as const, "unhealthy" as const), n: fc.integer({ min: 0, max: 6 }) }),
   fc.record({ kind: fc.constant("agent-gone" as const), agent: fc.constantFrom("a1b2-S1", "a1b2-S2") }),
+  fc.record({ kind: fc.constant("resync" as const) }),
 );
 
 function apply(view: ClusterView, e: Record<string, unknown>): ClusterView {
@@ -42,6 +43,14 @@ function apply(view: ClusterView, e: Record<string, unknown>): ClusterView {
       const status = { task_id: { value: id }, state, ...(e["kind"] === "unhealthy" ? { healthy: false } : {}), container_status: { network_infos: [{ ip_addresses: [{ ip_address: `10.5.0.${Number(e["n"]) + 1}` }] }] } };
       return applyOperatorEvent(view, { type: "TASK_UPDATED", task_updated: { state, status } });
     }
+    case "resync":
+      // A full resync: equal content, every object new.
+      return {
+        ...view,
+        agents: new Map(view.agents),
+        frameworks: new Map(view.frameworks),
+        tasks: new Map([...view.tasks].map(([id, t]) => [id, structuredClone(t)])),
+      };
     default:
       return applyOperatorEvent(view, { type: "AGENT_REMOVED", agent_removed: { agent_id: { value: e["agent"] } } });
   }

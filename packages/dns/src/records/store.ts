@@ -22,11 +22,23 @@ type EnumTask = DnsEnumeration["frameworks"][number]["tasks"][number];
 const declaresVips = (task: TaskView | undefined): boolean =>
   task !== undefined && (task.discovery?.ports.some((p) => p.labels.some((l) => isVipLabelKey(l.key))) === true || task.labels.some((l) => l.key.startsWith("VIP_PORT")));
 
+/** Structural equality of JSON-like values (TaskViews are small: a few arrays and strings). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  const ka = Object.keys(a);
+  if (Array.isArray(b) || ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 const keyOf = (op: Op): string => (op.srv ? `S ${op.srv.target} ${op.srv.port}` : `${op.ip!.includes(":") ? "6" : "4"} ${op.ip}`);
 
 export class RecordStore {
   private readonly names = new Map<string, Entry>();
   private readonly tasks = new Map<string, Op[]>();
+  /** The TaskView each task's records were made from (a resync brings equal copies: reuse them). */
+  private readonly views = new Map<string, TaskView>();
   private global: Op[] = [];
   /** Name → how many names it is (or is an ancestor of) inside a zone; zones count once for ever. */
   private readonly ancestors = new Map<string, number>();
@@ -132,7 +144,11 @@ export class RecordStore {
     this.generation++;
   }
 
-  private setTask(view: ClusterView, task: TaskView): void {
+  private setTask(view: ClusterView, fresh: TaskView): void {
+    const known = this.views.get(fresh.id);
+    // After a resync every TaskView is a new object; an equal one keeps its memoised records.
+    const task = known && (known === fresh || sameValue(known, fresh)) ? known : fresh;
+    this.views.set(task.id, task);
     const framework = view.frameworks.get(task.frameworkId);
     const ops = taskRecords(task, framework?.name, view.agents.get(task.agentId)?.ip || undefined, this.options);
     const previous = this.tasks.get(task.id);
@@ -147,6 +163,7 @@ export class RecordStore {
     if (!ops) return;
     for (const op of ops) this.remove(op);
     this.tasks.delete(id);
+    this.views.delete(id);
   }
 
   /** A live read view of the store. */
