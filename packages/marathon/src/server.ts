@@ -84,7 +84,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
     repo,
     events,
     metrics,
-    groupIds: () => groupIdsOf(core.apps.values()),
+    groupIds: () => groupIdsOf([...core.apps.values(), ...core.pods.values()]),
     leader,
     info: () => ({
       name: "marathon",

@@ -8,6 +8,7 @@ import { appInfo } from "./apps.js";
 import { flag, InvalidObject, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
 import { actionView, planView } from "../pods/plan-view.js";
+import { isPodSpec, podOf } from "../pods/run-spec.js";
 
 export function opsRoutes(router: Router, ctx: ApiContext): void {
   router.on("GET", "/v2/tasks", (req, res, _p, url) => listTasks(ctx, req, res, url));
@@ -85,14 +86,14 @@ async function deleteTasks(ctx: ApiContext, req: IncomingMessage, res: ServerRes
 function queueItems(ctx: ApiContext, embedOffers: boolean) {
   const now = ctx.core.now();
   return [...ctx.core.queue].flatMap(([appId, count]) => {
-    const app = ctx.core.apps.get(appId);
+    const app = ctx.core.specOf(appId);
     if (!app) return [];
     const delay = ctx.core.backoffs.get(appId);
     const stats = ctx.core.queueStats.get(appId);
     const left = delay ? Math.max(0, Math.ceil((delay.delayUntil - now) / 1000)) : 0;
     return [
       {
-        app: appInfo(ctx, app, false),
+        ...(isPodSpec(app) ? { pod: podOf(app) } : { app: appInfo(ctx, app, false) }),
         count,
         role: app.role ?? "*",
         delay: { timeLeftSeconds: left, overdue: left === 0 },
@@ -136,7 +137,7 @@ function explain(ctx: ApiContext, app: AppDefinition) {
 function queueSub(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, path: string): void {
   let m: RegExpExecArray | null;
   if ((m = /^(.*)\/explain$/.exec(path)) && req.method === "GET") {
-    const app = ctx.core.apps.get(resolvePathId(m[1]!));
+    const app = ctx.core.specOf(resolvePathId(m[1]!));
     if (!app) throw notFound(`App '${m[1]}' does not exist`);
     return sendJson(res, 200, explain(ctx, app));
   }
@@ -169,7 +170,7 @@ function groupView(ctx: ApiContext, id: string, url: URL): Record<string, unknow
     id: gid,
     apps: [...ctx.core.apps.values()].filter((a) => parentPath(a.id) === gid).map((a) => appInfo(ctx, a, tasks)),
     groups: [...ids].filter((g) => g !== "/" && g !== gid && parentPath(g) === gid).sort().map(build),
-    pods: [],
+    pods: [...ctx.core.pods.values()].filter(isPodSpec).filter((p) => parentPath(p.id) === gid).map(podOf),
     dependencies: [],
     version: new Date(ctx.core.now()).toISOString(),
   });
@@ -186,7 +187,8 @@ async function groupSub(ctx: ApiContext, req: IncomingMessage, res: ServerRespon
   if (req.method === "DELETE") {
     if (!ctx.groupIds().has(path)) throw notFound(`Group '${path}' does not exist`);
     const target = new Map([...ctx.core.apps].filter(([id]) => !isUnder(id, path)));
-    return sendDeployment(res, 200, await ctx.core.deploy({ target, force: flag(url, "force") }));
+    const pods = new Map([...ctx.core.pods].filter(([id]) => !isUnder(id, path)));
+    return sendDeployment(res, 200, await ctx.core.deploy({ target, pods, force: flag(url, "force") }));
   }
   return putGroup(ctx, req, res, path, url, req.method === "POST");
 }

@@ -72,6 +72,33 @@ describe("/v2/pods", () => {
     expect(d).toMatchObject({ affectedApps: [], affectedPods: ["/shop/web"], steps: [{ actions: [{ action: "StartPod", pod: "/shop/web" }] }, { actions: [{ action: "ScalePod", pod: "/shop/web" }] }] });
   });
 
+  it("shows the pod in its group and, waiting for offers, in the launch queue with explain", async () => {
+    const group = (await call("GET", "/v2/groups/shop")).json;
+    expect(group.pods.map((p: any) => p.id)).toEqual(["/shop/web"]);
+    const item = (await call("GET", "/v2/queue")).json.queue.find((q: any) => q.pod?.id === "/shop/web");
+    expect(item).toMatchObject({ count: 2, delay: { overdue: true } });
+    expect(item.app).toBeUndefined();
+    expect((await call("GET", "/v2/queue/shop/web/explain")).json).toMatchObject({ appId: "/shop/web", agents: [] });
+  });
+
+  it("announces changes on the event stream (pod_created_event, deployment_info with pod actions)", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/v2/events?event_type=pod_created_event&event_type=deployment_info`, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = "";
+    const posted = call("POST", "/v2/pods", { id: "/events-probe", containers: [{ name: "a", exec: { command: { shell: "sleep 1000" } } }] });
+    while (!(text.includes("event: pod_created_event") && text.includes("event: deployment_info"))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect((await posted).status).toBe(201);
+    expect(text).toContain('"uri":"/v2/pods/events-probe"');
+    expect(text).toContain('{"action":"StartPod","pod":"/events-probe"}');
+    expect((await call("DELETE", "/v2/pods/events-probe?force=true")).status).toBe(202);
+  });
+
   it("serves ::status (DEGRADED while no instance runs) and ::status of every pod", async () => {
     const s = (await call("GET", "/v2/pods/shop/web::status")).json;
     expect(s).toMatchObject({ id: "/shop/web", status: "DEGRADED", instances: [], spec: { id: "/shop/web" } });
