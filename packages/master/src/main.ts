@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 /** caravel-master: a Mesos-compatible master. */
-import { runProcess } from "@caravel/runtime";
+import { setDefaultAuthorization } from "@caravel/api";
+import { BackendAuthFlags, backendAuthFromFlags } from "@caravel/auth";
+import { runProcess, setListenGuard } from "@caravel/runtime";
 import { MasterConfig } from "./config.js";
 import { createElector } from "./ha.js";
 import { createMaster } from "./server.js";
 import { openRegistryStore } from "./store.js";
 
 await runProcess(
-  { name: "caravel-master", summary: "A Mesos-compatible master: agents, frameworks, offers, DRF allocation, state API.", schema: MasterConfig },
+  { name: "caravel-master", summary: "A Mesos-compatible master: agents, frameworks, offers, DRF allocation, state API.", schema: MasterConfig.extend(BackendAuthFlags.shape) },
   async (config, log) => {
+    // IAM: callers beyond loopback need a token (--iam_url/--iam_public_key); own calls carry the service account's.
+    const auth = await backendAuthFromFlags(config);
+    setListenGuard(auth.guard);
+    setDefaultAuthorization(auth.authorization);
     const store = await openRegistryStore(config);
     const elector = config.zk ? await createElector(store.store, log, () => process.exit(1)) : undefined;
     const master = await createMaster({ config, log, store, leadership: elector?.leadership });
