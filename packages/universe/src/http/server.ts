@@ -1,7 +1,7 @@
 /** caravel-universe's HTTP server: the Cosmos API, /capabilities, /health and /metrics. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
-  CAPABILITIES_TYPE, DescribeRequest, InstallRequest, ListRequest, ListVersionsRequest, RenderRequest,
+  CAPABILITIES_TYPE, DescribeRequest, defaultAuthorizationValue, InstallRequest, ListRequest, ListVersionsRequest, RenderRequest,
   RepositoryAddRequest, RepositoryDeleteRequest, SearchRequest, UninstallRequest, negotiate,
 } from "@caravel/api";
 import type { Store } from "@caravel/coordination";
@@ -58,7 +58,9 @@ export function createServer(deps: UniverseDeps): UniverseServer {
       metrics.observe(`latency${path.replace(/\//g, "_")}`, performance.now() - started);
     });
   };
-  const auth = (req: IncomingMessage): string | undefined => req.headers.authorization;
+  // The caller's token is passed on to Marathon and the master; without one (a loopback caller), this
+  // process's own service-account token, if it has one (setDefaultAuthorization in main.ts).
+  const auth = async (req: IncomingMessage): Promise<string | undefined> => req.headers.authorization ?? (await defaultAuthorizationValue());
 
   rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => new RawJson((await repos.catalog()).searchJson(b.query)));
   rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2] }, async (b, v) => {
@@ -72,9 +74,9 @@ export function createServer(deps: UniverseDeps): UniverseServer {
     if (!marathonJson) throw new CosmosError("ServiceMarathonTemplateNotFound", `package ${b.packageName} has no marathon.json.mustache, so there is nothing to render`, 400, { packageName: b.packageName });
     return { marathonJson };
   });
-  rpc("/package/install", { kind: "install", body: InstallRequest, responses: [2, 1] }, (b, v, req) => service.install(b, auth(req), v));
-  rpc("/package/uninstall", { kind: "uninstall", body: UninstallRequest, responses: [1] }, (b, _v, req) => service.uninstall(b, auth(req)));
-  rpc("/package/list", { kind: "list", body: ListRequest, responses: [1] }, (b, _v, req) => service.list(b, auth(req)));
+  rpc("/package/install", { kind: "install", body: InstallRequest, responses: [2, 1] }, async (b, v, req) => service.install(b, await auth(req), v));
+  rpc("/package/uninstall", { kind: "uninstall", body: UninstallRequest, responses: [1] }, async (b, _v, req) => service.uninstall(b, await auth(req)));
+  rpc("/package/list", { kind: "list", body: ListRequest, responses: [1] }, async (b, _v, req) => service.list(b, await auth(req)));
 
   const withErrors = async (list: { name: string; uri: string }[]) => {
     await repos.catalog();
