@@ -117,4 +117,36 @@ describe("resident apps with local persistent volumes", () => {
       { timeoutMs: 30_000, message: "the reservation to be given back" },
     );
   });
+
+  it("scale up reserves a new volume per instance; scale down destroys the surplus ones", { timeout: 180_000 }, async () => {
+    const app = {
+      id: "/stateful/kv",
+      cmd: "echo $MESOS_TASK_ID >> data/owner && sleep 1000",
+      cpus: 0.1,
+      mem: 16,
+      instances: 1,
+      container: { type: "MESOS", volumes: [{ containerPath: "data", mode: "RW", persistent: { size: 8 } }] },
+      upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+    };
+    const allVolumes = () => agentDirs.flatMap((d) => volumeDirs(d)).filter((v) => v.includes("stateful_kv"));
+    const settled = () => waitFor(async () => (await api("GET", "/v2/apps/stateful/kv")).json.app.deployments.length === 0, { timeoutMs: 90_000, message: "the deployment to finish" });
+    expect((await api("POST", "/v2/apps", app)).status).toBe(201);
+    await settled();
+    expect((await api("PUT", "/v2/apps/stateful/kv", { ...app, instances: 3 })).status).toBe(200);
+    await settled();
+    const running = await waitFor(async () => {
+      const tasks = (await api("GET", "/v2/apps/stateful/kv")).json.app.tasks.filter((t: any) => t.state === "TASK_RUNNING");
+      return tasks.length === 3 ? tasks : undefined;
+    }, { timeoutMs: 60_000, message: "3 running instances" });
+    await waitFor(async () => allVolumes().length === 3 && allVolumes().every((v) => existsSync(join(v, "owner"))), { message: "one written volume per instance" });
+    expect((await api("PUT", "/v2/apps/stateful/kv", { ...app, instances: 1 })).status).toBe(200);
+    await settled();
+    await waitFor(async () => allVolumes().length === 1, { timeoutMs: 60_000, message: "the 2 surplus volumes to be destroyed" });
+    // The volume left is the one of the instance that still runs.
+    const [kept] = (await api("GET", "/v2/apps/stateful/kv")).json.app.tasks;
+    expect(running.map((t: any) => t.id)).toContain(kept.id);
+    expect(readFileSync(join(allVolumes()[0]!, "owner"), "utf8").trim()).toBe(kept.id);
+    expect((await api("DELETE", "/v2/apps/stateful/kv")).status).toBe(200);
+    await waitFor(async () => allVolumes().length === 0, { timeoutMs: 60_000, message: "the last volume to be destroyed" });
+  });
 });
