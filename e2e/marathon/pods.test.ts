@@ -3,7 +3,8 @@
  * A two-container pod on a real agent with Docker: container `web` serves busybox httpd on its
  * endpoint's container port in bridge networking; container `probe` reaches it over 127.0.0.1 because
  * the task group shares one network namespace, and its exec health check passes only then. The pod
- * is launched as one task group (LAUNCH_GROUP), scaled 1 → 2 → 1 by PUT, reported STABLE, and deleted.
+ * is launched as one task group (LAUNCH_GROUP), scaled 1 → 2 → 1 by PUT, rolled on a config change,
+ * an instance killed and replaced, reported STABLE, and deleted; a crashing pod is relaunched after a backoff.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "@caravel/testing";
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 const check = { gracePeriodSeconds: 60, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3, delaySeconds: 0 };
-const duo = (instances: number) => ({
+const duo = (instances: number): { containers: Record<string, unknown>[] } & Record<string, unknown> => ({
   id: "/duo",
   networks: [{ mode: "container/bridge" }],
   scaling: { kind: "fixed", instances },
@@ -77,7 +78,20 @@ it("runs a 2-container pod sharing one network namespace, scales 1 → 2 → 1, 
   await waitFor(() => settled(2), { timeoutMs: 120_000, message: "the pod to become STABLE with 2 instances" });
   expect((await status()).instances.map((i: any) => i.id)).toContain(first.id);
 
-  expect((await c.api("PUT", "/v2/pods/duo", duo(1))).status).toBe(200);
+  // A config change replaces every instance (rolling, as for apps).
+  const before = new Set((await status()).instances.map((i: any) => i.id));
+  const changed = duo(2);
+  changed.containers[1]!.environment = { ROLLED: "1" };
+  const put = await c.api("PUT", "/v2/pods/duo", changed);
+  expect(put.status).toBe(200);
+  await waitFor(async () => (await settled(2)) && (await status()).instances.every((i: any) => !before.has(i.id)), { timeoutMs: 120_000, message: "a rolling replacement of both instances" });
+
+  // Killing one instance gets it replaced: the pod keeps its size.
+  const victim = (await status()).instances[0].id;
+  expect((await c.api("DELETE", `/v2/pods/duo::instances/${victim}`)).json.id).toBe(victim);
+  await waitFor(async () => (await settled(2)) && !(await status()).instances.some((i: any) => i.id === victim), { timeoutMs: 120_000, message: "the killed instance to be replaced" });
+
+  expect((await c.api("PUT", "/v2/pods/duo", { ...changed, scaling: { kind: "fixed", instances: 1 } })).status).toBe(200);
   await waitFor(() => settled(1), { timeoutMs: 120_000, message: "the pod to scale back to 1 STABLE instance" });
 
   expect((await c.api("DELETE", "/v2/pods/duo")).status).toBe(202);
@@ -93,4 +107,37 @@ it("runs a 2-container pod sharing one network namespace, scales 1 → 2 → 1, 
     { timeoutMs: 60_000, message: "every task of the pod to be killed" },
   );
   created.length = 0;
+});
+
+it("relaunches a failing pod with backoff", { timeout: 180_000 }, async () => {
+  const crashy = {
+    id: "/crashy",
+    containers: [
+      { name: "main", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1; exit 3" } } },
+      { name: "side", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1000" } } },
+    ],
+    scheduling: { backoff: { backoff: 3, backoffFactor: 2, maxLaunchDelay: 60 } },
+  };
+  expect((await c.api("POST", "/v2/pods", crashy)).status).toBe(201);
+  created.push("/crashy");
+  const failedInstances = async () => {
+    const state = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+    const done = state.frameworks.flatMap((f: any) => [...f.tasks, ...f.completed_tasks]).filter((t: any) => t.id.startsWith("crashy.") && t.id.endsWith(".main") && t.state === "TASK_FAILED");
+    return new Set(done.map((t: any) => t.id)).size;
+  };
+  await waitFor(async () => (await failedInstances()) >= 2, { timeoutMs: 90_000, message: "two failed launches of the pod" });
+  // After a failure the next launch waits (3 s here): the queue shows the pod backed off.
+  await waitFor(
+    async () => {
+      const item = ((await c.api("GET", "/v2/queue")).json.queue as any[]).find((q) => q.pod?.id === "/crashy");
+      return item !== undefined && item.delay.overdue === false && item.delay.timeLeftSeconds > 0;
+    },
+    { timeoutMs: 60_000, message: "the pod to show a backoff delay in /v2/queue" },
+  );
+  // The side container was taken down with the failing one (the group lives and dies as one).
+  const state = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+  const sides = state.frameworks.flatMap((f: any) => [...f.tasks, ...f.completed_tasks]).filter((t: any) => t.id.startsWith("crashy.") && t.id.endsWith(".side"));
+  expect(sides.filter((t: any) => t.state === "TASK_KILLED").length).toBeGreaterThanOrEqual(1);
+  expect((await c.api("DELETE", "/v2/pods/crashy?force=true")).status).toBe(202);
+  created.splice(created.indexOf("/crashy"), 1);
 });
