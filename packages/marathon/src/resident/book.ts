@@ -9,8 +9,14 @@ import type { Reservation } from "./reservation.js";
 
 const enc = (s: string): string => encodeURIComponent(s);
 
+/** A free reservation absent from its agent's offers this long (and this often) is taken for lost. */
+const LOST_AFTER_MS = 15_000;
+const LOST_AFTER_ROUNDS = 3;
+
 export class ReservationBook {
   private readonly byId = new Map<string, Reservation>();
+  /** Free reservations missing from their agent's offers: since when, and in how many rounds. */
+  private readonly absence = new Map<string, { since: number; rounds: number }>();
 
   /**
    * @param store where reservations persist (none: memory only, for tests).
@@ -59,7 +65,24 @@ export class ReservationBook {
     await this.store?.putJson(`${this.root}/${enc(id)}`, r);
   }
 
+  /**
+   * Records which free reservations offers showed or lacked; returns those lacking long enough to be
+   * taken for lost (the ACCEPT that should have made them was dropped), for the caller to forget.
+   */
+  observe(present: readonly string[], absent: readonly string[], now: number): string[] {
+    for (const id of present) this.absence.delete(id);
+    const lost: string[] = [];
+    for (const id of absent) {
+      const a = this.absence.get(id) ?? { since: now, rounds: 0 };
+      a.rounds++;
+      this.absence.set(id, a);
+      if (a.rounds >= LOST_AFTER_ROUNDS && now - a.since >= LOST_AFTER_MS) lost.push(id);
+    }
+    return lost;
+  }
+
   async remove(id: string): Promise<void> {
+    this.absence.delete(id);
     this.byId.delete(id);
     await this.store?.delete(`${this.root}/${enc(id)}`);
   }

@@ -58,8 +58,11 @@ export async function handleResidentOffers(book: ReservationBook, host: Resident
     now: host.now(),
     newReservationId: (appId) => host.newReservationId(appId),
   });
+  // A reservation its agent keeps offering without was never made (a dropped ACCEPT): forget it, so
+  // that its instance gets a new one instead of waiting forever.
+  const lost = book.observe(round.present, round.absent, host.now());
   // Persist first: a Marathon that dies right after the ACCEPT must know what it reserved.
-  await Promise.all([...round.created.map((r) => book.add(r)), ...round.released.map((id) => book.remove(id))]);
+  await Promise.all([...round.created.map((r) => book.add(r)), ...[...round.released, ...lost].map((id) => book.remove(id))]);
   const created: Instance[] = [];
   const sends: { offerId: string; operations: Operation[] }[] = [];
   for (const [offerId, u] of round.byOffer) {

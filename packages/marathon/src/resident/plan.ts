@@ -7,7 +7,7 @@
 import type { AppDefinition, Operation, Resource } from "@caravel/api";
 import { spreadOf, addToSpread } from "../placement/constraints.js";
 import type { OfferView } from "../placement/offer.js";
-import { LABEL_FRAMEWORK, planFirstLaunch, releaseOperations, reservationIdOf, reservedInOffer, type Reservation } from "./reservation.js";
+import { allocationRoleOf, LABEL_FRAMEWORK, planFirstLaunch, releaseOperations, reservationIdOf, reservedInOffer, type Reservation } from "./reservation.js";
 
 export interface ResidentDemand {
   app: AppDefinition;
@@ -50,6 +50,13 @@ export interface ResidentRound {
   created: Reservation[];
   /** Reservations given back in this round (to forget). */
   released: string[];
+  /**
+   * Free reservations missing from an offer of their agent for their role (where they would have
+   * to be): evidence that the ACCEPT making them was dropped. Seen often enough, they are forgotten.
+   */
+  absent: string[];
+  /** Free reservations found in an offer of their agent. */
+  present: string[];
 }
 
 /** Reservations to give back: free ones of apps that are gone, or beyond the app's instance count. */
@@ -86,6 +93,17 @@ export function planResidentRound(input: ResidentRoundInput): ResidentRound {
       offer.resources = offer.resources.filter((r) => reservationIdOf(r) !== id);
       if (known.has(id)) released.push(id);
     }
+  }
+
+  // Where free reservations should show up: every offer of their agent allocated to their role.
+  const absent: string[] = [];
+  const present: string[] = [];
+  for (const r of input.reservations) {
+    if (input.isUsed(r) || released.includes(r.id)) continue;
+    const offers = input.offers.filter((o) => o.agentId === r.agentId && allocationRoleOf(o) === r.role);
+    if (offers.length === 0) continue;
+    if (offers.some((o) => o.resources.some((x) => reservationIdOf(x) === r.id))) present.push(r.id);
+    else absent.push(r.id);
   }
 
   const created: Reservation[] = [];
@@ -127,7 +145,7 @@ export function planResidentRound(input: ResidentRoundInput): ResidentRound {
       if (fresh <= 0) break;
     }
   }
-  return { byOffer, created, released };
+  return { byOffer, created, released, absent, present };
 }
 
 const ours = (r: Resource, frameworkId: string): boolean => (r.reservation?.labels?.labels ?? r.reservations.at(-1)?.labels?.labels ?? []).some((l) => l.key === LABEL_FRAMEWORK && l.value === frameworkId);

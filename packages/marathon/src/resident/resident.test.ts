@@ -3,6 +3,7 @@ import { makeApp, makeOffer } from "../test-helpers.js";
 import type { OfferView } from "../placement/offer.js";
 import { dueForRelease, planResidentRound, type ResidentRoundInput } from "./plan.js";
 import { reservationIdOf, type Reservation } from "./reservation.js";
+import { ReservationBook } from "./book.js";
 
 const ROLE = "slave_public";
 const residentApp = (instances = 1) =>
@@ -110,5 +111,29 @@ describe("resident apps: the pure round", () => {
     expect(dueForRelease(all, new Map([["/db", 2]]), (x) => x.id !== "y").map((x) => x.id)).toEqual(["y"]);
     expect(dueForRelease(all, new Map([["/db", 1]]), () => true)).toEqual([]);
     expect(dueForRelease(all, new Map(), () => false)).toHaveLength(3);
+  });
+});
+
+describe("resident apps: reservations that never came to be", () => {
+  it("reports a free reservation missing from its agent's offers for its role, and the book forgets it after a while", async () => {
+    const app = residentApp();
+    const first = planResidentRound(input({ demands: [{ app, count: 1 }], offers: [offerFor("a1")] }));
+    const reservation = first.created[0]!;
+    // Its agent offers resources for the role, but not the reservation: the ACCEPT was dropped.
+    const round = planResidentRound(input({ demands: [{ app, count: 1 }], offers: [offerFor("a1")], reservations: [reservation] }));
+    expect(round.absent).toEqual([reservation.id]);
+    expect(round.byOffer.size).toBe(0);
+    // An offer for another role says nothing about it; one with it says it is there.
+    expect(planResidentRound(input({ offers: [offerFor("a1", "*")], reservations: [reservation] })).absent).toEqual([]);
+    expect(planResidentRound(input({ offers: [reservedOffer("a1", first)], reservations: [reservation] })).present).toEqual([reservation.id]);
+
+    const book = new ReservationBook(undefined, ROLE);
+    await book.add(reservation);
+    expect(book.observe([], [reservation.id], 0)).toEqual([]);
+    expect(book.observe([], [reservation.id], 5_000)).toEqual([]);
+    expect(book.observe([reservation.id], [], 6_000)).toEqual([]);
+    expect(book.observe([], [reservation.id], 7_000)).toEqual([]);
+    expect(book.observe([], [reservation.id], 8_000)).toEqual([]);
+    expect(book.observe([], [reservation.id], 23_000)).toEqual([reservation.id]);
   });
 });
