@@ -18,6 +18,7 @@ import { cpus, loadavg } from "node:os";
 import { createRequire } from "node:module";
 import { legacyState, legacyTask, type FixtureTask } from "../packages/dns/src/records/fixture.js";
 import { startFakeMaster } from "../packages/dns/src/testing/fake-master.js";
+import { record } from "./lib/record.js";
 
 // dns-packet is a dependency of caravel-dns, not of the bench package.
 const dnsPacket = createRequire(new URL("../packages/dns/package.json", import.meta.url))("dns-packet") as typeof import("dns-packet");
@@ -50,7 +51,17 @@ async function main(): Promise<void> {
         };
         socket.send(dnsPacket.encode({ type: "query", id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] }), PORT, "127.0.0.1");
       });
+    // Warm-up (not counted): the SUBSCRIBED snapshot of 1000 tasks is being applied right after the
+    // stream opens; the figure is steady-state propagation, so wait until one task has gone through.
+    const warm = legacyTask({ id: "warm.0", name: "warm", state: "TASK_RUNNING", ip: "10.31.0.1" });
+    master.emit({ type: "TASK_ADDED", task_added: { task: { ...warm, task_id: { value: "warm.0" }, framework_id: { value: "fw-marathon" }, agent_id: { value: "a1b2-S1" } } } });
+    for (let q = 0; !(await ask("warm.marathon.mesos", q & 0xffff)); q++) {
+      if (q > 100_000) throw new Error("the warm-up task never resolved");
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const results: number[] = [];
+    const slow: { i: number; ms: number; at: number }[] = [];
+    const started = Date.now();
     for (let i = 0; i < N; i++) {
       const id = `prop.${i}`;
       const task = legacyTask({ id, name: `prop-${i}`, state: "TASK_STAGING", ip: `10.30.0.${(i % 250) + 1}` });
@@ -69,7 +80,10 @@ async function main(): Promise<void> {
       }
       if (!ok) throw new Error(`prop-${i} never resolved`);
       results.push(performance.now() - t0);
+      slow.push({ i, ms: performance.now() - t0, at: Date.now() - started });
     }
+    slow.sort((a, b) => b.ms - a.ms);
+    console.log(`slowest: ${slow.slice(0, 3).map((s) => `#${s.i} ${s.ms.toFixed(0)} ms at +${s.at} ms`).join(", ")}`);
     const snap = (await (await fetch("http://127.0.0.1:18254/metrics/snapshot")).json()) as Record<string, number>;
     const regen = `record update p50 ${snap["dns/regenerate_ms/p50"]?.toFixed(2)} ms, p99 ${snap["dns/regenerate_ms/p99"]?.toFixed(2)} ms`;
     results.sort((a, b) => a - b);
@@ -78,6 +92,13 @@ async function main(): Promise<void> {
     console.log(`dns-propagation: ${N} tasks one by one, ${N_BACKGROUND} background tasks; caravel-dns 1 process; load ${load}`);
     console.log(`TASK_RUNNING -> resolvable: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${results.at(-1)!.toFixed(1)} ms (goal p99 <= 100 ms; Mesos-DNS polls every 30-60 s); ${regen}`);
     console.log(`machine: ${cpus().length} cores, Node ${process.version}, load ${load}`);
+    record({
+      benchmark: "DNS propagation, stand-in master (bench/dns-propagation.bench.ts)",
+      settings: `${N} tasks one by one after a warm-up task, ${N_BACKGROUND} background tasks, TASK_UPDATED RUNNING on the RecordIO stream → A answer; 1 process; ${regen}`,
+      caravel: `p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`,
+      peer: "Mesos-DNS: 30–60 s poll",
+      ratio: Number(at(0.99)) <= 100 ? "p99 goal ≤ 100 ms met" : "p99 goal ≤ 100 ms not met at this load",
+    });
   } finally {
     socket.close();
     child.kill("SIGTERM");

@@ -3,7 +3,7 @@
  * listeners and the HTTP API. `createServer` has no side effects until `listen`.
  */
 import { networkInterfaces } from "node:os";
-import { emptyClusterView, startMasterSync, type ClusterView, type MasterSync } from "@caravel/api";
+import { emptyClusterView, startMasterSync, statusTimestampMs, type ClusterView, type MasterSync } from "@caravel/api";
 import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
 import { ipSourcesOf, masterUrls, mesosDnsConfigView, vipCidrOf, type DnsConfig } from "./config.js";
 import { dnsRouter } from "./http/routes.js";
@@ -78,6 +78,11 @@ export function createServer(deps: DnsServerDeps): DnsServer {
   };
   const update = (next: ClusterView, event?: unknown) => {
     view = next;
+    // How old a task status is when it reaches us (agent clock = ours on one host): the propagation
+    // bench reads it to split the path into agent → master → here and here → answer.
+    const running = (event as { task_updated?: { state?: string } } | undefined)?.task_updated?.state === "TASK_RUNNING";
+    const stamped = running ? statusTimestampMs(event) : undefined;
+    if (stamped !== undefined) metrics.observe("dns/running_lag_ms", Date.now() - stamped);
     const ids = event === undefined ? undefined : touchedTaskIds(event);
     if (ids === undefined) touched = undefined;
     else for (const id of ids) touched?.add(id);
