@@ -4,9 +4,12 @@
  *     TASK_RUNNING (as the update's state or its latest_state) for all of them. Goal ≤ 1 s.
  *  2. The agent's own overhead per short process task, over 100 tasks run one after the other:
  *     RUN_TASK received → process started, and process exit → terminal update sent. Goal ≤ 20 ms.
- * Settings: one in-process agent with file checkpoints (fsync) in a temp dir, against a fake master
- * in the same process that acknowledges every update at once. There is no Mesos on this machine to
- * run side by side; the goals come from the agent issue.
+ * Settings: one in-process agent with file checkpoints (journal written before each update is
+ * forwarded, fdatasync'd in the background) in a temp dir, against a fake master in its own process
+ * (packages/agent/src/testing/fake-master-process.ts: the other core, as a real master's) that
+ * acknowledges every update at once. The sim figure is the second of two rounds in one process (a
+ * long-running agent is warm), with the first (cold JIT) printed beside it. There is no Mesos on this
+ * machine to run side by side; the goals come from the agent issue.
  *
  * Run: node --conditions=source --import tsx bench/agent.bench.ts
  */
@@ -18,34 +21,14 @@ import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseResources } from "@caravel/api";
-import { Agent, SimContainerizer, type Containerizer } from "../packages/agent/src/index.js";
+import { SimContainerizer } from "../packages/agent/src/index.js";
 import { ProcessContainerizer } from "../packages/agent/src/containerizers/process/index.js";
-import { FakeMaster, waitFor } from "../packages/agent/src/testing/fake-master.js";
+import { waitFor } from "../packages/agent/src/testing/fake-master.js";
 import { startTestAgent } from "../packages/agent/src/testing/test-agent.js";
 
 const SIM_TASKS = Number(process.env["SIM_TASKS"] ?? 1000);
 const PROCESS_TASKS = Number(process.env["PROCESS_TASKS"] ?? 100);
 const framework = { user: "root", name: "bench", id: { value: "fw-bench" }, checkpoint: true, roles: [], capabilities: [] };
-
-async function withAgent<T>(containerizer: Containerizer, body: (master: FakeMaster, agent: Agent) => Promise<T>): Promise<T> {
-  const master = await new FakeMaster().start();
-  const dir = await mkdtemp(join(tmpdir(), "caravel-bench-agent-"));
-  const agent = await startTestAgent(master.url, dir, {
-    hostname: "bench",
-    resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"),
-    containerizers: [containerizer],
-    defaultGraceMs: 1000,
-  });
-  await waitFor(() => agent.link.connected, "agent subscribed");
-  try {
-    return await body(master, agent);
-  } finally {
-    await agent.close();
-    await containerizer.close();
-    await master.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 const task = (id: string, command = "sleep 1000") => ({
   name: id,
@@ -92,14 +75,23 @@ const pct = (values: number[], q: number) => {
 async function processBench(): Promise<{ launch: number[]; own: number[]; exit: number[] }> {
   const dir = await mkdtemp(join(tmpdir(), "caravel-bench-proc-"));
   const containerizer = new ProcessContainerizer({ runDir: join(dir, "containers") });
-  return withAgent(containerizer, async (master, agent) => {
+  const { child, url } = await startMasterProcess();
+  const agent = await startTestAgent(url, dir, { hostname: "bench", resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"), containerizers: [containerizer], defaultGraceMs: 1000 });
+  try {
+    await waitFor(() => agent.link.connected, "agent subscribed");
     for (let i = 0; i < PROCESS_TASKS; i++) {
-      master.send({ type: "RUN_TASK", run_task: { framework, task: task(`proc.${i}`, "true") } });
-      await waitFor(() => master.updates.some((u) => u.taskId === `proc.${i}` && u.state === "TASK_FINISHED"), `proc.${i} FINISHED`, 60_000);
+      const finished = once(child, "message");
+      child.send({ type: "run", framework, tasks: [task(`proc.${i}`, "true")], until: "TASK_FINISHED" });
+      await finished;
     }
     const m = agent.metrics;
     return { launch: [...m.launchMs], own: m.launchMs.map((ms, i) => ms - (m.launchContainerizerMs[i] ?? 0)), exit: [...m.exitMs] };
-  });
+  } finally {
+    await agent.close();
+    await containerizer.close();
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 function record(row: string): void {
@@ -124,9 +116,9 @@ async function main(): Promise<void> {
   console.log(
     `agent.bench: process tasks: ${line("RUN_TASK→started", p.launch)}; of which agent's own ${line("", p.own)}; ${line("exit→update sent", p.exit)} (goal ≤ 20 ms)`,
   );
-  const worst = Math.max(pct(p.own, 0.5), pct(p.exit, 0.5));
+  const worst = Math.max(pct(p.own, 0.99), pct(p.exit, 0.99));
   record(
-    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms (agent's own, median): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
+    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints, fake master in its own process | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms p99 (agent's own, both paths): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
   );
 }
 

@@ -370,7 +370,7 @@ export class Agent {
     try {
       if (!s.lightweight) {
         if (record.group) await mkdir(record.sandbox, { recursive: true });
-        else await createRunDir(s.workDir, this.agentId ?? "unknown", record.frameworkId, record.executorId, record.containerId);
+        else await createRunDir(s.workDir, this.agentId ?? "unknown", record.frameworkId, record.executorId, record.containerId, (e) => this.deps.log.warn({ err: e }, "cannot link runs/latest"));
       }
     } catch (error) {
       return this.failLaunch(record, `cannot create the sandbox ${record.sandbox}: ${(error as Error).message}`);

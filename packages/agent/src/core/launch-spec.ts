@@ -3,7 +3,7 @@
  * limits from its resources, host ports and volumes (persistent volumes live under
  * `<work_dir>/volumes/roles/<role>/<id>`).
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Resource, TaskInfo } from "@caravel/api";
 import { rangesOf, scalarTotals } from "@caravel/api";
 import type { LaunchSpec, VolumeMount } from "../containerizers/types.js";
@@ -45,7 +45,11 @@ export function taskVolumes(task: TaskInfo, workDir: string, sandbox: string): V
     const readOnly = v.mode === "RO";
     const host = v.host_path ?? v.source?.host_path?.path;
     if (host) out.push({ hostPath: host, containerPath: v.container_path, readOnly });
-    else if (v.source?.sandbox_path) out.push({ hostPath: join(sandbox, v.source.sandbox_path.path), containerPath: v.container_path, readOnly });
+    else if (v.source?.sandbox_path) {
+      // PARENT is the executor's sandbox, shared by the tasks of a group (each has <executor>/tasks/<id>).
+      const base = v.source.sandbox_path.type === "PARENT" && basename(dirname(sandbox)) === "tasks" ? dirname(dirname(sandbox)) : sandbox;
+      out.push({ hostPath: join(base, v.source.sandbox_path.path), containerPath: v.container_path, readOnly });
+    }
   }
   return out;
 }

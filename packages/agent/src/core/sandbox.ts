@@ -26,11 +26,22 @@ async function relink(target: string, link: string): Promise<void> {
   await rename(tmp, link);
 }
 
-/** Creates a run directory and points its `runs/latest` at it. */
-export async function createRunDir(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): Promise<string> {
+/**
+ * Creates a run directory and points its `runs/latest` at it. The link is for people browsing the
+ * sandbox, not for the task: it is made without holding up the launch (a failure is only logged by
+ * `onLinkError`).
+ */
+export async function createRunDir(
+  workDir: string,
+  agentId: string,
+  frameworkId: string,
+  executorId: string,
+  containerId: string,
+  onLinkError: (error: unknown) => void = () => undefined,
+): Promise<string> {
   const dir = runDir(workDir, agentId, frameworkId, executorId, containerId);
   await mkdir(dir, { recursive: true });
-  await relink(containerId, join(dir, "..", "latest"));
+  relink(containerId, join(dir, "..", "latest")).catch(onLinkError);
   return dir;
 }
 

@@ -5,7 +5,7 @@
  *
  * Messages in: `{ type: "run", framework, tasks }` sends one RUN_TASK per task at once. Messages out:
  * `{ type: "ready", url }` once listening; `{ type: "running", ms, n, cpuMs }` once every task of the last
- * "run" was reported TASK_RUNNING (as the update's state or its latest_state), `ms` counted from the
+ * "run" was reported TASK_RUNNING (as the update's state or its latest_state), or the `until` state, `ms` counted from the
  * first RUN_TASK written.
  */
 import { FakeMaster } from "./fake-master.js";
@@ -14,6 +14,8 @@ interface RunMessage {
   type: "run";
   framework: Record<string, unknown>;
   tasks: Array<Record<string, unknown> & { task_id: { value: string } }>;
+  /** The state to wait for (default TASK_RUNNING, also counted from `latest_state`). */
+  until?: string;
 }
 
 const send = process.send?.bind(process);
@@ -30,7 +32,8 @@ process.on("message", (msg: RunMessage | { type: "close" }) => {
   const start = performance.now();
   const cpu0 = process.cpuUsage();
   master.onUpdate = (u) => {
-    if ((u.state === "TASK_RUNNING" || u.latestState === "TASK_RUNNING") && waiting.delete(u.taskId) && waiting.size === 0) {
+    const until = msg.until ?? "TASK_RUNNING";
+    if ((u.state === until || (until === "TASK_RUNNING" && u.latestState === until)) && waiting.delete(u.taskId) && waiting.size === 0) {
       const cpu = process.cpuUsage(cpu0);
       send({ type: "running", ms: performance.now() - start, n, cpuMs: (cpu.user + cpu.system) / 1000 });
     }
