@@ -132,5 +132,16 @@ describe("Marathon HA through ZooKeeper", () => {
     // One framework at the master: the new leader took over the old framework id.
     const frameworks = ((await (await fetch(`${masterUrl}/master/frameworks`)).json()) as any).frameworks as any[];
     expect(frameworks.filter((f) => f.name === "marathon").map((f) => f.id)).toEqual([frameworkId]);
+
+    // The first Marathon comes back as a follower; DELETE /v2/leader (sent to it, proxied to the
+    // leader) makes the leader step down, and the first one leads again, with the same tasks.
+    await startMarathon(0);
+    await waitFor(async () => (await api(first.url, "GET", "/v2/leader")).json?.leader === second.hostPort, { timeoutMs: 30_000, message: "the restarted Marathon to follow" });
+    const abdicated = await api(first.url, "DELETE", "/v2/leader");
+    expect(abdicated.status).toBe(200);
+    expect(abdicated.json.message).toBe("Leadership abdicated");
+    await waitFor(async () => (await api(first.url, "GET", "/v2/info")).json?.elected === true, { timeoutMs: 60_000, message: "the first Marathon to lead again" });
+    await waitFor(async () => (await api(first.url, "GET", "/v2/apps/ha/web")).json.app.tasksRunning === 8, { timeoutMs: 60_000, message: "the new leader to see the 8 tasks" });
+    expect((await masterTasks("ha_web.")).map((t) => t.id).sort()).toEqual(app.tasks.map((t: any) => t.id).sort());
   });
 });

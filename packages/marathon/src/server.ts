@@ -84,7 +84,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
     repo,
     events,
     metrics,
-    groupIds: () => groupIdsOf([...core.apps.values(), ...core.pods.values()]),
+    groupIds: () => groupIdsOf(core.apps.values()),
     leader,
     info: () => ({
       name: "marathon",
@@ -120,7 +120,9 @@ export function createServer(deps: ServerDeps): MarathonServer {
   appRoutes(router, ctx);
   opsRoutes(router, ctx);
   const dispatch = router.listener(log);
-  const gate = leaderGate({ leadership, ready: () => ready, self, log });
+  const lost = deps.onLeadershipLost ?? ((reason: string) => log.error({ reason }, "lost leadership"));
+  const abdicate = () => void leadership.close().finally(() => lost("abdicated (DELETE /v2/leader)"));
+  const gate = leaderGate({ leadership, ready: () => ready, self, log, abdicate });
   const listener = (req: Parameters<typeof dispatch>[0], res: Parameters<typeof dispatch>[1]) => {
     res.setHeader("x-marathon-leader", `http://${leader()}`);
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -146,7 +148,6 @@ export function createServer(deps: ServerDeps): MarathonServer {
         if (deps.connect !== false) driver.start();
         ready = true;
       };
-      const lost = deps.onLeadershipLost ?? ((reason: string) => log.error({ reason }, "lost leadership"));
       await leadership.campaign(self(), lead, lost);
       return listening;
     },

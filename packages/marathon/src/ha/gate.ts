@@ -15,6 +15,8 @@ export interface GateOptions {
   /** This Marathon's `host:port`. */
   self(): string;
   log: Logger;
+  /** Steps down (DELETE /v2/leader on the leader of several Marathons). */
+  abdicate?: () => void;
 }
 
 /** Returns a function that handles the request (true) or lets it through to the API (false). */
@@ -22,6 +24,12 @@ export function leaderGate(o: GateOptions): (req: IncomingMessage, res: ServerRe
   return (req, res, pathname) => {
     if (answeredLocally(pathname)) return false;
     if (o.leadership.isLeader()) {
+      if (pathname === "/v2/leader" && req.method === "DELETE" && o.leadership.ha && o.abdicate) {
+        // Answer first: the leader goes away right after, and another Marathon is elected.
+        sendJson(res, 200, { message: "Leadership abdicated" });
+        res.on("finish", () => o.abdicate?.());
+        return true;
+      }
       if (o.ready()) return false;
       sendJson(res, 503, { message: "this Marathon was just elected and is loading its state; retry shortly" });
       return true;
