@@ -2,7 +2,8 @@
 /**
  * A two-container pod on a real agent with Docker: container `web` serves busybox httpd on its
  * endpoint's container port in bridge networking; container `probe` reaches it over 127.0.0.1 because
- * the task group shares one network namespace, and its exec health check passes only then. The pod
+ * the task group shares one network namespace, and reads what `web` wrote into their ephemeral volume;
+ * its exec health check passes only then. The pod
  * is launched as one task group (LAUNCH_GROUP), scaled 1 → 2 → 1 by PUT, rolled on a config change,
  * an instance killed and replaced, reported STABLE, and deleted; a crashing pod is relaunched after a backoff.
  */
@@ -27,13 +28,15 @@ const check = { gracePeriodSeconds: 60, intervalSeconds: 1, timeoutSeconds: 2, m
 const duo = (instances: number): { containers: Record<string, unknown>[] } & Record<string, unknown> => ({
   id: "/duo",
   networks: [{ mode: "container/bridge" }],
+  volumes: [{ name: "shared" }],
   scaling: { kind: "fixed", instances },
   containers: [
     {
       name: "web",
       resources: { cpus: 0.1, mem: 32 },
       image: { kind: "DOCKER", id: "local/busybox:1" },
-      exec: { command: { shell: "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www" } },
+      exec: { command: { shell: "echo shared-by-web > /shared/note && mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www" } },
+      volumeMounts: [{ name: "shared", mountPath: "/shared" }],
       endpoints: [{ name: "http", containerPort: 80, hostPort: 0 }],
       healthCheck: { http: { endpoint: "http", path: "/" }, ...check },
     },
@@ -42,7 +45,8 @@ const duo = (instances: number): { containers: Record<string, unknown>[] } & Rec
       resources: { cpus: 0.1, mem: 32 },
       image: { kind: "DOCKER", id: "local/busybox:1" },
       exec: { command: { shell: "while true; do wget -qO /tmp/got http://127.0.0.1:80/ || rm -f /tmp/got; sleep 1; done" } },
-      healthCheck: { exec: { command: { shell: "grep -q hello-from-web /tmp/got" } }, ...check },
+      volumeMounts: [{ name: "shared", mountPath: "/shared", readOnly: true }],
+      healthCheck: { exec: { command: { shell: "grep -q hello-from-web /tmp/got && grep -q shared-by-web /shared/note" } }, ...check },
     },
   ],
 });

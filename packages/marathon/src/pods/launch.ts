@@ -4,7 +4,7 @@
  * for the whole instance are split between the executor and the containers; each endpoint's host port
  * goes to the container that declares it. Task ids are `<instanceId>.<containerName>`.
  */
-import { taskNameOf, type ExecutorInfo, type PodContainer, type Resource, type TaskGroupInfo, type TaskInfo } from "@caravel/api";
+import { taskNameOf, type ExecutorInfo, type PodContainer, type Resource, type TaskGroupInfo, type TaskInfo, type Volume } from "@caravel/api";
 import type { PodTaskState } from "../instances/instance.js";
 import { roleOf, takePorts, takeScalar } from "../placement/offer.js";
 import { hostPortEndpoints, type PodRunSpec } from "./run-spec.js";
@@ -140,9 +140,15 @@ function commandOf(l: PodLaunchSpec, c: PodContainer, taskId: string, ports: Rea
 function containerOf(l: PodLaunchSpec, c: PodContainer, first: boolean, ports: ReadonlyMap<string, number>): TaskInfo["container"] | undefined {
   const pod = l.spec.pod;
   const mode = pod.networks[0]?.mode ?? "host";
-  const volumes = c.volumeMounts.flatMap((m) => {
+  const volumes = c.volumeMounts.flatMap((m): Volume[] => {
     const v = pod.volumes.find((x) => x.name === m.name);
-    return v?.host ? [{ container_path: m.mountPath, host_path: v.host, mode: m.readOnly ? ("RO" as const) : ("RW" as const) }] : [];
+    const mode = m.readOnly ? ("RO" as const) : ("RW" as const);
+    if (v?.host) return [{ container_path: m.mountPath, host_path: v.host, mode }];
+    // Ephemeral: a directory of the executor's sandbox that every container of the instance mounts.
+    if (v && v.persistent === undefined && v.secret === undefined) {
+      return [{ container_path: m.mountPath, mode, source: { type: "SANDBOX_PATH" as const, sandbox_path: { type: "PARENT" as const, path: `volumes/${v.name}` } } }];
+    }
+    return [];
   });
   if (!c.image) return volumes.length ? { type: "MESOS", volumes, network_infos: [] } : undefined;
   // The first container owns the group's network namespace (the agent makes the others join it), so
