@@ -16,6 +16,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { createLocalJWKSet, createRemoteJWKSet, importSPKI, type JWK, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { CaravelError, type AuthorizationProvider } from "@caravel/api";
+import { ConfigError } from "@caravel/runtime";
 import { createBackendAuth } from "./backend.js";
 import { guardListener, type GuardOptions } from "./guard.js";
 import { ServiceAccountLogin } from "./service-account.js";
@@ -45,10 +46,14 @@ export async function backendAuthFromFlags(flags: BackendAuthFlags): Promise<Bac
   const check = keys ? createBackendAuth({ keys }) : undefined;
   let authorization: AuthorizationProvider | undefined;
   if (flags.service_account_uid || flags.service_account_key) {
-    if (!flags.service_account_uid || !flags.service_account_key) throw new CaravelError("INVALID_REQUEST", "--service_account_uid and --service_account_key go together", { path: flags.service_account_uid ? "service_account_key" : "service_account_uid" });
-    if (!flags.iam_url) throw new CaravelError("INVALID_REQUEST", "--service_account_uid needs --iam_url (where the account logs in)", { path: "iam_url" });
+    if (!flags.service_account_uid || !flags.service_account_key) throw new ConfigError("--service_account_uid and --service_account_key go together");
+    if (!flags.iam_url) throw new ConfigError("--service_account_uid needs --iam_url (where the account logs in)");
     const pem = flags.service_account_key.includes("-----BEGIN") ? flags.service_account_key : readText(flags.service_account_key, "service_account_key");
-    authorization = new ServiceAccountLogin({ iamUrl: flags.iam_url, uid: flags.service_account_uid, privateKeyPem: pem }).provider();
+    try {
+      authorization = new ServiceAccountLogin({ iamUrl: flags.iam_url, uid: flags.service_account_uid, privateKeyPem: pem }).provider();
+    } catch (error) {
+      throw new ConfigError(`--service_account_key: ${(error as Error).message}`);
+    }
   }
   return {
     guard: (listener, options) => (check ? guardListener(listener, check, options) : listener),
@@ -61,7 +66,7 @@ function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new CaravelError("INVALID_REQUEST", `--${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { path: flag });
+    throw new ConfigError(`--${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
 
@@ -69,15 +74,20 @@ function readText(path: string, flag: string): string {
 async function keysFromFile(path: string): Promise<KeySource> {
   const text = readText(path, "iam_public_key").trim();
   if (text.startsWith("{")) {
-    const doc = JSON.parse(text) as { keys?: JWK[] };
-    if (!Array.isArray(doc.keys) || doc.keys.length === 0) throw new CaravelError("INVALID_REQUEST", `--iam_public_key ${path}: a JWKS needs a non-empty "keys" array (as GET /acs/api/v1/auth/jwks serves it)`, { path: "iam_public_key" });
+    let doc: { keys?: JWK[] };
+    try {
+      doc = JSON.parse(text) as { keys?: JWK[] };
+    } catch (error) {
+      throw new ConfigError(`--iam_public_key ${path}: not valid JSON (${(error as Error).message})`);
+    }
+    if (!Array.isArray(doc.keys) || doc.keys.length === 0) throw new ConfigError(`--iam_public_key ${path}: a JWKS needs a non-empty "keys" array (as GET /acs/api/v1/auth/jwks serves it)`);
     return createLocalJWKSet({ keys: doc.keys });
   }
   try {
     const key = await importSPKI(text, "RS256");
     return () => key;
   } catch {
-    throw new CaravelError("INVALID_REQUEST", `--iam_public_key ${path}: neither a JWKS JSON nor a PEM public key (-----BEGIN PUBLIC KEY-----)`, { path: "iam_public_key" });
+    throw new ConfigError(`--iam_public_key ${path}: neither a JWKS JSON nor a PEM public key (-----BEGIN PUBLIC KEY-----)`);
   }
 }
 

@@ -64,11 +64,12 @@ describe("backend guard (--iam_public_key)", () => {
   });
 
   it("refuses unusable flags with the flag's name", async () => {
-    await expect(backendAuthFromFlags({ iam_public_key: join(dir, "missing") })).rejects.toMatchObject({ path: "iam_public_key" });
+    await expect(backendAuthFromFlags({ iam_public_key: join(dir, "missing") })).rejects.toMatchObject({ name: "ConfigError", message: expect.stringContaining("--iam_public_key") });
     writeFileSync(join(dir, "junk"), "hello");
     await expect(backendAuthFromFlags({ iam_public_key: join(dir, "junk") })).rejects.toMatchObject({ message: expect.stringContaining("neither a JWKS") });
-    await expect(backendAuthFromFlags({ service_account_uid: "x" })).rejects.toMatchObject({ path: "service_account_key" });
-    await expect(backendAuthFromFlags({ service_account_uid: "x", service_account_key: join(dir, "iam.pem") })).rejects.toMatchObject({ path: "iam_url" });
+    await expect(backendAuthFromFlags({ service_account_uid: "x" })).rejects.toMatchObject({ message: expect.stringContaining("--service_account_key") });
+    await expect(backendAuthFromFlags({ service_account_uid: "x", service_account_key: join(dir, "iam.pem") })).rejects.toMatchObject({ message: expect.stringContaining("--iam_url") });
+    await expect(backendAuthFromFlags({ iam_url: "http://127.0.0.1:1", service_account_uid: "x", service_account_key: join(dir, "iam.pem") })).rejects.toMatchObject({ message: expect.stringContaining("--service_account_key") });
   });
 
   it("with --iam_url, fetches IAM's keys from the JWKS endpoint", async () => {
