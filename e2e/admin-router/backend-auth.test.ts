@@ -4,6 +4,7 @@
  * without a token gets 401; one with a service account's token (logged in at IAM with an RS256
  * login token) is served. Marathon itself runs as service account `caravel-marathon`
  * (`--service_account_uid/--service_account_key`) and so can subscribe to the checking master.
+ * caravel-dns (HTTP API) checks tokens too and follows the master as service account `caravel-dns`.
  * The router's own calls and the calls it proxies keep working.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ afterAll(() => stopAllProcesses(), 60_000);
 let router: string;
 let master: string;
 let marathon: string;
+let dns: string;
 let admin: string;
 const account = generateKeyPairSync("rsa", { modulusLength: 2048 });
 
@@ -45,13 +47,14 @@ async function login(body: unknown): Promise<string> {
 const get = (url: string, token?: string) => fetch(url, token ? { headers: { authorization: `token=${token}` } } : {});
 
 beforeAll(async () => {
-  for (const bin of [ROUTER, binPath("master"), binPath("marathon")]) if (!existsSync(bin)) throw new Error(`${bin} does not exist: run pnpm -r build`);
+  for (const bin of [ROUTER, binPath("master"), binPath("marathon"), binPath("dns")]) if (!existsSync(bin)) throw new Error(`${bin} does not exist: run pnpm -r build`);
   const ip = externalAddress();
   const dir = mkdtempSync(join(tmpdir(), "backend-auth-e2e-"));
-  const [routerPort, masterPort, marathonPort] = [await freePort(), await freePort(), await freePort()];
+  const [routerPort, masterPort, marathonPort, dnsPort, dnsHttpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   router = `http://127.0.0.1:${routerPort}`;
   master = `http://${ip}:${masterPort}`;
   marathon = `http://${ip}:${marathonPort}`;
+  dns = `http://${ip}:${dnsHttpPort}`;
   await scope.start({
     name: "admin-router",
     command: process.execPath,
@@ -61,8 +64,10 @@ beforeAll(async () => {
   admin = await login({ uid: "admin", password: PASSWORD });
   // The account the launcher would create for Marathon: a uid with a public key.
   const pem = account.publicKey.export({ type: "spki", format: "pem" }).toString();
-  const put = await fetch(`${router}/acs/api/v1/users/caravel-marathon`, { method: "PUT", headers: { authorization: `token=${admin}` }, body: JSON.stringify({ public_key: pem, description: "caravel-marathon" }) });
-  expect(put.status, await put.clone().text()).toBe(201);
+  for (const uid of ["caravel-marathon", "caravel-dns"]) {
+    const put = await fetch(`${router}/acs/api/v1/users/${uid}`, { method: "PUT", headers: { authorization: `token=${admin}` }, body: JSON.stringify({ public_key: pem, description: uid }) });
+    expect(put.status, await put.clone().text()).toBe(201);
+  }
   const keyFile = join(dir, "marathon.pem");
   writeFileSync(keyFile, account.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
   await scope.start({
@@ -77,11 +82,17 @@ beforeAll(async () => {
     args: [binPath("marathon"), `--ip=${ip}`, `--http_port=${marathonPort}`, `--master=${master}`, `--work_dir=${join(dir, "marathon")}`, `--iam_url=${router}`, "--service_account_uid=caravel-marathon", `--service_account_key=${keyFile}`, "--log_level=warn"],
     healthUrl: `${marathon}/ping`,
   });
+  await scope.start({
+    name: "dns",
+    command: process.execPath,
+    args: [binPath("dns"), `--listen=${ip}`, `--port=${dnsPort}`, `--http_port=${dnsHttpPort}`, `--master=${master}`, "--resolvers=127.0.0.1:1", `--iam_url=${router}`, "--service_account_uid=caravel-dns", `--service_account_key=${keyFile}`, "--log_level=warn"],
+    healthUrl: `${dns}/health`,
+  });
 }, 120_000);
 
 describe("backends beyond loopback with --iam_url", () => {
   it("refuse a caller without a token (401, oauthjwt) and serve one with a service account's token", async () => {
-    for (const url of [`${master}/master/state`, `${marathon}/v2/apps`]) {
+    for (const url of [`${master}/master/state`, `${marathon}/v2/apps`, `${dns}/v1/version`]) {
       const res = await get(url);
       expect(res.status, url).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe("oauthjwt");
@@ -89,6 +100,7 @@ describe("backends beyond loopback with --iam_url", () => {
     const token = await login({ uid: "caravel-marathon", token: loginToken("caravel-marathon", account.privateKey) });
     expect((await get(`${master}/master/state`, token)).status).toBe(200);
     expect((await get(`${marathon}/v2/apps`, token)).status).toBe(200);
+    expect((await get(`${dns}/v1/version`, token)).status).toBe(200);
     expect((await get(`${master}/master/state`, `${token.slice(0, -6)}AAAAAA`)).status).toBe(401);
   });
 
@@ -97,6 +109,15 @@ describe("backends beyond loopback with --iam_url", () => {
     await waitFor(
       async () => ((await (await get(`${master}/master/frameworks`, token)).json()) as { frameworks: { name: string }[] }).frameworks.some((f) => f.name === "marathon"),
       { timeoutMs: 60_000, message: "Marathon to register with the master using its service account's token" },
+    );
+  });
+
+  it("caravel-dns, as its service account, follows the checking master (leader.mesos resolves)", async () => {
+    const token = await login({ uid: "caravel-marathon", token: loginToken("caravel-marathon", account.privateKey) });
+    const ip = new URL(master).hostname;
+    await waitFor(
+      async () => ((await (await get(`${dns}/v1/hosts/leader.mesos`, token)).json()) as { ip?: string }[]).some((r) => r.ip === ip),
+      { timeoutMs: 60_000, message: "caravel-dns to read the master's state with its service account's token" },
     );
   });
 
