@@ -4,7 +4,8 @@
  * or hostile client cannot hold memory. Handler errors never escape: a bad message gets nothing.
  */
 import { createSocket, type Socket } from "node:dgram";
-import { createServer, type AddressInfo, type Server } from "node:net";
+import { lookup } from "node:dns";
+import { createServer, isIP, type AddressInfo, type Server } from "node:net";
 import type { QueryHandler } from "./handler.js";
 
 export interface DnsListener {
@@ -17,8 +18,18 @@ export interface DnsListener {
 const TCP_IDLE_MS = 10_000;
 const TCP_MAX_BUFFER = 70_000;
 
+/**
+ * Replies always go to the literal address a query came from; dgram would still pass it through
+ * dns.lookup, which defers every send by a tick. Answering literals at once saves that per packet.
+ */
+const literalLookup = (address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void => {
+  const kind = isIP(address);
+  if (kind) return callback(null, address, kind);
+  lookup(address, family as number, callback as never);
+};
+
 function listenUdp(handler: QueryHandler, host: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: host.includes(":") ? "udp6" : "udp4", recvBufferSize: 4 * 1024 * 1024 });
+  const socket = createSocket({ type: host.includes(":") ? "udp6" : "udp4", recvBufferSize: 4 * 1024 * 1024, lookup: literalLookup as never });
   socket.on("message", (msg, rinfo) => {
     try {
       const out = handler.handle(msg, "udp");
