@@ -153,6 +153,9 @@ export class Marathon {
     const version = new Date(this.clock()).toISOString();
     const target = new Map<string, AppDefinition>();
     const current = new Map([...this.apps, ...this.pods]);
+    for (const id of (req.pods ?? this.pods).keys()) {
+      if (req.target.has(id)) throw new CaravelError("CONFLICT", `${id} cannot be both an app and a pod: apps and pods share one namespace; choose another id`, { path: "/id" });
+    }
     for (const [id, app] of [...req.target, ...(req.pods ?? this.pods)]) {
       const before = current.get(id);
       const restart = req.restart?.has(id) ?? false;

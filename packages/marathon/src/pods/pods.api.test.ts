@@ -141,6 +141,9 @@ describe("/v2/pods", () => {
     expect((await call("GET", "/v2/pods")).json.map((p: any) => p.id)).toEqual(["/shop/web"]);
     expect((await call("GET", "/v2/pods/p1")).status).toBe(404);
     expect((await call("DELETE", "/v2/pods/shop/web::instances/nope.instance-1")).status).toBe(404);
+    // Apps and pods share one namespace.
+    expect((await call("POST", "/v2/apps", { id: "/shop/web", cmd: "sleep 1" })).status).toBe(409);
+    expect((await call("GET", "/v2/apps")).json.apps).toEqual([]);
   });
 
   it("accepts Marathon's pod.json example", async () => {
