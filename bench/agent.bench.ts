@@ -47,8 +47,7 @@ async function startMasterProcess(): Promise<{ child: ChildProcess; url: string 
 }
 
 /** One agent, `n` sim tasks sent at once: ms from the first RUN_TASK until the master heard RUNNING for all. */
-async function simRound(n: number): Promise<{ ms: number; cpuMs: number; masterCpuMs: number; fsyncs: number }> {
-  const { child, url } = await startMasterProcess();
+async function simRound(n: number, { child, url }: { child: ChildProcess; url: string }): Promise<{ ms: number; cpuMs: number; masterCpuMs: number; fsyncs: number }> {
   const dir = await mkdtemp(join(tmpdir(), "caravel-bench-agent-"));
   const agent = await startTestAgent(url, dir, { hostname: "bench", resources: parseResources("cpus:64;mem:65536;ports:[31000-32000]"), containerizers: [new SimContainerizer()] });
   try {
@@ -56,13 +55,13 @@ async function simRound(n: number): Promise<{ ms: number; cpuMs: number; masterC
     const writes0 = (agent as unknown as { checkpointer: { writes: number } }).checkpointer.writes;
     const cpu0 = process.cpuUsage();
     const running = once(child, "message") as Promise<[{ type: string; ms: number; cpuMs: number }]>;
-    child.send({ type: "run", framework, tasks: Array.from({ length: n }, (_, i) => task(`sim.${i}`)) });
+    const round = Math.random().toString(36).slice(2, 8);
+    child.send({ type: "run", framework, tasks: Array.from({ length: n }, (_, i) => task(`sim.${round}.${i}`)) });
     const [msg] = await running;
     const cpu = process.cpuUsage(cpu0);
     return { ms: msg.ms, cpuMs: (cpu.user + cpu.system) / 1000, masterCpuMs: msg.cpuMs, fsyncs: (agent as unknown as { checkpointer: { writes: number } }).checkpointer.writes - writes0 };
   } finally {
     await agent.close();
-    child.kill();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -107,8 +106,11 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   // First round in a fresh process (cold JIT), then a second one, as a long-running agent would be.
-  const cold = await simRound(SIM_TASKS);
-  const warm = await simRound(SIM_TASKS);
+  // One master process for both rounds: a real master is long-running too.
+  const master = await startMasterProcess();
+  const cold = await simRound(SIM_TASKS, master);
+  const warm = await simRound(SIM_TASKS, master);
+  master.child.kill();
   console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING: cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms wall (agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes) (goal ≤ 1000 ms)`);
   record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process | ${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes | — (no Mesos here) | goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"} | ${machine} |`);
   const p = await processBench();

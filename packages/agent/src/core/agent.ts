@@ -21,7 +21,7 @@ import type { EndedSandbox } from "../files/gc.js";
 import type { Checkpointer } from "./checkpoint.js";
 import { buildLaunchSpec } from "./launch-spec.js";
 import { MasterLink } from "./master-link.js";
-import { createRunDir, linkLatestAgent, runDir } from "./sandbox.js";
+import { createRunDir, createRunDirSync, linkLatestAgent, runDir } from "./sandbox.js";
 import { subscribeCall } from "./subscribe.js";
 import { appIdOf, buildStatus, exitOutcome, gracePeriodMs, type TaskRecord } from "./task-record.js";
 import { applyVolumeOperation, ensureVolumes } from "./volumes.js";
@@ -96,6 +96,8 @@ export class Agent {
   /** Keys whose static checkpoint part is written, and whether it had the container handle. */
   private readonly persistedStatic = new Map<string, boolean>();
   private closed = false;
+  /** Launches in progress (a lone one makes its sandbox synchronously, a burst through the pool). */
+  private launching = 0;
 
   constructor(private readonly deps: AgentDeps) {
     const s = deps.settings;
@@ -363,6 +365,15 @@ export class Agent {
   }
 
   private async launch(record: TaskRecord, cz: Containerizer, networkOf?: string): Promise<void> {
+    this.launching++;
+    try {
+      await this.launchCounted(record, cz, networkOf);
+    } finally {
+      this.launching--;
+    }
+  }
+
+  private async launchCounted(record: TaskRecord, cz: Containerizer, networkOf?: string): Promise<void> {
     const s = this.settings;
     const key = keyOf(record.frameworkId, record.info.task_id.value);
     const started = this.receivedAt.get(key) ?? performance.now();
@@ -370,7 +381,12 @@ export class Agent {
     try {
       if (!s.lightweight) {
         if (record.group) await mkdir(record.sandbox, { recursive: true });
-        else await createRunDir(s.workDir, this.agentId ?? "unknown", record.frameworkId, record.executorId, record.containerId, (e) => this.deps.log.warn({ err: e }, "cannot link runs/latest"));
+        else {
+          const onLinkError = (e: unknown) => this.deps.log.warn({ err: e }, "cannot link runs/latest");
+          const args = [s.workDir, this.agentId ?? "unknown", record.frameworkId, record.executorId, record.containerId, onLinkError] as const;
+          if (this.launching <= 2) createRunDirSync(...args);
+          else await createRunDir(...args);
+        }
       }
     } catch (error) {
       return this.failLaunch(record, `cannot create the sandbox ${record.sandbox}: ${(error as Error).message}`);
