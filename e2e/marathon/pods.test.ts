@@ -145,3 +145,42 @@ it("relaunches a failing pod with backoff", { timeout: 180_000 }, async () => {
   expect((await c.api("DELETE", "/v2/pods/crashy?force=true")).status).toBe(202);
   created.splice(created.indexOf("/crashy"), 1);
 });
+
+it("keeps a pod's instances across kill -9 of Marathon, without duplicates, and still manages them", { timeout: 180_000 }, async () => {
+  const quiet = {
+    id: "/quiet",
+    scaling: { kind: "fixed", instances: 2 },
+    containers: [
+      { name: "one", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1000" } } },
+      { name: "two", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1000" } } },
+    ],
+  };
+  expect((await c.api("POST", "/v2/pods", quiet)).status).toBe(201);
+  created.push("/quiet");
+  const quietStatus = async () => (await c.api("GET", "/v2/pods/quiet::status")).json;
+  const stable = async (n: number) => {
+    const s = await quietStatus();
+    return s.status === "STABLE" && s.instances.length === n && ((await c.api("GET", "/v2/deployments")).json as any[]).length === 0;
+  };
+  await waitFor(() => stable(2), { timeoutMs: 90_000, message: "2 STABLE instances of /quiet" });
+  const ids = (await quietStatus()).instances.map((i: any) => i.id).sort();
+  c.marathon.kill("SIGKILL");
+  await c.marathon.wait();
+  await c.startMarathon();
+  await waitFor(() => stable(2), { timeoutMs: 90_000, message: "/quiet STABLE again after the restart" });
+  expect((await quietStatus()).instances.map((i: any) => i.id).sort()).toEqual(ids);
+  const running = async () => {
+    const state = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+    return state.frameworks.flatMap((f: any) => f.tasks).filter((t: any) => t.id.startsWith("quiet.") && t.state === "TASK_RUNNING").length;
+  };
+  expect(await running()).toBe(4);
+  // The recovered instances' container tasks are still known: killing one instance replaces it.
+  expect((await c.api("DELETE", `/v2/pods/quiet::instances/${ids[0]}`)).status).toBe(200);
+  await waitFor(async () => (await stable(2)) && !(await quietStatus()).instances.some((i: any) => i.id === ids[0]) && (await running()) === 4, {
+    timeoutMs: 90_000,
+    message: "the killed instance to be replaced after the restart",
+  });
+  expect((await c.api("DELETE", "/v2/pods/quiet")).status).toBe(202);
+  await waitFor(async () => (await running()) === 0, { timeoutMs: 60_000, message: "the pod's tasks to be killed" });
+  created.splice(created.indexOf("/quiet"), 1);
+});
