@@ -20,6 +20,12 @@ describe("drain without downtime: when to accept the inverse offer", () => {
     pending.add("a2", "inv-2");
     expect(pending.takeReady(() => [i, other])).toEqual(["inv-1"]);
     expect(pending.agents).toEqual(["a2"]);
+    pending.rescind("inv-2");
+    expect(pending.size).toBe(0);
+    pending.add("a3", "inv-3");
+    pending.add("a4", "inv-4");
+    pending.retain(new Set(["a4"]));
+    expect(pending.agents).toEqual(["a4"]);
   });
 
   it("a simulated drain never drops below minimumHealthCapacity and ends with nothing on the drained agent (property)", () => {

@@ -43,6 +43,16 @@ export class PendingInverseOffers {
     return out;
   }
 
+  /** Forgets an inverse offer the master rescinded (the drain was called off). */
+  rescind(inverseOfferId: string): void {
+    for (const [agentId, ids] of this.byAgent) if (ids.delete(inverseOfferId) && ids.size === 0) this.byAgent.delete(agentId);
+  }
+
+  /** Keeps only agents the master still reports as draining (a reactivated agent's offer is moot). */
+  retain(draining: ReadonlySet<string>): void {
+    for (const agentId of [...this.byAgent.keys()]) if (!draining.has(agentId)) this.byAgent.delete(agentId);
+  }
+
   /** Forgets everything (a new subscription: the master re-sends what still stands). */
   clear(): void {
     this.byAgent.clear();

@@ -144,6 +144,9 @@ export class SchedulerDriver implements SchedulerPort {
         this.answerInverseOffers();
         return;
       }
+      case "RESCIND_INVERSE_OFFER":
+        if (event.rescind_inverse_offer) this.inverseOffers.rescind(event.rescind_inverse_offer.inverse_offer_id.value);
+        return;
       case "ERROR":
         this.log.error({ message: event.error?.message }, "master sent an error");
         return;
@@ -165,6 +168,7 @@ export class SchedulerDriver implements SchedulerPort {
     try {
       const answer = await createMasterClient(this.masterUrl, { timeoutMs: 5000 }).call<{ get_agents?: { agents?: { agent_info?: { id?: { value?: string } }; drain_info?: { state?: string } }[] } }>("GET_AGENTS");
       const draining = (answer.get_agents?.agents ?? []).filter((a) => a.drain_info?.state === "DRAINING" || a.drain_info?.state === "DRAINED").map((a) => a.agent_info?.id?.value ?? "");
+      this.inverseOffers.retain(new Set(draining));
       this.core.setDraining([...draining.filter(Boolean), ...this.inverseOffers.agents]);
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, "GET_AGENTS failed");
