@@ -73,7 +73,8 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
 
   async function tcpListener(entry: VipEntry, pool: BackendPool): Promise<Listener> {
     const l: Listener = { entry, pool, conns: new Map(), close: () => undefined };
-    const server: Server = createServer((client) => {
+    // No Nagle on either leg: a proxy must not hold back a small request or response (HAProxy too).
+    const server: Server = createServer({ noDelay: true }, (client) => {
       client.pause();
       client.on("error", () => client.destroy());
       const tried = new Set<string>();
@@ -83,7 +84,7 @@ export function createUserspacePlane(options: UserspacePlaneOptions = {}): DataP
         const key = BackendPool.key(chosen.backend);
         tried.add(key);
         chosen.active++;
-        const upstream = connect({ host: chosen.backend.ip, port: chosen.backend.port });
+        const upstream = connect({ host: chosen.backend.ip, port: chosen.backend.port, noDelay: true });
         let connected = false;
         const untrack = track(l, key, upstream);
         const done = () => {
