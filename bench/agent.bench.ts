@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   const warm = await simRound(SIM_TASKS, master);
   master.child.kill();
   console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING: cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms wall (agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes) (goal ≤ 1000 ms)`);
-  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, file checkpoints (fsync, group commit), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process | ${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes | — (no Mesos here) | goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"} | ${machine} |`);
+  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, journal checkpoints (written before each update is forwarded, group commit, fdatasync in the background), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process | ${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes | — (no Mesos here) | goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"} | ${machine} |`);
   const p = await processBench();
   const line = (name: string, v: number[]) => `${name} p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (n=${v.length})`;
   console.log(
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   );
   const worst = Math.max(pct(p.own, 0.99), pct(p.exit, 0.99));
   record(
-    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), file checkpoints, fake master in its own process | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms p99 (agent's own, both paths): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
+    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), journal checkpoints as above, fake master in its own process | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms p99 (agent's own, both paths): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
   );
 }
 
