@@ -93,11 +93,11 @@ async function keysFromFile(path: string): Promise<KeySource> {
 
 /**
  * IAM's keys from the admin router's JWKS: fetched on first use, kept for 10 minutes, and fetched
- * again (at most every 30 s) when a token names a `kid` not yet seen — so rotated keys arrive.
+ * again (at most every 5 s) when a token names a `kid` not yet seen — so rotated keys arrive within seconds.
  */
 function remoteKeys(iamUrl: string): JWTVerifyGetKey {
   const url = `${iamUrl.replace(/\/+$/, "")}/acs/api/v1/auth/jwks`;
-  const jwks = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000, timeoutDuration: 5_000 });
+  const jwks = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 5_000, timeoutDuration: 5_000 });
   return async (header, token) => {
     try {
       return await jwks(header, token);

@@ -16,6 +16,11 @@ function externalAddress(): string {
 }
 
 let keys: KeySet;
+
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) if (await check()) return;
+  throw new Error(`timed out waiting for ${what}`);
+}
 let dir: string;
 const servers: Server[] = [];
 
@@ -82,6 +87,11 @@ describe("backend guard (--iam_public_key)", () => {
     const base = await serve({ iam_url: `http://127.0.0.1:${(iam.address() as AddressInfo).port}` }, externalAddress());
     const { token } = await issueToken(keys, { uid: "caravel-dns" });
     expect((await fetch(`${base}/v1/version`)).status).toBe(401);
+    expect((await fetch(`${base}/v1/version`, { headers: { authorization: `token=${token}` } })).status).toBe(200);
+    // IAM rotates its key: tokens signed by the new key are accepted once the JWKS is fetched again.
+    await keys.rotate();
+    const fresh = await issueToken(keys, { uid: "caravel-dns" });
+    await waitUntil(async () => (await fetch(`${base}/v1/version`, { headers: { authorization: `token=${fresh.token}` } })).status === 200, "the rotated key to be fetched");
     expect((await fetch(`${base}/v1/version`, { headers: { authorization: `token=${token}` } })).status).toBe(200);
   });
 });
