@@ -3,6 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
+import { createMasterClient } from "@caravel/api";
 import { KeySet } from "./keys.js";
 import { issueToken, verifyServiceLoginToken, verifyToken } from "./tokens.js";
 import { ServiceAccountLogin, needsRefresh } from "./service-account.js";
@@ -16,6 +17,7 @@ let server: Server;
 let iamUrl: string;
 let logins = 0;
 let refuse = false;
+const seenByBackend: string[] = [];
 /** What the stand-in IAM's clock says, in seconds; tokens it issues last 100 s. */
 let now = 1_000_000;
 
@@ -27,6 +29,13 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       void (async () => {
+        if (req.url === "/master/state") {
+          // A backend that refuses the first token it sees (as if revoked), then accepts any other.
+          const auth = req.headers.authorization ?? "";
+          seenByBackend.push(auth);
+          const ok = auth.startsWith("token=") && auth !== seenByBackend[0];
+          return void res.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? "{}" : '{"message":"revoked"}');
+        }
         const { uid, token } = JSON.parse(body) as { uid: string; token: string };
         try {
           if (refuse || req.url !== "/acs/api/v1/auth/login") throw new Error("refused");
@@ -78,6 +87,17 @@ describe("service account login", () => {
     } finally {
       refuse = false;
     }
+  });
+
+  it("gives @caravel/api clients their Authorization, and logs in again after a 401", async () => {
+    const login = new ServiceAccountLogin({ iamUrl, uid: "caravel-universe", privateKeyPem, clock: () => now });
+    const client = createMasterClient(iamUrl, { authorization: login.provider() });
+    await expect(client.state()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(client.state()).resolves.toEqual({});
+    expect(seenByBackend).toHaveLength(2);
+    expect(seenByBackend[1]).not.toBe(seenByBackend[0]);
+    // A header the caller names itself wins over the provider.
+    await expect(createMasterClient(iamUrl, { authorization: login.provider(), headers: { authorization: seenByBackend[0]! } }).state()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 
   it("rejects a key that is not an RSA private key, naming the flag", () => {
