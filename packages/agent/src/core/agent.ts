@@ -96,6 +96,8 @@ export class Agent {
   /** Keys whose static checkpoint part is written, and whether it had the container handle. */
   private readonly persistedStatic = new Map<string, boolean>();
   private closed = false;
+  /** The last checkpointed FrameworkInfo per framework, serialized. */
+  private readonly frameworkJson = new Map<string, string>();
   /** Launches in progress (a lone one makes its sandbox synchronously, a burst through the pool). */
   private launching = 0;
 
@@ -667,9 +669,12 @@ export class Agent {
   }
 
   private rememberFramework(id: string, info: FrameworkInfo): void {
-    const known = this.frameworks.get(id);
     this.frameworks.set(id, info);
-    if (!known || JSON.stringify(known) !== JSON.stringify(info)) this.checkpointer.put(`framework/${id}`, info);
+    // Every RUN_TASK carries the FrameworkInfo: one serialization each, compared with the last one.
+    const json = JSON.stringify(info);
+    if (this.frameworkJson.get(id) === json) return;
+    this.frameworkJson.set(id, json);
+    this.checkpointer.put(`framework/${id}`, info);
   }
 
   /** Drops GC'd sandboxes from the list and persists it. */
