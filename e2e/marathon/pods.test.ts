@@ -5,7 +5,8 @@
  * the task group shares one network namespace, and reads what `web` wrote into their ephemeral volume;
  * its exec health check passes only then. The pod
  * is launched as one task group (LAUNCH_GROUP), scaled 1 → 2 → 1 by PUT, rolled on a config change,
- * an instance killed and replaced, reported STABLE, and deleted; a crashing pod is relaunched after a backoff.
+ * an instance killed and replaced, reported STABLE, and deleted; a crashing pod is relaunched after a backoff;
+ * instances survive kill -9 of Marathon; an unhealthy container gets its instance killed and replaced.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { waitFor } from "@caravel/testing";
@@ -183,4 +184,44 @@ it("keeps a pod's instances across kill -9 of Marathon, without duplicates, and 
   expect((await c.api("DELETE", "/v2/pods/quiet")).status).toBe(202);
   await waitFor(async () => (await running()) === 0, { timeoutMs: 60_000, message: "the pod's tasks to be killed" });
   created.splice(created.indexOf("/quiet"), 1);
+});
+
+it("kills a pod instance whose container fails its health check, and relaunches it", { timeout: 180_000 }, async () => {
+  const controller = new AbortController();
+  const events = await fetch(`${c.marathonUrl}/v2/events?event_type=unhealthy_instance_kill_event`, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+  const sick = {
+    id: "/sick",
+    containers: [
+      {
+        name: "main",
+        resources: { cpus: 0.1, mem: 32 },
+        exec: { command: { shell: "sleep 1000" } },
+        endpoints: [{ name: "nothing", hostPort: 0 }],
+        healthCheck: { tcp: { endpoint: "nothing" }, gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 1, delaySeconds: 0 },
+      },
+      { name: "side", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1000" } } },
+    ],
+  };
+  expect((await c.api("POST", "/v2/pods", sick)).status).toBe(201);
+  created.push("/sick");
+  const reader = events.body!.getReader();
+  let text = "";
+  while (!text.includes("event: unhealthy_instance_kill_event")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  controller.abort();
+  expect(text).toContain('"appId":"/sick"');
+  const state = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+  const launched = new Set(state.frameworks.flatMap((f: any) => [...f.tasks, ...f.completed_tasks]).filter((t: any) => t.id.startsWith("sick.")).map((t: any) => t.id.split(".").slice(0, 2).join(".")));
+  await waitFor(
+    async () => {
+      const s = (await (await fetch(`${c.masterUrl}/master/state`)).json()) as any;
+      return new Set(s.frameworks.flatMap((f: any) => [...f.tasks, ...f.completed_tasks]).filter((t: any) => t.id.startsWith("sick.")).map((t: any) => t.id.split(".").slice(0, 2).join("."))).size > launched.size;
+    },
+    { timeoutMs: 90_000, message: "a replacement instance of /sick" },
+  );
+  expect((await c.api("DELETE", "/v2/pods/sick?force=true")).status).toBe(202);
+  created.splice(created.indexOf("/sick"), 1);
 });
