@@ -146,6 +146,16 @@ describe("/v2/pods", () => {
     expect((await call("GET", "/v2/apps")).json.apps).toEqual([]);
   });
 
+  it("rolls a pod back when its deployment is deleted", async () => {
+    await call("POST", "/v2/pods", { id: "/rb", containers: [{ name: "a", exec: { command: { shell: "sleep 1000" } } }] });
+    const scaled = await call("PUT", "/v2/pods/rb?force=true", { containers: [{ name: "a", exec: { command: { shell: "sleep 1000" } } }], scaling: { instances: 5 } });
+    expect(scaled.json.scaling.instances).toBe(5);
+    const rollback = await call("DELETE", `/v2/deployments/${scaled.headers.get("marathon-deployment-id")}`);
+    expect(rollback.status).toBe(200);
+    expect((await call("GET", "/v2/pods/rb")).json.scaling.instances).toBe(1);
+    expect((await call("DELETE", "/v2/pods/rb?force=true")).status).toBe(202);
+  });
+
   it("accepts Marathon's pod.json example", async () => {
     const example = JSON.parse(readFileSync(`${FIX}/marathon/examples/pod.json`, "utf8"));
     const r = await call("PUT", "/v2/pods/foo", example);
