@@ -202,7 +202,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "marathon",
     bin: "packages/marathon/dist/main.js",
     role: "Marathon-compatible init service",
-    args: (ctx, i) => ["--master", masterUrl(ctx), "--hostname", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "marathon")],
+    args: (ctx, i) => ["--master", masterUrl(ctx), "--ip", ctx.host, "--hostname", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "marathon")],
     healthPath: "/ping",
     port: 8080,
     after: ["master"],
@@ -213,7 +213,7 @@ export const COMPONENTS: ComponentSpec[] = [
     bin: "packages/dns/dist/main.js",
     role: "Mesos-DNS-compatible names (DNS on the dns port, HTTP API here)",
     args: (ctx, i) => [
-      "--master", ctx.zk ?? masterUrl(ctx), "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i)),
+      "--master", ctx.zk ?? masterUrl(ctx), "--listen", ctx.host, "--port", String(ctx.port(i, "dns")), "--http_port", String(ctx.port(i)),
       ...(ctx.dnsIp ? ["--dummy_ip", ctx.dnsIp] : []),
     ],
     healthPath: "/health",
@@ -226,7 +226,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "l4lb",
     bin: "packages/l4lb/dist/main.js",
     role: "layer-4 load balancer for VIPs (HTTP: /v1/vips, health, metrics)",
-    args: (ctx, i) => ["--master", ctx.zk ?? masterUrl(ctx), "--http_port", String(ctx.port(i))],
+    args: (ctx, i) => ["--master", ctx.zk ?? masterUrl(ctx), "--listen", ctx.host, "--http_port", String(ctx.port(i))],
     healthPath: "/health",
     port: 62080, // dcos-net's REST port
     after: ["master"],
@@ -236,7 +236,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "universe",
     bin: "packages/universe/dist/main.js",
     role: "Cosmos-compatible package API",
-    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "universe")],
+    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--ip", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "universe")],
     healthPath: "/health",
     port: 7070,
     after: ["marathon"],
@@ -247,6 +247,7 @@ export const COMPONENTS: ComponentSpec[] = [
     bin: "apps/admin-router/dist/main.js",
     role: "the single door: login, IAM, routing",
     args: (ctx, i) => [
+      "--ip", ctx.host,
       "--port", String(ctx.port(i)),
       "--master", ctx.zk ?? masterUrl(ctx),
       "--marathon", ctx.url("marathon"),

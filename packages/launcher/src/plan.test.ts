@@ -40,7 +40,7 @@ describe("planCluster", () => {
     );
     expect(pub.after).toEqual(["master"]);
     const dns = plan.instances.find((i) => i.name === "dns")!;
-    expect(dns.args).toEqual(["--master", "http://127.0.0.1:5050", "--port", "8053", "--http_port", "8123"]);
+    expect(dns.args).toEqual(["--master", "http://127.0.0.1:5050", "--listen", "127.0.0.1", "--port", "8053", "--http_port", "8123"]);
     expect(dns.healthUrl).toBe("http://127.0.0.1:8123/health");
   });
 
@@ -116,7 +116,9 @@ describe("planCluster", () => {
     expect(argsOf("marathon")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/marathon"]));
     expect(argsOf("universe")).toEqual(expect.arrayContaining(["--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/universe"]));
     expect(argsOf("admin-router")).toEqual(expect.arrayContaining(["--master", zk, "--zk", "zk://10.0.0.1:2181,10.0.0.2:2181/caravel"]));
-    // Services on any machine find the leading master through the election, not a local master.
+    // Every service binds the machine's address (not loopback) and finds the leading master through the election.
+    for (const name of ["marathon", "universe", "admin-router"]) expect(argsOf(name)).toEqual(expect.arrayContaining(["--ip", "10.0.0.2"]));
+    for (const name of ["dns", "l4lb"]) expect(argsOf(name)).toEqual(expect.arrayContaining(["--listen", "10.0.0.2"]));
     expect(argsOf("dns").slice(0, 2)).toEqual(["--master", zk]);
     expect(argsOf("l4lb").slice(0, 2)).toEqual(["--master", zk]);
   });
