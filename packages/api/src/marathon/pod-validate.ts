@@ -59,6 +59,9 @@ function checkPod(pod: PodDefinition, v: Violations, at: (p: string) => string):
     if (volumeNames.has(vol.name)) v.add(at(`/volumes/${i}/name`), `volume name '${vol.name}' is used twice`);
     volumeNames.add(vol.name);
     if ([vol.host, vol.persistent, vol.secret].filter((x) => x !== undefined).length > 1) v.add(at(`/volumes/${i}`), "a volume is one of host, persistent, secret or ephemeral (name only)");
+    // Said plainly rather than accepted and ignored: these need reservations or a secret store.
+    if (vol.persistent !== undefined) v.add(at(`/volumes/${i}/persistent`), "persistent volumes are not supported in pods by Caravel; use a resident app, or a host or ephemeral volume");
+    if (vol.secret !== undefined) v.add(at(`/volumes/${i}/secret`), "secret volumes are not supported by Caravel; use a host volume or an environment variable");
   });
   const hostPorts = new Set<number>();
   pod.containers.forEach((c, ci) => {

@@ -66,5 +66,6 @@ describe("pod definitions", () => {
     expect(paths({ id: "/p", containers: [{ name: "a" }] })).toEqual(["/containers/0"]);
     expect(paths({ id: "/p", networks: [{ mode: "container" }], containers: [c({})] })).toEqual(["/networks/0/name"]);
     expect(paths("nope")).toEqual(["/"]);
+    expect(paths({ id: "/p", volumes: [{ name: "data", persistent: { size: 10 } }], containers: [c({})] })).toEqual(["/volumes/0/persistent"]);
   });
 });
