@@ -12,6 +12,7 @@ import { sendMarathonError } from "./http/common.js";
 import type { ApiContext } from "./http/context.js";
 import { miscRoutes } from "./http/misc.js";
 import { groupIdsOf, opsRoutes } from "./http/ops.js";
+import { podRoutes } from "./http/pods.js";
 import { SchedulerDriver } from "./scheduler/driver.js";
 import { Repository } from "./storage/repository.js";
 import { ReservationBook } from "./resident/book.js";
@@ -84,7 +85,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
     repo,
     events,
     metrics,
-    groupIds: () => groupIdsOf(core.apps.values()),
+    groupIds: () => groupIdsOf([...core.apps.values(), ...core.pods.values()]),
     leader,
     info: () => ({
       name: "marathon",
@@ -119,6 +120,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
   miscRoutes(router, ctx);
   appRoutes(router, ctx);
   opsRoutes(router, ctx);
+  podRoutes(router, ctx);
   const dispatch = router.listener(log);
   const lost = deps.onLeadershipLost ?? ((reason: string) => log.error({ reason }, "lost leadership"));
   const abdicate = () => void leadership.close().finally(() => lost("abdicated (DELETE /v2/leader)"));
