@@ -17,7 +17,9 @@ await runProcess(
     setDefaultAuthorization(auth.authorization);
     const store = await openRegistryStore(config);
     const elector = config.zk ? await createElector(store.store, log, () => process.exit(1)) : undefined;
-    const master = await createMaster({ config, log, store, leadership: elector?.leadership });
+    // /master/flags lists every flag: never the service account's private key (it may be the PEM itself).
+    const shown = { ...config, service_account_key: config.service_account_key === undefined ? undefined : "(set)" };
+    const master = await createMaster({ config: shown, log, store, leadership: elector?.leadership });
     await master.listen();
     // Campaigning runs in the background: a follower serves redirects until it is elected.
     void elector?.run(master).catch((error: unknown) => {
