@@ -17,6 +17,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { legacyState, type FixtureTask } from "../packages/dns/src/records/fixture.js";
 import { startFakeMaster } from "../packages/dns/src/testing/fake-master.js";
+import { record } from "./lib/record.js";
 
 const N_TASKS = Number(process.env.N_TASKS ?? 1000);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 8);
@@ -112,6 +113,20 @@ async function main(): Promise<void> {
     console.log(`at ${half} qps: caravel-dns p99 ${h.p99Ms?.toFixed(2)} ms (avg ${h.avgMs.toFixed(2)}), dnsmasq p99 ${hd.p99Ms?.toFixed(2)} ms (avg ${hd.avgMs.toFixed(2)})`);
     console.log(`ratio: ${(c.qps / d.qps).toFixed(2)}x dnsmasq; goal >= 33.7k qps (${c.qps >= 33_700 ? "met" : "NOT met"}), stretch >= 0.5x dnsmasq (${c.qps >= d.qps / 2 ? "met" : "not met"})`);
     console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${load}`);
+    record({
+      benchmark: "DNS queries/s (bench/dns-qps.bench.ts)",
+      settings: `${N_TASKS} tasks, 20k random A lookups, dnsperf -l ${SECONDS} -c 2 -T 1 -q 200, UDP 127.0.0.1; caravel-dns --workers ${WORKERS} (node:cluster)`,
+      caravel: `${Math.round(c.qps).toLocaleString("en")} qps, avg ${c.avgMs.toFixed(2)} ms, lost ${c.lost}`,
+      peer: `dnsmasq: ${Math.round(d.qps).toLocaleString("en")} qps, avg ${d.avgMs.toFixed(2)} ms`,
+      ratio: `${(c.qps / d.qps).toFixed(2)}× dnsmasq; 33.7k goal ${c.qps >= 33_700 ? "met" : "not met at this load"}`,
+    });
+    record({
+      benchmark: "DNS p99 at half max rate",
+      settings: `dnsperf -Q ${half} -v, same names`,
+      caravel: `p99 ${h.p99Ms?.toFixed(1)} ms, avg ${h.avgMs.toFixed(2)} ms`,
+      peer: `dnsmasq p99 ${hd.p99Ms?.toFixed(1)} ms, avg ${hd.avgMs.toFixed(2)} ms`,
+      ratio: "—",
+    });
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await master.close();

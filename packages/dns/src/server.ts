@@ -48,7 +48,9 @@ export function createServer(deps: DnsServerDeps): DnsServer {
   const metrics = deps.metrics ?? new MetricsRegistry();
   const resolvers = config.resolvers ? config.resolvers.split(",").map((s) => s.trim()).filter(Boolean) : systemResolvers();
   // Never forward to ourselves: that would loop until every query times out.
-  const upstreams = resolvers.map(parseUpstream).filter((u) => !(u.port === config.port && (u.host === config.listen || u.host === config.dummy_ip)));
+  // (the dedicated address answers on 53, so a resolv.conf naming it — as on agents that use it — is us too).
+  const self = (u: { host: string; port: number }) => (u.port === config.port && (u.host === config.listen || u.host === config.dummy_ip)) || (u.port === 53 && u.host === config.dummy_ip);
+  const upstreams = resolvers.map(parseUpstream).filter((u) => !self(u));
   const options: GenerateOptions = {
     domain: config.domain,
     ttl: config.ttl,
