@@ -513,7 +513,8 @@ export class Marathon {
     this.o.events.emit("status_update_event", {
       slaveId: i.agentId,
       taskId,
-      taskStatus: status.state,
+      // The task's own state (for a pod: this container's, while the instance follows the group).
+      taskStatus: update.state,
       message: status.message ?? "",
       appId: i.appId,
       host: i.hostname,
