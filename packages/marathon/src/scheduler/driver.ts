@@ -9,6 +9,7 @@ import type { Marathon } from "../core/marathon.js";
 import type { EventBus } from "../events/bus.js";
 import type { SchedulerPort } from "../core/port.js";
 import { PendingInverseOffers } from "../drain/inverse-offers.js";
+import { CallTransport } from "./call-transport.js";
 
 export interface DriverOptions {
   masters: string[];
@@ -24,6 +25,7 @@ export interface DriverOptions {
 
 export class SchedulerDriver implements SchedulerPort {
   private sub: SchedulerSubscription | undefined;
+  private transport: CallTransport | undefined;
   private stopped = false;
   private readonly timers: NodeJS.Timeout[] = [];
   masterUrl: string | undefined;
@@ -65,6 +67,7 @@ export class SchedulerDriver implements SchedulerPort {
     for (const t of this.timers) clearInterval(t);
     this.sub?.close();
     this.sub = undefined;
+    this.transport?.close();
   }
 
   private async loop(): Promise<void> {
@@ -87,6 +90,7 @@ export class SchedulerDriver implements SchedulerPort {
         });
         attempt = 0;
         this.sub = sub;
+        this.transport = new CallTransport({ masterUrl: sub.masterUrl, streamId: sub.streamId, frameworkId: sub.frameworkId, fallback: (call) => sub.call(call) });
         this.acked.clear();
         this.masterUrl = sub.masterUrl;
         this.log.info({ frameworkId: sub.frameworkId, master: sub.masterUrl }, "subscribed to the master");
@@ -98,6 +102,8 @@ export class SchedulerDriver implements SchedulerPort {
         if (this.stopped) return;
         this.log.warn({ err: (error as Error).message, master }, "subscription failed; retrying");
       }
+      this.transport?.close();
+      this.transport = undefined;
       if (this.sub) {
         this.sub.close();
         this.sub = undefined;
@@ -177,16 +183,16 @@ export class SchedulerDriver implements SchedulerPort {
 
   /**
    * Calls go through two FIFO lanes: REVIVE/SUPPRESS one at a time (a SUPPRESS never overtakes a
-   * later REVIVE), everything else with up to 32 in flight, so that a burst of thousands of
-   * ACKNOWLEDGEs (agents send a task's next update only after the previous one is acknowledged)
-   * flows quickly over reused keep-alive connections.
+   * later REVIVE), everything else with up to 32 in flight, and ACKNOWLEDGEs with up to 1,024, so that
+   * a burst of thousands of them (agents send a task's next update only after the previous one is
+   * acknowledged) flows pipelined over a few connections (call-transport.ts).
    */
   private readonly lanes = {
     control: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 1 },
     bulk: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 32 },
-    acks: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 64 },
+    acks: { queue: [] as Parameters<SchedulerSubscription["call"]>[0][], inFlight: 0, max: 1024 },
   };
-  /** Update uuids already acknowledged: an agent re-sends an update until acked, and each resend must not queue another ack. */
+  /** Update uuids whose acknowledgement is queued or in flight: a resend meanwhile must not queue another. */
   private readonly acked = new Set<string>();
 
   private send(call: Parameters<SchedulerSubscription["call"]>[0]): void {
@@ -198,8 +204,8 @@ export class SchedulerDriver implements SchedulerPort {
 
   private pump(lane: { queue: Parameters<SchedulerSubscription["call"]>[0][]; inFlight: number; max: number }): void {
     while (lane.inFlight < lane.max && lane.queue.length > 0) {
-      const sub = this.sub;
-      if (!sub) {
+      const sub = this.transport;
+      if (!sub || !this.sub) {
         lane.queue.length = 0;
         return;
       }
@@ -210,10 +216,12 @@ export class SchedulerDriver implements SchedulerPort {
         .call(call)
         .catch((error: unknown) => {
           this.calls.failed++;
-          if (call.type === "ACKNOWLEDGE") this.acked.delete(String((call.acknowledge as { uuid?: unknown } | undefined)?.uuid));
           this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
         })
         .finally(() => {
+          // Once answered, a resend of the same update is acknowledged again: the agent resends only
+          // when our acknowledgement did not reach it (e.g. its stream to the master was replaced).
+          if (call.type === "ACKNOWLEDGE") this.acked.delete(String((call.acknowledge as { uuid?: unknown } | undefined)?.uuid));
           lane.inFlight--;
           this.pump(lane);
         });
@@ -238,7 +246,6 @@ export class SchedulerDriver implements SchedulerPort {
   acknowledge(agentId: string, taskId: string, uuid: string): void {
     if (this.acked.has(uuid)) return;
     this.acked.add(uuid);
-    if (this.acked.size > 200_000) this.acked.delete(this.acked.values().next().value!);
     this.send({ type: "ACKNOWLEDGE", acknowledge: { agent_id: { value: agentId }, task_id: { value: taskId }, uuid } });
   }
   reconcile(tasks: { taskId: string; agentId: string }[]): void {
