@@ -225,3 +225,23 @@ it("kills a pod instance whose container fails its health check, and relaunches 
   expect((await c.api("DELETE", "/v2/pods/sick?force=true")).status).toBe(202);
   created.splice(created.indexOf("/sick"), 1);
 });
+
+it("launches an app and a pod posted together onto one agent (offers shared by LAUNCH and LAUNCH_GROUP)", { timeout: 120_000 }, async () => {
+  const [app, pod] = await Promise.all([
+    c.api("POST", "/v2/apps", { id: "/neighbour", cmd: "sleep 1000", cpus: 0.1, mem: 32, instances: 2 }),
+    c.api("POST", "/v2/pods", { id: "/mixed", scaling: { instances: 2 }, containers: [{ name: "x", resources: { cpus: 0.1, mem: 32 }, exec: { command: { shell: "sleep 1000" } } }] }),
+  ]);
+  expect([app.status, pod.status]).toEqual([201, 201]);
+  created.push("/mixed");
+  await waitFor(
+    async () => {
+      const tasks = ((await c.api("GET", "/v2/apps/neighbour/tasks")).json.tasks as any[]).filter((t) => t.state === "TASK_RUNNING");
+      const s = (await c.api("GET", "/v2/pods/mixed::status")).json;
+      return tasks.length === 2 && s.status === "STABLE" && s.instances.length === 2;
+    },
+    { timeoutMs: 90_000, message: "2 app tasks and 2 pod instances running" },
+  );
+  expect((await c.api("DELETE", "/v2/apps/neighbour?force=true")).status).toBe(200);
+  expect((await c.api("DELETE", "/v2/pods/mixed?force=true")).status).toBe(202);
+  created.splice(created.indexOf("/mixed"), 1);
+});
