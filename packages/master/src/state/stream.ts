@@ -28,15 +28,34 @@ export class EventStream {
   /** Sends one event; returns false when the stream is gone. */
   send(event: unknown): boolean {
     if (this.closedFlag) return false;
-    this.res.write(encodeRecord(toMesosJson(event)));
+    this.write(encodeRecord(toMesosJson(event)));
     return true;
   }
 
   /** Sends a pre-serialised JSON record (for fan-out of one event to many streams). */
   sendRaw(json: string): boolean {
     if (this.closedFlag) return false;
-    this.res.write(encodeRecord(json));
+    this.write(encodeRecord(json));
     return true;
+  }
+
+  private corked = false;
+
+  /**
+   * Events written in the same turn of the event loop leave in one write: during a mass launch a
+   * framework's stream carries thousands of UPDATEs a second, and on loopback each write syscall
+   * runs both ends' TCP path, so batching them is what keeps the master from spending its time there.
+   */
+  private write(record: string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
+    this.res.write(record);
   }
 
   startHeartbeats(intervalMs: number, event: unknown = { type: "HEARTBEAT" }): void {
