@@ -46,7 +46,7 @@ export class EventStream {
    * framework's stream carries thousands of UPDATEs a second, and on loopback each write syscall
    * runs both ends' TCP path, so batching them is what keeps the master from spending its time there.
    */
-  private write(record: string): void {
+  private write(record: Buffer): void {
     if (!this.corked) {
       this.corked = true;
       this.res.cork();
