@@ -106,6 +106,8 @@ describe("caravel-dns against a master", () => {
     const answers = new Map<number, string>();
     socket.on("message", (msg) => {
       const p = dnsPacket.decode(msg);
+      // A SERVFAIL (the 0.5 s upstream timeout expiring on a loaded host) counts as lost and is re-asked.
+      if (((p.flags ?? 0) & 0xf) === 2) return;
       answers.set(p.id!, String((p.answers?.[0] as { data?: unknown } | undefined)?.data ?? ""));
     });
     await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
