@@ -24,6 +24,10 @@ export const RouterConfig = z.object({
     .optional()
     .describe("keep IAM state, keys and audit in ZooKeeper (shared by several routers); default: files under --work_dir"),
   work_dir: z.string().default(".caravel/admin-router").describe("directory for the embedded Store (IAM state, keys, audit) and generated files"),
+  bootstrap_service_accounts: z
+    .preprocess((v) => (v === "false" || v === "0" ? false : v), z.coerce.boolean())
+    .default(true)
+    .describe("import the service accounts published under <store>/bootstrap/service-accounts/<uid> ({uid, public_key, description}; watched). Whoever can write the Store (ZooKeeper) can then create accounts: firewall ZooKeeper to the cluster"),
   auth: z.coerce.boolean().default(true).describe("require tokens (false: everyone is a superuser, as oauth_enabled=false in DC/OS)"),
   token_ttl: z.coerce.number().int().min(60).default(5 * 24 * 3600).describe("lifetime of issued tokens, in seconds"),
   login_max_failures_per_uid: z.coerce.number().int().min(1).default(5).describe("failed logins per uid within the window before 429"),

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createStore } from "@caravel/coordination";
 import { ConfigError, createLogger, helpText, loadConfig, onShutdown, type Logger } from "@caravel/runtime";
 import { RouterConfig } from "./config.js";
+import { startBootstrapImport } from "./iam/bootstrap.js";
 import { IamService } from "./iam/service.js";
 import { followZkMasters } from "./routing/zk-leader.js";
 import { createServer } from "./server.js";
@@ -45,9 +46,14 @@ async function main(): Promise<void> {
   const tls = config.tls ? await loadOrCreateTls(tlsOptions) : undefined;
   const masterLeader = config.master.startsWith("zk://") ? await followZkMasters(config.master) : undefined;
   const router = await createServer({ config, store, log, ...(tls ? { tls } : {}), onAdminCreated, ...(worker === undefined ? {} : { worker }), ...(masterLeader ? { masterLeader } : {}) });
+  // Accounts published by the machines' launchers (one importer per node: worker 0 or the only process).
+  const stopImport = config.bootstrap_service_accounts && !worker ? await startBootstrapImport({ store, iam: router.iam, log }) : undefined;
   const { url } = await router.listen();
   log.info({ url, worker }, "admin router listening");
-  onShutdown(() => router.close(), log);
+  onShutdown(async () => {
+    stopImport?.();
+    await router.close();
+  }, log);
 }
 
 /** Forks the router processes and restarts any that die, until SIGTERM. */

@@ -20,3 +20,4 @@ export * from "./l4lb/table.js";
 export * from "./marathon/index.js";
 export * from "./dns/master-sync.js";
 export * from "./cosmos/index.js";
+export * from "./iam/bootstrap.js";

@@ -13,6 +13,8 @@ export interface StoredUser {
   passwordHash?: string;
   publicKey?: string;
   createdAt: string;
+  /** Imported from the Store's bootstrap node (see bootstrap.ts): its key follows what is published there. */
+  bootstrap?: boolean;
 }
 
 export interface StoredGroup {
