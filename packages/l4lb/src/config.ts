@@ -1,5 +1,6 @@
 /** caravel-l4lb flags. */
 import { z } from "zod";
+import { BackendAuthFlags } from "@caravel/auth";
 import { port, seconds } from "@caravel/runtime";
 
 export const L4lbConfig = z.object({
@@ -26,7 +27,8 @@ export const L4lbConfig = z.object({
   balance: z.enum(["round_robin", "least_connections"]).default("round_robin").describe("userspace plane: backend choice"),
   drain_seconds: seconds.default(30).describe("userspace plane: how long connections to a removed backend may continue"),
   log_level: z.string().default("info").describe("pino log level"),
-});
+  // --iam_url, --service_account_uid, --service_account_key: calls to the master carry the account's token.
+}).extend(BackendAuthFlags.shape);
 export type L4lbConfig = z.output<typeof L4lbConfig>;
 
 

@@ -6,6 +6,7 @@ import { buildVipTable, emptyClusterView, startMasterSync, type ClusterView, typ
 import { listen as listenHttp, MetricsRegistry, type Listening, type Logger } from "@caravel/runtime";
 import { defaultCidr, type L4lbConfig } from "./config.js";
 import { openMasterSource, type MasterSource } from "./master-source.js";
+import { mayChangeVips } from "./relevance.js";
 import { l4lbRouter } from "./http/routes.js";
 import { createKernelPlane, kernelPlaneAvailable } from "./plane/kernel.js";
 import type { DataPlane } from "./plane/types.js";
@@ -59,8 +60,14 @@ export function createServer(deps: L4lbDeps): L4lbServer {
   const failures = metrics.counter("l4lb/apply_failures");
   metrics.gauge("l4lb/vips", () => table.length);
 
+  // At most one rebuild waits at a time: it reads the latest view when it runs, so more would only
+  // rebuild the same table again.
+  let queued = false;
   const reconcile = () => {
+    if (queued) return;
+    queued = true;
     chain = chain.then(async () => {
+      queued = false;
       if (!plane) return;
       const next = buildVipTable(view, cidr);
       const text = JSON.stringify(next);
@@ -97,8 +104,10 @@ export function createServer(deps: L4lbDeps): L4lbServer {
         sync = startMasterSync({
           masters: () => masters.urls(),
           resyncMs: config.refresh_seconds * 1000,
-          onView: (next) => {
+          onView: (next, cause, event) => {
+            const before = view;
             view = next;
+            if (cause === "event" && !mayChangeVips(before, next, event)) return;
             reconcile();
           },
           onError: (error, master) => log.warn({ master, err: (error as Error).message }, "lost the master; keeping the current VIPs"),
