@@ -5,6 +5,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { BackendAuthFlags } from "@caravel/auth";
 import { port, seconds } from "@caravel/runtime";
 
 const text = (description: string) => z.coerce.string().optional().describe(description);
@@ -54,7 +55,8 @@ export const AgentConfig = z.object({
   status_update_retry_interval: seconds.default(10).describe("first retry of an unacknowledged status update (doubles up to 10 min)"),
   executor_shutdown_grace_period: seconds.default(3).describe("kill grace period when a task's KillPolicy gives none"),
   cleanup_on_exit: z.boolean().default(false).describe("kill every task when the agent is stopped (local clusters going down); by default tasks outlive the agent, which recovers them"),
-});
+  // --iam_url, --service_account_uid, --service_account_key: calls to the master carry the account's token.
+}).extend(BackendAuthFlags.shape);
 export type AgentConfig = z.output<typeof AgentConfig>;
 
 /** Where a master can be reached: the list of base URLs to try in turn. */

@@ -5,6 +5,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { setDefaultAuthorization } from "@caravel/api";
+import { backendAuthFromFlags } from "@caravel/auth";
 import { ConfigError, MetricsRegistry, createLogger, helpText, loadConfig, onShutdown } from "@caravel/runtime";
 import { AgentConfig } from "./config.js";
 import { buildAgents } from "./core/build.js";
@@ -24,6 +26,8 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(AgentConfig);
+    // A service account (multi-machine clusters): every call to the master carries its IAM token.
+    setDefaultAuthorization((await backendAuthFromFlags(config)).authorization);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
   }
   const metrics = new MetricsRegistry();
   // The HTTP server comes first so that the agent can report its real port (0 = any free port).
-  const deps = { agents: [] as Awaited<ReturnType<typeof buildAgents>>["agents"], log, metrics, flags: { ...config } as Record<string, unknown>, ...(logFile ? { logFile, logDir: config.log_dir! } : {}) };
+  const deps = { agents: [] as Awaited<ReturnType<typeof buildAgents>>["agents"], log, metrics, flags: { ...config, ...(config.service_account_key ? { service_account_key: "(set)" } : {}) } as Record<string, unknown>, ...(logFile ? { logFile, logDir: config.log_dir! } : {}) };
   const server = createServer(deps);
   const listening = await server.listen(config.port, config.ip);
   let built;

@@ -58,14 +58,14 @@ export interface OpenStream {
  * as Mesos masters answer from a non-leader. A plain socket per stream: lighter than fetch, which
  * matters when one process simulates thousands of agents.
  */
-export async function openStream(url: string, body: string, signal: AbortSignal, maxRedirects = 5): Promise<OpenStream> {
+export async function openStream(url: string, body: string, signal: AbortSignal, maxRedirects = 5, headers: Record<string, string> = {}): Promise<OpenStream> {
   let current = url;
   for (let hop = 0; ; hop++) {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const u = new URL(current);
       const req = (u.protocol === "https:" ? httpsRequest : request)(u, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/recordio", "content-length": Buffer.byteLength(body) },
+        headers: { "content-type": "application/json", accept: "application/recordio", "content-length": Buffer.byteLength(body), ...headers },
         signal,
       });
       req.setNoDelay(true);

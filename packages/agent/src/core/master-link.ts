@@ -7,7 +7,7 @@
  * five ping intervals (a half-open connection would otherwise look alive forever).
  */
 import type { AgentEvent } from "@caravel/api";
-import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, describeZodError } from "@caravel/api";
+import { AGENT_API_PATH, AgentEvent as AgentEventSchema, RecordIODecoder, defaultAuthorizationValue, describeZodError } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 import { openStream, postJson } from "./http-post.js";
 import { pipelineFor } from "./pipeline-client.js";
@@ -68,6 +68,8 @@ export class MasterLink {
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private leaderChanged = false;
   private wake: (() => void) | undefined;
+  /** `token=<JWT>` of the agent's service account for this session, when it has one. */
+  private authorization: string | undefined;
 
   constructor(private readonly opts: MasterLinkOptions) {}
 
@@ -110,14 +112,15 @@ export class MasterLink {
     if (!this.subscribed || !this.leader || !this.streamId) return false;
     try {
       const body = JSON.stringify(call);
-      const headers = { "mesos-stream-id": this.streamId };
+      const headers: Record<string, string> = this.authorization ? { "mesos-stream-id": this.streamId, authorization: this.authorization } : { "mesos-stream-id": this.streamId };
       const r = this.leader.startsWith("http:")
         ? await pipelineFor(this.leader).post(AGENT_API_PATH, body, headers)
         : await postJson(`${this.leader}${AGENT_API_PATH}`, body, headers);
       if (r.status === 202 || (r.status >= 200 && r.status < 300)) return true;
       this.opts.log.warn({ status: r.status, body: r.body.slice(0, 500), call: call.type }, "master refused a call");
       // A redirect means leadership moved: re-subscribe to find the new leader.
-      if (r.status === 307) this.reconnect();
+      // A redirect means leadership moved, a 401 an expired or revoked token: re-subscribe (with a fresh one).
+      if (r.status === 307 || r.status === 401) this.reconnect();
       return false;
     } catch (error) {
       this.opts.log.debug({ err: error, call: call.type }, "call to master failed");
@@ -167,7 +170,9 @@ export class MasterLink {
     const abort = new AbortController();
     this.abort = abort;
     if (this.stopped) return false;
-    const stream = await openStream(`${base}${AGENT_API_PATH}`, JSON.stringify(this.opts.subscribeCall()), abort.signal);
+    // In a cluster with --service_account_uid: the account's IAM token, fetched once per session.
+    this.authorization = await defaultAuthorizationValue();
+    const stream = await openStream(`${base}${AGENT_API_PATH}`, JSON.stringify(this.opts.subscribeCall()), abort.signal, 5, this.authorization ? { authorization: this.authorization } : {});
     if (stream.status !== 200) {
       const chunks: Buffer[] = [];
       for await (const c of stream.response) chunks.push(c as Buffer);
