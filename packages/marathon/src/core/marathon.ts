@@ -421,7 +421,7 @@ export class Marathon {
     await Promise.all(created.map((i) => this.o.repo.saveInstance(i)));
     sendLaunches(this.port, byOffer, groups);
     this.o.log.debug({ launched: created.length, declined: out.unused.length }, "launched");
-    if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), 5);
+    if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), refuseSecondsFor(demands, now));
     this.reportCreated(created);
     this.tick();
   }
@@ -595,6 +595,15 @@ export class Marathon {
     for (const a of next) this.drainingAgents.add(a);
     this.tick();
   }
+}
+
+/**
+ * How long unused offers are refused: 5 s, or less when an app's launch backoff ends sooner, so that
+ * a replacement waits for its backoff (1 s by default), not for the offer filter on top of it.
+ */
+export function refuseSecondsFor(demands: readonly LaunchDemand[], now: number): number {
+  const backoffEnds = demands.map((d) => d.delayUntil ?? 0).filter((t) => t > now);
+  return backoffEnds.length ? Math.max(0.05, Math.min(5, (Math.min(...backoffEnds) - now) / 1000)) : 5;
 }
 
 const sameConfig = (a: AppDefinition, b: AppDefinition): boolean =>
