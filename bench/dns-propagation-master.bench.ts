@@ -63,13 +63,17 @@ async function main(): Promise<void> {
       const [offer] = await fw.waitForOffers(1, { timeoutMs: 60_000 });
       const ids = Array.from({ length: BATCH }, (_, i) => `prop${b * BATCH + i}`);
       const tasks = ids.map((id) => builders.taskFor(offer!, { id, resources: "cpus:0.01;mem:1" }));
-      await fw.launch(offer!, tasks, 0);
       const names = ids.map((id) => `${id}.marathon.mesos`);
       const deadline = Date.now() + 30_000;
-      while (names.some((n) => !resolvedAt.has(n)) && Date.now() < deadline) {
-        for (const n of names) if (!resolvedAt.has(n)) socket.send(dnsPacket.encode({ type: "query", id: 1, questions: [{ type: "A", name: n }] }), PORT, "127.0.0.1");
-        await new Promise((r) => setTimeout(r, POLL_MS));
-      }
+      // Ask from before the launch: the ACCEPT call's answer can come back after the tasks already run.
+      const polling = (async () => {
+        while (names.some((n) => !resolvedAt.has(n)) && Date.now() < deadline) {
+          for (const n of names) if (!resolvedAt.has(n)) socket.send(dnsPacket.encode({ type: "query", id: 1, questions: [{ type: "A", name: n }] }), PORT, "127.0.0.1");
+          await new Promise((r) => setTimeout(r, POLL_MS));
+        }
+      })();
+      await fw.launch(offer!, tasks, 0);
+      await polling;
       for (const id of ids) {
         const running = await fw.waitForTaskState(id, "TASK_RUNNING", { timeoutMs: 30_000 });
         const at = resolvedAt.get(`${id}.marathon.mesos`);
