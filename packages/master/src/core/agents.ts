@@ -170,7 +170,8 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
         statusUpdateState: t.pending_uuid ? t.latest_status?.state : undefined,
       };
       fw.tasks.set(tid, task);
-      ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
+      // Built only for listeners: after a failover this runs for every task of the cluster.
+      if (ctx.bus.size > 0) ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
     }
     agent.tasks.add(taskKey(fid, tid));
   }
