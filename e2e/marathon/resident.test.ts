@@ -86,12 +86,13 @@ describe("resident apps with local persistent volumes", () => {
     const slaves = (await (await fetch(`${masterUrl}/master/slaves`)).json()) as any;
     const holder = slaves.slaves.find((s: any) => s.id === first.slaveId);
     expect(holder.hostname).toBe(first.host);
+    expect(first.localVolumes).toEqual([{ containerPath: "data", persistenceId: expect.stringMatching(/^stateful_db\.instance-.*\.data$/) }]);
     expect(holder.reserved_resources.slave_public).toMatchObject({ cpus: 0.2, mem: 32, disk: 16 });
     const agentDir = agentDirs[holder.hostname === "agent-a" ? 0 : 1]!;
     const [volume] = await waitFor(async () => {
       const dirs = volumeDirs(agentDir);
       return dirs.length === 1 && existsSync(join(dirs[0]!, "runs")) ? dirs : undefined;
-    }, { message: "the task to write into its volume" });
+    }, { message: () => `the task to write into its volume: ${JSON.stringify({ agentDir, a: volumeDirs(agentDirs[0]!), b: volumeDirs(agentDirs[1]!), first })}` });
     expect(readFileSync(join(volume!, "runs"), "utf8")).toBe("run\n");
     expect(volumeDirs(agentDirs[holder.hostname === "agent-a" ? 1 : 0]!)).toEqual([]);
 
@@ -102,6 +103,7 @@ describe("resident apps with local persistent volumes", () => {
       message: "the resident task to relaunch",
     });
     expect(second.slaveId).toBe(first.slaveId);
+    expect(second.localVolumes).toEqual(first.localVolumes);
     await waitFor(async () => readFileSync(join(volume!, "runs"), "utf8") === "run\nrun\n", { message: "the relaunched task to append to the same volume" });
 
     // Deleting the app kills it, destroys the volume and unreserves.
@@ -148,5 +150,31 @@ describe("resident apps with local persistent volumes", () => {
     expect(readFileSync(join(allVolumes()[0]!, "owner"), "utf8").trim()).toBe(kept.id);
     expect((await api("DELETE", "/v2/apps/stateful/kv")).status).toBe(200);
     await waitFor(async () => allVolumes().length === 0, { timeoutMs: 60_000, message: "the last volume to be destroyed" });
+  });
+
+  it("a resident task that fails relaunches after its backoff on the same agent and volume", { timeout: 180_000 }, async () => {
+    const app = {
+      id: "/stateful/flaky",
+      // Fails on its first two runs, then stays up: each run leaves a line in the volume.
+      cmd: "echo run >> data/runs; [ $(wc -l < data/runs) -ge 3 ] || exit 1; sleep 1000",
+      cpus: 0.1,
+      mem: 16,
+      backoffSeconds: 1,
+      container: { type: "MESOS", volumes: [{ containerPath: "data", mode: "RW", persistent: { size: 8 } }] },
+      upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+    };
+    expect((await api("POST", "/v2/apps", app)).status).toBe(201);
+    const task = await waitFor(async () => (await api("GET", "/v2/apps/stateful/flaky")).json.app.tasks.find((t: any) => t.state === "TASK_RUNNING" && t.id.endsWith("._app.1")), {
+      timeoutMs: 90_000,
+      message: "the third run to stay up",
+    });
+    const volume = await waitFor(async () => agentDirs.flatMap((d) => volumeDirs(d)).find((v) => v.includes("stateful_flaky") && existsSync(join(v, "runs")) && readFileSync(join(v, "runs"), "utf8") === "run\nrun\nrun\n"), {
+      timeoutMs: 60_000,
+      message: "three runs recorded in one volume",
+    });
+    expect(volume).toContain(task.host === "agent-a" ? "agent-a" : "agent-b");
+    expect(agentDirs.flatMap((d) => volumeDirs(d)).filter((v) => v.includes("stateful_flaky"))).toHaveLength(1);
+    expect((await api("DELETE", "/v2/apps/stateful/flaky?force=true")).status).toBe(200);
+    await waitFor(async () => !existsSync(volume), { timeoutMs: 60_000, message: "the volume to be destroyed" });
   });
 });

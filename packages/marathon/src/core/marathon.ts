@@ -385,10 +385,12 @@ export class Marathon {
     // Resident apps place on (and give back) their own reservations; other apps never see those.
     const resident = await handleResidentOffers(this.reservations, this.residentHost, views, demands.filter((d) => isResident(d.app)));
     if (resident.created.length) this.reportCreated(resident.created);
+    // A resident instance waiting (e.g. in backoff) needs its own agent's next offer soon: refuse briefly.
+    const residentWaiting = demands.some((d) => isResident(d.app));
     demands = demands.filter((d) => !isResident(d.app));
     views = views.filter((v) => !resident.used.has(v.offerId)).map(withoutResidentReservations);
     if (demands.length === 0) {
-      if (views.length) this.port.decline(views.map((v) => v.offerId), this.o.declineSeconds ?? 120);
+      if (views.length) this.port.decline(views.map((v) => v.offerId), residentWaiting ? 5 : (this.o.declineSeconds ?? 120));
       return;
     }
     const placed = new Map<string, Record<string, string>[]>();

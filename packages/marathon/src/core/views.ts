@@ -30,6 +30,7 @@ export function taskView(i: Instance): MarathonTask & Record<string, unknown> {
     role: i.role,
     ...(i.region ? { region: i.region } : {}),
     ...(i.zone ? { zone: i.zone } : {}),
+    ...(i.localVolumes ? { localVolumes: i.localVolumes } : {}),
   };
 }
 
@@ -62,7 +63,7 @@ export function appInfoView(app: AppDefinition, o: AppInfoOptions): Record<strin
 // so each app's definition and each task is serialised once and reused until it changes.
 
 /** Keys of an instance that taskView reads: a change of any of them re-renders the task. */
-const TASK_KEYS = ["taskId", "appId", "hostname", "ports", "servicePorts", "ipAddresses", "agentId", "state", "stagedAt", "startedAt", "version", "healthy", "instanceId", "role", "region", "zone"] as const;
+const TASK_KEYS = ["taskId", "appId", "hostname", "ports", "servicePorts", "ipAddresses", "agentId", "state", "stagedAt", "startedAt", "version", "healthy", "instanceId", "role", "region", "zone", "localVolumes"] as const;
 type TaskKey = (typeof TASK_KEYS)[number];
 interface TaskEntry {
   seen: Pick<Instance, TaskKey>;

@@ -38,6 +38,8 @@ export interface Instance {
   region?: string;
   zone?: string;
   lastMessage?: string;
+  /** Resident apps: the persistent volumes the task runs with (Marathon's `localVolumes`). */
+  localVolumes?: { containerPath: string; persistenceId: string }[];
   /** Pods: each container's task (by container name); `taskId` above is the first container's. */
   tasks?: Record<string, PodTaskState>;
 }

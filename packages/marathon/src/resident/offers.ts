@@ -69,6 +69,8 @@ export async function handleResidentOffers(book: ReservationBook, host: Resident
     const tasks: TaskInfo[] = [];
     for (const l of u.launches) {
       const { instance, info } = host.createInstance({ app: l.app, offer: u.offer, resources: l.resources, hostPorts: l.hostPorts });
+      const volumes = l.resources.filter((r) => r.disk?.persistence && r.disk.volume);
+      if (volumes.length) instance.localVolumes = volumes.map((r) => ({ containerPath: r.disk!.volume!.container_path, persistenceId: r.disk!.persistence!.id }));
       created.push(instance);
       tasks.push(info);
       await book.use(l.reservationId, instance.instanceId);
