@@ -2,7 +2,8 @@
  * Persistent volumes on disk: CREATE makes `<work_dir>/volumes/roles/<role>/<id>`, DESTROY removes it.
  * Directories outlive the tasks that use them; containerizers mount them (LaunchSpec.volumes).
  */
-import { mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { volumeDir } from "./launch-spec.js";
 
 /** The parts of a Resource this module reads (structural, so that every Resource-like value fits). */
@@ -32,7 +33,9 @@ function checkedId(id: string): string {
 export async function ensureVolumes(workDir: string, resources: readonly VolumeResource[]): Promise<void> {
   for (const r of resources) {
     const id = r.disk?.persistence?.id;
-    if (id) await mkdir(volumeDir(workDir, roleOf(r), checkedId(id)), { recursive: true });
+    // Synchronously: a CREATE is followed at once by the RUN_TASK that uses the volume (same
+    // ACCEPT), and a launch no longer waits a loop turn before linking it into the sandbox.
+    if (id) mkdirSync(volumeDir(workDir, roleOf(r), checkedId(id)), { recursive: true });
   }
 }
 
