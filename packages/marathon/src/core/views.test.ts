@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { TaskState } from "@caravel/api";
 import { makeApp, makeInstance } from "../test-helpers.js";
-import { appInfoJson, appInfoView, taskJson, taskView } from "./views.js";
+import { appInfoBytes, appInfoJson, appInfoView, taskJson, taskView } from "./views.js";
 import type { Instance } from "../instances/instance.js";
 
 const STATES: TaskState[] = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABLE", "TASK_FINISHED"];
@@ -49,5 +49,23 @@ describe("cached JSON views", () => {
     const app = { ...makeApp(), tasksRunning: 99 } as ReturnType<typeof makeApp>;
     const o = { instances: [makeInstance()], deployments: [], embedTasks: true };
     expect(appInfoJson(app, o)).toBe(JSON.stringify(appInfoView(app, o)));
+  });
+});
+
+describe("cached AppInfo bytes", () => {
+  it("are the UTF-8 of the object view, and follow changes of tasks, counts and failures", () => {
+    const app = makeApp({ labels: { note: "ünïcode ✓" } });
+    const instances = [makeInstance(), makeInstance({ state: "TASK_STAGING" })];
+    const o = (extra: object = {}) => ({ instances, deployments: [] as string[], embedTasks: true, ...extra });
+    const check = (extra?: object) => expect(appInfoBytes(app, o(extra)).toString("utf8")).toBe(JSON.stringify(appInfoView(app, o(extra))));
+    check();
+    const first = appInfoBytes(app, o());
+    expect(appInfoBytes(app, o())).toBe(first); // unchanged: the very same bytes
+    instances[1]!.state = "TASK_RUNNING";
+    check();
+    check({ deployments: ["d9"] });
+    check({ lastTaskFailure: { appId: "/web", host: "h", message: "m", state: "TASK_FAILED", taskId: "t", timestamp: "x", version: "v1", slaveId: "a" } });
+    instances.pop();
+    check();
   });
 });

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError, isUnder, parseAppDefinition, pathIdProblem, resolvePathId, type AppDefinition } from "@caravel/api";
 import { Router, sendJson, sendText } from "@caravel/runtime";
-import { appInfoJson, appInfoView, taskView } from "../core/views.js";
+import { appInfoBytes, appInfoView, taskView } from "../core/views.js";
 import { applyAppUpdate } from "./app-update.js";
 import { flag, InvalidObject, labelSelector, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
@@ -19,6 +19,10 @@ export function appInfo(ctx: ApiContext, app: AppDefinition, embedTasks: boolean
   return appInfoView(app, { instances: ctx.core.instancesOf(app.id), deployments: ctx.core.deploymentsOf(app.id), embedTasks, ...(failure ? { lastTaskFailure: failure } : {}) });
 }
 
+const OPEN = Buffer.from('{"apps":[');
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("]}");
+
 function listApps(ctx: ApiContext, res: ServerResponse, url: URL): void {
   const embed = url.searchParams.getAll("embed");
   const cmd = url.searchParams.get("cmd");
@@ -29,13 +33,18 @@ function listApps(ctx: ApiContext, res: ServerResponse, url: URL): void {
     .filter((a) => (!cmd || (a.cmd ?? "").includes(cmd)) && (!id || a.id.includes(id)) && match(a.labels))
     .sort((a, b) => a.id.localeCompare(b.id));
   const embedTasks = embed.includes("apps.tasks") || embed.includes("tasks");
-  // Assembled from per-app and per-task JSON cached across requests (views.ts): 1,000 apps × 10 tasks
-  // would otherwise rebuild and stringify ~5 MB of objects on every call.
-  const parts = apps.map((a) => {
+  // Assembled from per-app bytes cached across requests (views.ts): 1,000 apps × 10 tasks would
+  // otherwise rebuild, stringify and encode ~5 MB on every call.
+  const parts: Buffer[] = [OPEN];
+  apps.forEach((a, n) => {
     const failure = ctx.core.lastTaskFailure.get(a.id);
-    return appInfoJson(a, { instances: ctx.core.instancesOf(a.id), deployments: ctx.core.deploymentsOf(a.id), embedTasks, ...(failure ? { lastTaskFailure: failure } : {}) });
+    if (n > 0) parts.push(COMMA);
+    parts.push(appInfoBytes(a, { instances: ctx.core.instancesOf(a.id), deployments: ctx.core.deploymentsOf(a.id), embedTasks, ...(failure ? { lastTaskFailure: failure } : {}) }));
   });
-  sendJson(res, 200, `{"apps":[${parts.join(",")}]}`);
+  parts.push(CLOSE);
+  const body = Buffer.concat(parts);
+  res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+  res.end(body);
 }
 
 function validateId(id: string): string {
