@@ -5,6 +5,7 @@
  * change is reported so that the event stream can be re-opened against the new leader at once.
  */
 import { createMasterDetector, createZkStore, leaderEndpoint } from "@caravel/coordination";
+import { CaravelError } from "@caravel/api";
 import type { Logger } from "@caravel/runtime";
 
 export interface MasterSource {
@@ -33,7 +34,10 @@ export async function openMasterSource(spec: string, log: Logger): Promise<Maste
     const urls = staticMasterUrls(spec);
     return { urls: () => urls, onChange: () => undefined, detecting: false, close: async () => undefined };
   }
-  const store = await createZkStore(spec.trim());
+  const store = await createZkStore(spec.trim()).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CaravelError("STORE_UNAVAILABLE", `--master ${spec.trim()}: ${message}`, { path: "master", cause: error });
+  });
   try {
     // The URL's path is the election path (Mesos' /mesos); the store is chrooted there.
     const detector = await createMasterDetector(store, "/");
