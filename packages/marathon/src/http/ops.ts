@@ -4,6 +4,8 @@ import { isUnder, parentPath, parseGroupUpdate, pathIdProblem, resolvePathId, ap
 import { Router, sendJson, sendText } from "@caravel/runtime";
 import { taskView } from "../core/views.js";
 import { explainPlacement } from "../placement/explain.js";
+import { isActive } from "../instances/instance.js";
+import { freeReservationsOf } from "../resident/offers.js";
 import { appInfo } from "./apps.js";
 import { flag, InvalidObject, notFound, readBody, sendDeployment } from "./common.js";
 import type { ApiContext } from "./context.js";
@@ -122,15 +124,19 @@ function explain(ctx: ApiContext, app: AppDefinition) {
     .sort((a, b) => a.hostname.localeCompare(b.hostname));
   const lastOfferAt = offers.reduce<number | undefined>((t, o) => (t === undefined || o.receivedAt > t ? o.receivedAt : t), undefined);
   const delay = ctx.core.backoffs.get(app.id)?.delayUntil;
+  const waiting = ctx.core.queue.get(app.id) ?? 0;
+  // Resident apps: instances whose reservation is free can only go back to its agent.
+  const free = freeReservationsOf(ctx.core.reservations, app.id, (id) => ctx.core.instances.has(id) && isActive(ctx.core.instances.get(id)!));
   return explainPlacement({
     app,
-    waiting: ctx.core.queue.get(app.id) ?? 0,
+    waiting,
     offers,
     placed: ctx.core.instancesOf(app.id).filter((i) => i.goal === "running").map((i) => i.attributes),
     now: ctx.core.now(),
     defaultAcceptedRoles: ["*"],
     ...(delay !== undefined ? { delayUntil: delay } : {}),
     ...(lastOfferAt !== undefined ? { lastOfferAt } : {}),
+    ...(free.length && waiting <= free.length ? { pinned: free.map((r) => ({ agentId: r.agentId, hostname: r.hostname })) } : {}),
   });
 }
 

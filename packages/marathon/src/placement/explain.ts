@@ -18,11 +18,19 @@ export interface ExplainInput {
   defaultAcceptedRoles: readonly string[];
   delayUntil?: number;
   lastOfferAt?: number;
+  /** Resident apps: the agents holding the free reservations every waiting instance is pinned to. */
+  pinned?: readonly { agentId: string; hostname: string }[];
 }
 
 export function explainPlacement(input: ExplainInput): ExplainResult {
   const spread = spreadOf(input.app.constraints, input.placed);
+  const pinned = input.pinned?.length ? input.pinned : undefined;
+  const pinnedText = pinned ? [...new Set(pinned.map((p) => p.hostname))].join(", ") : "";
   const agents = input.offers.map((offer) => {
+    if (pinned && !pinned.some((p) => p.agentId === offer.agentId)) {
+      const detail = `a resident instance relaunches only on ${pinnedText}, where its reservation and persistent volumes are`;
+      return { offer, result: { fits: false, filter: "constraint", detail, missing: [detail] } as FitResult };
+    }
     const result: FitResult = fitInstance(input.app, offer, {
       now: input.now,
       defaultAcceptedRoles: input.defaultAcceptedRoles,
@@ -61,6 +69,10 @@ function rank(r: FitResult): number {
 
 function summarize(input: ExplainInput, fits: number, rejections: FitResult[]): string {
   if (input.waiting === 0) return `${input.app.id} has no instances waiting to launch`;
+  const pinned = input.pinned?.length ? [...new Set(input.pinned.map((p) => p.hostname))] : undefined;
+  if (pinned && !input.offers.some((o) => input.pinned!.some((p) => p.agentId === o.agentId))) {
+    return `${input.waiting} instance(s) of ${input.app.id} waiting for an offer from ${pinned.join(", ")}, which holds their reservation and persistent volumes (is the agent up and not draining?)`;
+  }
   if (input.offers.length === 0) return `${input.waiting} instance(s) of ${input.app.id} waiting: no offers received yet (no agents, or all resources in use by other frameworks)`;
   if (fits > 0) return `${input.waiting} instance(s) of ${input.app.id} waiting; ${fits} agent(s) fit and will be used with their next offers`;
   const byFilter = new Map<string, number>();

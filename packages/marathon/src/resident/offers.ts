@@ -33,6 +33,11 @@ export const isUsedBy =
 export const releasesPending = (book: ReservationBook, host: Pick<ResidentHost, "isAlive" | "wanted">): boolean =>
   book.size > 0 && dueForRelease(book.all(), host.wanted(), isUsedBy(host)).length > 0;
 
+/** The free reservations of an app (its instances there ended): where its waiting instances must go. */
+export function freeReservationsOf(book: ReservationBook, appId: string, isAlive: (instanceId: string) => boolean): Reservation[] {
+  return book.ofApp(appId).filter((r) => !isUsedBy({ isAlive })(r));
+}
+
 /** Offers without Marathon's resident reservations: other apps must never launch on them. */
 export const withoutResidentReservations = (v: OfferView): OfferView =>
   v.resources.some(isMarathonReserved) ? { ...v, resources: v.resources.filter((r) => !isMarathonReserved(r)) } : v;

@@ -4,6 +4,7 @@ import type { OfferView } from "../placement/offer.js";
 import { dueForRelease, planResidentRound, type ResidentRoundInput } from "./plan.js";
 import { reservationIdOf, type Reservation } from "./reservation.js";
 import { ReservationBook } from "./book.js";
+import { explainPlacement } from "../placement/explain.js";
 
 const ROLE = "slave_public";
 const residentApp = (instances = 1) =>
@@ -135,5 +136,18 @@ describe("resident apps: reservations that never came to be", () => {
     expect(book.observe([], [reservation.id], 7_000)).toEqual([]);
     expect(book.observe([], [reservation.id], 8_000)).toEqual([]);
     expect(book.observe([], [reservation.id], 23_000)).toEqual([reservation.id]);
+  });
+});
+
+describe("resident apps: why is my instance not running?", () => {
+  it("explain names the agent holding the reservation and rejects every other one", () => {
+    const app = residentApp();
+    const pinned = [{ agentId: "a1", hostname: "a1.local" }];
+    const away = explainPlacement({ app, waiting: 1, offers: [offerFor("a2")], placed: [], now: 0, defaultAcceptedRoles: ["*"], pinned });
+    expect(away.summary).toMatch(/waiting for an offer from a1\.local, which holds their reservation and persistent volumes/);
+    expect(away.agents[0]).toMatchObject({ agentId: "a2", fits: false, rejectedBy: "constraint" });
+    expect(away.agents[0]!.detail).toMatch(/relaunches only on a1\.local/);
+    const home = explainPlacement({ app, waiting: 1, offers: [offerFor("a1"), offerFor("a2")], placed: [], now: 0, defaultAcceptedRoles: ["*"], pinned });
+    expect(home.agents.find((a) => a.agentId === "a1")!.fits).toBe(true);
   });
 });
