@@ -92,6 +92,14 @@ describe("Marathon HA through ZooKeeper", () => {
     expect(info.json).toMatchObject({ elected: true, leader: first.hostPort, frameworkId, marathon_config: { ha: true } });
     expect(info.headers.get("x-marathon-leader")).toBe(`http://${first.hostPort}`);
     expect(info.headers.get("x-marathon-via")).toBe(second.hostPort);
+    // The event stream too is served through the follower (proxied as a stream).
+    const controller = new AbortController();
+    const stream = await fetch(`${second.url}/v2/events`, { headers: { accept: "text/event-stream" }, signal: controller.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let received = "";
+    while (!received.includes("event_stream_attached")) received += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
     const v1 = {
       id: "/ha/web",
       cmd: "sleep 1000",
