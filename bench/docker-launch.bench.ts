@@ -5,9 +5,9 @@
  * as working directory, bridge network, labels). Figure: wall time from the first request until every
  * container runs (launch resolved / `docker run -d` exited 0). Goal: ratio ≤ 1.2.
  *
- * LEVEL: until the master+agent integration exists this measures the containerizer level
- * (DockerContainerizer.launch × N in one process: ping, image check, create, start, log follow,
- * inspect), not RUN_TASK through the master and agent.
+ * LEVEL: the containerizer (DockerContainerizer.launch × N in one process: image check, create,
+ * start, log follow, inspect). The same through a real master and agent (RUN_TASK → TASK_RUNNING at
+ * the scheduler) is bench/docker-launch-e2e.bench.ts.
  *
  *   node --conditions=source --import tsx bench/docker-launch.bench.ts      # N=50, ROUNDS=1
  *   N=20 ROUNDS=2 node --conditions=source --import tsx bench/docker-launch.bench.ts
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const c = median(caravel);
   const p = median(peer);
   record({
-    benchmark: `docker launch ×${N} (containerizer level, not yet through master+agent)`,
+    benchmark: `docker launch ×${N} (containerizer level; through master+agent: docker-launch-e2e)`,
     settings: `${N} busybox \`sleep 3600\` in parallel, Init, 32 MiB, 0.1 cpu shares, bridge, sandbox bind mount; median of ${ROUNDS}; engine 20.10`,
     caravel: `${(c / 1000).toFixed(2)} s until all running`,
     peer: `docker run -d ×${N} in parallel: ${(p / 1000).toFixed(2)} s`,
