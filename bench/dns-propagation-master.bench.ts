@@ -1,29 +1,27 @@
 /**
  * Propagation with the real caravel-master: a task's TASK_RUNNING (the agent's status timestamp)
  * → its name resolves at caravel-dns, over N_TASKS tasks launched in batches of BATCH. Runs a local
- * cluster through caravel-launch (simulated agent) and caravel-dns as its built binary; a UDP client
- * polls each unresolved name every millisecond. Agent, master and DNS share this host's clock.
+ * cluster through caravel-launch (simulated agent) and caravel-dns as its built binary; a prober
+ * process (bench/dns-prober.ts) asks for each unresolved name every POLL_MS, from before the launch.
+ * Agent, master, DNS and prober share this host's clock.
  * Peer: Mesos-DNS polls /master/state every 60 s (DC/OS: 30 s), so its propagation averages 15-30 s.
  *
  * Run: pnpm -r build && node --conditions=source --import tsx bench/dns-propagation-master.bench.ts
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMasterClient } from "@caravel/api";
 import { builders, TestFramework } from "@caravel/testing";
 import { record } from "./lib/record.js";
 
-const dnsPacket = createRequire(new URL("../packages/dns/package.json", import.meta.url))("dns-packet") as typeof import("dns-packet");
 const N = Number(process.env.N_TASKS ?? 100);
 const BATCH = Number(process.env.BATCH ?? 10);
 const PORT = 18353;
 // Each unresolved name is asked every POLL_MS: asking every millisecond for 10 names loaded the
 // DNS process (and this one) enough to delay what it measures.
-const POLL_MS = Number(process.env.POLL_MS ?? 3);
+const POLL_MS = Number(process.env.POLL_MS ?? 2);
 const root = new URL("..", import.meta.url).pathname;
 
 async function main(): Promise<void> {
@@ -33,9 +31,9 @@ async function main(): Promise<void> {
   const components = JSON.parse(readFileSync(join(home, "local", "launcher.json"), "utf8")) as { components: { name: string; url: string }[] };
   const masterUrl = components.components.find((c) => c.name === "master")!.url;
   const dns = spawn(process.execPath, [join(root, "packages/dns/dist/main.js"), "--port", String(PORT), "--http_port", "18354", "--master", masterUrl, "--authoritative_only", "--log_level", "warn"], { stdio: "inherit" });
-  const socket = createSocket("udp4");
   let fw: TestFramework | undefined;
   let stopWatcher = () => undefined as void;
+  let stopProber = () => undefined as unknown;
   try {
     for (let i = 0; i < 400 && !(await fetch("http://127.0.0.1:18354/health").then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
     fw = await TestFramework.subscribe(masterUrl, { frameworkInfo: { name: "marathon" } });
@@ -50,12 +48,23 @@ async function main(): Promise<void> {
       }
     })().catch(() => undefined);
     stopWatcher = () => watcher.abort();
+    // The prober runs in its own process (bench/dns-prober.ts): this one is busy with the framework.
+    const prober = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(root, "bench/dns-prober.ts")], { env: { ...process.env, DNS_PORT: String(PORT), POLL_MS: String(POLL_MS) }, stdio: ["pipe", "pipe", "inherit"] });
+    stopProber = () => prober.stdin!.end();
     const resolvedAt = new Map<string, number>();
-    socket.on("message", (msg) => {
-      const p = dnsPacket.decode(msg);
-      const name = p.questions?.[0]?.name;
-      if (name && (p.answers ?? []).length && !resolvedAt.has(name)) resolvedAt.set(name, Date.now());
+    let buffered = "";
+    prober.stdout!.on("data", (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [name, at] = line.split(" ");
+        if (name && at) resolvedAt.set(name, Number(at));
+        else if (name === "ready") proberReady();
+      }
     });
+    let proberReady = () => undefined as void;
+    await new Promise<void>((resolve) => (proberReady = resolve));
     const results: number[] = [];
     const toStream: number[] = [];
     const toDns: number[] = [];
@@ -64,16 +73,11 @@ async function main(): Promise<void> {
       const ids = Array.from({ length: BATCH }, (_, i) => `prop${b * BATCH + i}`);
       const tasks = ids.map((id) => builders.taskFor(offer!, { id, resources: "cpus:0.01;mem:1" }));
       const names = ids.map((id) => `${id}.marathon.mesos`);
-      const deadline = Date.now() + 30_000;
       // Ask from before the launch: the ACCEPT call's answer can come back after the tasks already run.
-      const polling = (async () => {
-        while (names.some((n) => !resolvedAt.has(n)) && Date.now() < deadline) {
-          for (const n of names) if (!resolvedAt.has(n)) socket.send(dnsPacket.encode({ type: "query", id: 1, questions: [{ type: "A", name: n }] }), PORT, "127.0.0.1");
-          await new Promise((r) => setTimeout(r, POLL_MS));
-        }
-      })();
+      prober.stdin!.write(names.join("\n") + "\n");
       await fw.launch(offer!, tasks, 0);
-      await polling;
+      const deadline = Date.now() + 30_000;
+      while (names.some((n) => !resolvedAt.has(n)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const id of ids) {
         const running = await fw.waitForTaskState(id, "TASK_RUNNING", { timeoutMs: 30_000 });
         const at = resolvedAt.get(`${id}.marathon.mesos`);
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
   } finally {
     stopWatcher();
     await fw?.teardown().catch(() => undefined);
-    socket.close();
+    stopProber();
     dns.kill("SIGTERM");
     execFileSync(process.execPath, [launcher, "down", "--home", home], { stdio: "ignore", timeout: 120_000 });
     rmSync(home, { recursive: true, force: true });
