@@ -80,6 +80,9 @@ export interface FirstLaunchContext {
  * ports, disk and every volume's size come from unreserved resources. Consumes from `offer` in place.
  */
 export function planFirstLaunch(app: AppDefinition, offer: OfferView, ctx: FirstLaunchContext): FirstLaunch | Extract<FitResult, { fits: false }> {
+  if (ctx.role === "*") {
+    return { fits: false, filter: "role", detail: "resident apps reserve resources for Marathon's --mesos_role, which is '*' (unreservable); start Marathon with a role such as slave_public", missing: [] };
+  }
   if (allocationRoleOf(offer) !== ctx.role) {
     return { fits: false, filter: "role", detail: `resident apps reserve for role ${ctx.role}; this offer is for ${allocationRoleOf(offer) ?? "*"}`, missing: [] };
   }

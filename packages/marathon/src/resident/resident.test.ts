@@ -71,6 +71,8 @@ describe("resident apps: the pure round", () => {
     const round = planResidentRound(input({ demands: [{ app: residentApp(), count: 1 }], offers: [offerFor("a1", "*")] }));
     expect(round.created).toHaveLength(0);
     expect(round.byOffer.size).toBe(0);
+    // '*' cannot be reserved for: nothing is attempted.
+    expect(planResidentRound(input({ demands: [{ app: residentApp(), count: 1 }], offers: [offerFor("a1", "*")], role: "*" })).byOffer.size).toBe(0);
   });
 
   it("relaunches a free reservation only on its agent, with exactly its resources", () => {
