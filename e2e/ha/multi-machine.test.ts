@@ -3,6 +3,8 @@
  * two machines running `caravel-launch start --role master` and one running `--role agent`. One
  * master and one Marathon lead; an app posted to the other Marathon runs on the agent machine and
  * resolves through that machine's DNS (its 198.51.100.1 as well); both admin routers know the admin.
+ * `start` gives every component a service account (published in ZooKeeper, imported by the admin
+ * routers), so the backends refuse callers without a token while the cluster's own calls carry one.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -37,8 +39,10 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 }, 180_000);
 
+/** The first admin's token: with service accounts on, every backend wants one from beyond loopback. */
+let adminToken = "";
 const json = async <T>(url: string, init?: RequestInit): Promise<T> => {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), authorization: `token=${adminToken}` }, signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };
@@ -63,6 +67,20 @@ describe("a multi-machine cluster from caravel-launch start --role", () => {
         return launch(m, ["start", "--role", "master", "--quorum", "1", "--ip", m.ip, ...common], machineHome);
       }),
     );
+    // The admin routers share IAM through ZooKeeper: the first admin logs in at either one.
+    const passwordFile = masters.map((m) => join(home, m.name, "local/admin-router/admin-password")).find((f) => existsSync(f));
+    expect(passwordFile).toBeDefined();
+    const password = readFileSync(passwordFile!, "utf8").trim();
+    for (const m of masters) {
+      const res = await fetch(`http://${m.ip}:8000/acs/api/v1/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ uid: "admin", password }),
+      });
+      expect(res.status, `login at ${m.name}'s admin router`).toBe(200);
+      adminToken = ((await res.json()) as { token: string }).token;
+    }
+
     const agentHome = join(home, agent.name);
     machines.push({ host: agent, home: agentHome });
     await launch(agent, ["start", "--role", "agent", "--ip", agent.ip, "--containerizers", "mesos", ...common], agentHome);
@@ -70,6 +88,14 @@ describe("a multi-machine cluster from caravel-launch start --role", () => {
     const masterUrls = masters.map((m) => `http://${m.ip}:5050`);
     const leader = await waitFor(() => leaderOf(masterUrls), { timeoutMs: 60_000, message: "one leading master" });
     await waitFor(async () => (await json<{ slaves: unknown[] }>(`${leader}/master/slaves`)).slaves.length === 1, { timeoutMs: 60_000, message: "the agent machine registered" });
+
+    // Every machine's components got an account, imported from ZooKeeper by the admin routers …
+    const accounts = (await json<{ array: { uid: string }[] }>(`http://${masters[0]!.ip}:8000/acs/api/v1/users?type=service`)).array.map((u) => u.uid);
+    for (const uid of [`caravel-agent-${agent.ip}`, `caravel-l4lb-${agent.ip}`, ...masters.map((m) => `caravel-marathon-${m.ip}`)]) expect(accounts, uid).toContain(uid);
+    // … and the backends refuse a caller without a token (here: the agent machine), but take the admin's.
+    const curl = (headers: string[]) => agent.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", ...headers, `${leader}/master/slaves`]).trim();
+    expect(curl([])).toBe("401");
+    expect(curl(["-H", `Authorization: token=${adminToken}`])).toBe("200");
 
     // Both Marathons name the same leader; the other one proxies.
     const marathons = masters.map((m) => `http://${m.ip}:8080`);
@@ -97,18 +123,5 @@ describe("a multi-machine cluster from caravel-launch start --role", () => {
     await waitFor(() => dig(agent.ip, "8053", `${appId}.marathon.mesos`) === agent.ip, { timeoutMs: 60_000, message: `${appId}.marathon.mesos → ${agent.ip}` });
     expect(dig("198.51.100.1", "53", `${appId}.marathon.mesos`)).toBe(agent.ip);
     expect(dig("198.51.100.1", "53", "leader.mesos")).toBe(new URL(leader).hostname);
-
-    // The admin routers share IAM through ZooKeeper: the first admin logs in at either one.
-    const passwordFile = masters.map((m) => join(home, m.name, "local/admin-router/admin-password")).find((f) => existsSync(f));
-    expect(passwordFile).toBeDefined();
-    const password = readFileSync(passwordFile!, "utf8").trim();
-    for (const m of masters) {
-      const res = await fetch(`http://${m.ip}:8000/acs/api/v1/auth/login`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ uid: "admin", password }),
-      });
-      expect(res.status, `login at ${m.name}'s admin router`).toBe(200);
-    }
   });
 });

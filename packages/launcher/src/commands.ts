@@ -10,6 +10,7 @@ import { loadComponentsFile } from "./custom.js";
 import { probe } from "./health.js";
 import { detectContainerizers, machineResources } from "./machine.js";
 import { planCluster, portKeys, type Plan } from "./plan.js";
+import { prepareServiceAccounts } from "./service-accounts.js";
 import { endpointsText, statusText } from "./report.js";
 import { acquirePidFile, isAlive, launcherLog, readState, releasePidFile, runningSupervisor, type LauncherState } from "./state.js";
 import { Supervisor } from "./supervisor.js";
@@ -41,8 +42,11 @@ function dnsIp(config: LaunchConfig, only: string | undefined): string | undefin
   return config.dns_ip && runsDns && root && !config.random_ports && existsSync(join(repoRoot, "packages/dns/dist/main.js")) ? config.dns_ip : undefined;
 }
 
+/** What buildPlan did about service accounts, for the start-up line. */
+let accountsNote: string | undefined;
+
 async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
-  const components: ComponentSpec[] = config.components_file ? loadComponentsFile(config.components_file) : COMPONENTS;
+  let components: ComponentSpec[] = config.components_file ? loadComponentsFile(config.components_file) : COMPONENTS;
   const agentBin = join(repoRoot, "packages/agent/dist/main.js");
   const role = config.role;
   if (role && !config.zk) throw new Error(`start --role ${role} needs --zk zk://h1:2181,h2:2181,h3:2181/mesos (the ensemble the masters elect through)`);
@@ -52,6 +56,13 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
   const zk = role ? config.zk : undefined;
   const split = (flags: string) => flags.split(/\s+/).filter(Boolean);
   const only = role ? ROLE_COMPONENTS[role] : config.only;
+  if (config.iam && !role) throw new Error("--iam is for start --role … --zk …: a local cluster (up) binds loopback, where calls need no token");
+  if (role && config.zk && (config.iam ?? true)) {
+    const names = new Set(only!.split(","));
+    const accounts = await prepareServiceAccounts({ components, only: names, home, ip: config.ip, zk: config.zk, timeoutMs: config.start_timeout * 1000 });
+    components = accounts.components;
+    accountsNote = `service accounts ${accounts.uids.join(", ")} published in ZooKeeper; IAM at ${accounts.iamUrl ?? "this machine's admin router"}`;
+  }
   const input = {
     components,
     shape,
@@ -153,6 +164,7 @@ export async function up(config: LaunchConfig, io: Io): Promise<number> {
     releasePidFile(home);
   });
   io.out(`starting ${plan.instances.length} processes under ${home}/local (containerizers: ${plan.ctx.containerizers})…\n`);
+  if (accountsNote) io.out(`${accountsNote}\n`);
   try {
     await supervisor.start();
     io.out(`${endpointsText(supervisor.snapshot())}\n`);

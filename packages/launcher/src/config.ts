@@ -44,6 +44,9 @@ export const LaunchConfig = z.object({
     .regex(/^(\d{1,3}\.){3}\d{1,3}$|^$/, "use an IPv4 address such as 198.51.100.1, or an empty value to turn it off")
     .default("198.51.100.1")
     .describe("as root: caravel-dns also answers on <dns_ip>:53 and agents give it to tasks as their resolver (dcos-net's address); empty turns it off, as does --random_ports"),
+  iam: flag
+    .optional()
+    .describe("start: give each component a service account (keys under <home>/local/service-accounts, published in ZooKeeper for the admin routers) and start it with --iam_url and its account, so that every call carries a token and backends refuse callers without one (default on for start, off for up; --iam=false turns it off)"),
   master_flags: z.string().default("").describe("extra flags for every master, space-separated (e.g. --agent_ping_timeout 1)"),
   agent_flags: z.string().default("").describe("extra flags for every agent, space-separated"),
   log_level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("log level of the supervisor"),

@@ -77,9 +77,10 @@ describe("caravel-launch up --ha", () => {
     }, { timeoutMs: 60_000, message: `${killed.name} restarted by the supervisor` });
     await waitFor(async () => (await leaderOf(urls)) === next, { timeoutMs: 60_000, message: "all three masters agree on the new leader" });
 
-    // One more "machine": an agent started with --role agent against the same ensemble.
+    // One more "machine": an agent started with --role agent against the same ensemble (these
+    // masters run without IAM, so without service accounts).
     const zk = readState(homes.ha)!.components.filter((c) => c.name.startsWith("zk-")).map((c) => `127.0.0.1:${c.port}`).join(",");
-    const extra = await run(["start", "--role", "agent", "--zk", `zk://${zk}/mesos`, "--ip", "127.0.0.1", ...common], homes.extra);
+    const extra = await run(["start", "--role", "agent", "--zk", `zk://${zk}/mesos`, "--ip", "127.0.0.1", "--iam=false", ...common], homes.extra);
     expect(extra.err).toBe("");
     expect(extra.code).toBe(0);
     await waitFor(async () => (await activeAgents(next)) === 3, { timeoutMs: 60_000, message: "the start --role agent agent registered" });

@@ -171,7 +171,11 @@ export class MasterLink {
     this.abort = abort;
     if (this.stopped) return false;
     // In a cluster with --service_account_uid: the account's IAM token, fetched once per session.
-    this.authorization = await defaultAuthorizationValue();
+    // IAM unreachable: try without one (a master that checks tokens answers 401, and we retry).
+    this.authorization = await defaultAuthorizationValue().catch((error: unknown) => {
+      this.opts.log.warn({ err: error }, "cannot get the service account's token; subscribing without one");
+      return undefined;
+    });
     const stream = await openStream(`${base}${AGENT_API_PATH}`, JSON.stringify(this.opts.subscribeCall()), abort.signal, 5, this.authorization ? { authorization: this.authorization } : {});
     if (stream.status !== 200) {
       const chunks: Buffer[] = [];
