@@ -53,7 +53,14 @@ export function watchLiveness(client: Client, options: LivenessOptions): Livenes
   cm.onSocketData = (buffer: Buffer) => {
     lastRead = now();
     acceptedAt = undefined;
-    onData(buffer);
+    try {
+      onData(buffer);
+    } catch (error) {
+      // The library throws from its socket handler on a frame it cannot parse (seen as "Unknown
+      // code" after a server restart): that would kill the process. Drop the connection instead;
+      // the library reconnects and the session carries on.
+      drop(`unreadable answer from ZooKeeper server ${server() ?? "?"}: ${(error as Error).message}`);
+    }
   };
   cm.onSocketConnected = () => {
     acceptedAt = now();
