@@ -170,16 +170,23 @@ export class SchedulerDriver implements SchedulerPort {
 
   /** Agents the master reports as draining (operator API GET_AGENTS drain_info). */
   private async pollDraining(): Promise<void> {
-    if (!this.masterUrl) return;
+    // One poll at a time: GET_AGENTS lists every agent with its tasks, and on a busy master (10,000
+    // tasks during a mass launch) answers can take longer than the interval; overlapping polls that
+    // time out here would still be computed there and pile up.
+    if (!this.masterUrl || this.drainPollInFlight) return;
+    this.drainPollInFlight = true;
     try {
-      const answer = await createMasterClient(this.masterUrl, { timeoutMs: 5000 }).call<{ get_agents?: { agents?: { agent_info?: { id?: { value?: string } }; drain_info?: { state?: string } }[] } }>("GET_AGENTS");
+      const answer = await createMasterClient(this.masterUrl, { timeoutMs: 60_000 }).call<{ get_agents?: { agents?: { agent_info?: { id?: { value?: string } }; drain_info?: { state?: string } }[] } }>("GET_AGENTS");
       const draining = (answer.get_agents?.agents ?? []).filter((a) => a.drain_info?.state === "DRAINING" || a.drain_info?.state === "DRAINED").map((a) => a.agent_info?.id?.value ?? "");
       this.inverseOffers.retain(new Set(draining));
       this.core.setDraining([...draining.filter(Boolean), ...this.inverseOffers.agents]);
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, "GET_AGENTS failed");
+    } finally {
+      this.drainPollInFlight = false;
     }
   }
+  private drainPollInFlight = false;
 
   /**
    * Calls go through two FIFO lanes: REVIVE/SUPPRESS one at a time (a SUPPRESS never overtakes a
