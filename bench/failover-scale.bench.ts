@@ -154,7 +154,7 @@ async function snapshot(base: string): Promise<Record<string, number>> {
 }
 
 const total = AGENTS * TASKS_PER_AGENT;
-let t = Date.now();
+const t = Date.now();
 await subscribeAll(leaderUrl()!);
 await waitFor(async () => (await snapshot(leaderUrl()!))["master/tasks_running"] === total, { timeoutMs: 600_000, intervalMs: 500, message: `${total} tasks` });
 console.log(`${AGENTS} agents with ${total} tasks registered with the first leader in ${Date.now() - t} ms`);

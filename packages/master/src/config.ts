@@ -2,6 +2,25 @@
 import { z } from "zod";
 import { port, seconds } from "@caravel/runtime";
 
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, ms: 1e-3, secs: 1, mins: 60, hrs: 3600, days: 86_400, weeks: 604_800 };
+
+/** Parses a Mesos duration ("60secs", "500ms", "2mins"; a bare number is seconds) into seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|secs|mins|hrs|days|weeks)?\s*$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_SECONDS[match[2] ?? "secs"]!;
+}
+
+/** A Mesos-style duration flag, in seconds once parsed. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const parsed = typeof value === "number" ? value : parseDuration(value);
+  if (parsed === undefined || !(parsed >= 0)) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration; write e.g. 60secs, 500ms, 5mins or 0secs` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 export const MasterConfig = z.object({
   ip: z.string().default("127.0.0.1").describe("address to listen on"),
   advertise_ip: z.string().optional().describe("address other hosts reach this master on (default: --ip)"),
@@ -17,6 +36,9 @@ export const MasterConfig = z.object({
   agent_ping_timeout: seconds.default(15).describe("seconds between pings to each agent"),
   max_agent_ping_timeouts: z.coerce.number().int().min(1).default(5).describe("missed pings before an agent is unreachable"),
   agent_reregister_timeout: seconds.default(600).describe("seconds a recovered agent has to re-register after failover"),
+  drain_timeout: duration
+    .default(60)
+    .describe("how long DRAIN_AGENT waits for each framework to accept its inverse offer or move its tasks before killing them (Mesos duration; 0secs kills at once)"),
   offer_timeout: seconds.optional().describe("seconds before an unused offer is rescinded (default: never)"),
   min_allocatable_resources: z.string().default("cpus:0.01|mem:32").describe("offers must satisfy one of these (| separated)"),
   role_sorter: z.enum(["drf", "random"]).default("drf").describe("order of roles: drf or random"),

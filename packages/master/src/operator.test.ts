@@ -57,7 +57,8 @@ describe("operator API", () => {
   });
 
   it("drains an agent: no more offers, its tasks are killed, then it is DRAINED", async () => {
-    const master = await startTestMaster();
+    // 0secs: Mesos' immediate kills (the default waits for the framework; see drain.test.ts).
+    const master = await startTestMaster({ drain_timeout: "0secs" });
     cleanup.push(() => master.close());
     const agent = new AgentDriver({ masterUrl: master.url });
     await agent.subscribe();

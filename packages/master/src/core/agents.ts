@@ -15,6 +15,7 @@ import type { EventStream } from "../state/stream.js";
 import { taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
+import { startDrain } from "./drain.js";
 import { recoverFramework } from "./frameworks.js";
 import { rescindAgentOffers } from "./offers.js";
 import { masterUpdate, sendToFramework } from "./tasks.js";
@@ -53,7 +54,18 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   const id = requestedId ?? ctx.ids.agent();
   const port = sub.agent_info.port;
   const info = { ...sub.agent_info, id: { value: id } };
-  await ctx.deps.registry.putAgent({ id, info, state: "ADMITTED", deactivated: previous?.deactivated });
+  // After a failover the registry, not this master's memory, knows whether it was deactivated or draining.
+  const stored = previous ? undefined : ctx.deps.registry.agent(id);
+  const resumedDrain = stored?.state === "ADMITTED" && stored.drain ? { state: "DRAINING" as const, ...stored.drain } : undefined;
+  const deactivated = previous?.deactivated ?? (stored?.state === "ADMITTED" ? stored.deactivated : undefined);
+  const drain = previous?.drain ?? resumedDrain;
+  await ctx.deps.registry.putAgent({
+    id,
+    info,
+    state: "ADMITTED",
+    deactivated,
+    drain: drain ? { maxGracePeriodSeconds: drain.maxGracePeriodSeconds, markGone: drain.markGone } : undefined,
+  });
   if (previous?.stream && previous.stream !== stream) previous.stream.end();
 
   const wasInAllocator = previous !== undefined && (previous.state === "REGISTERED" || previous.state === "DISCONNECTED");
@@ -88,6 +100,10 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   const wasUnreachable = agent.state === "UNREACHABLE";
   agent.state = "REGISTERED";
   if (returning) agent.reregisteredTime = ctx.now();
+  if (resumedDrain) {
+    agent.deactivated = true;
+    agent.drain = resumedDrain;
+  } else if (deactivated && !previous) agent.deactivated = true;
   ctx.agents.set(id, agent);
   ctx.recoveredAgents.delete(id);
 
@@ -117,6 +133,7 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
     const status = task.statuses.at(-1);
     if (status) sendToFramework(fw, { type: "UPDATE", update: { status: { ...status, uuid: undefined, source: "SOURCE_MASTER", reason: "REASON_AGENT_REREGISTERED" } } });
   }
+  if (resumedDrain) startDrain(ctx, agent);
   ctx.count(returning ? "master/slave_reregistrations" : "master/slave_registrations");
   ctx.bus.publish({ type: "AGENT_ADDED", agent_added: { agent: v1Agent(ctx, agent) } });
   ctx.log.info({ agentId: id, hostname: info.hostname, returning, wasUnreachable, tasks: sub.tasks.length }, "agent subscribed");

@@ -7,7 +7,7 @@ import type { FrameworkRecord, TaskRecord } from "../state/types.js";
 import { accept, decline } from "./accept.js";
 import type { MasterContext } from "./context.js";
 import { removeFramework, updateFrameworkInfo } from "./frameworks.js";
-import { checkDrained } from "./maintenance.js";
+import { answerInverseOffers, checkDrained } from "./drain.js";
 import { acknowledge, sendOrphanUpdate, sendToFramework } from "./tasks.js";
 
 export function handleCall(ctx: MasterContext, fw: FrameworkRecord, call: Call): void {
@@ -65,7 +65,9 @@ export function handleCall(ctx: MasterContext, fw: FrameworkRecord, call: Call):
       return;
     }
     case "ACCEPT_INVERSE_OFFERS":
+      return answerInverseOffers(ctx, fw, call.accept_inverse_offers?.inverse_offer_ids ?? [], true);
     case "DECLINE_INVERSE_OFFERS":
+      return answerInverseOffers(ctx, fw, call.decline_inverse_offers?.inverse_offer_ids ?? [], false);
     case "ACKNOWLEDGE_OPERATION_STATUS":
     case "RECONCILE_OPERATIONS":
     case "MESSAGE":

@@ -11,6 +11,7 @@ import { recoverFrameworkOffers } from "./offers.js";
 import { applyStatus } from "./tasks.js";
 import { minAllocatableFor } from "./roles.js";
 import { invalidRoleReason } from "./roles.js";
+import { resendInverseOffers } from "./drain.js";
 
 const MAX_FAILOVER_SECONDS = 365 * 24 * 3600 * 100;
 
@@ -84,6 +85,7 @@ export function subscribeFramework(ctx: MasterContext, info: FrameworkInfo, supp
   stream.startHeartbeats(ctx.config.heartbeat_interval * 1000);
   const subscribed = fw;
   stream.onClose(() => disconnectFramework(ctx, subscribed, stream));
+  resendInverseOffers(ctx, fw);
 
   ctx.count(isNew ? "master/messages_register_framework" : "master/messages_reregister_framework");
   ctx.bus.publish(isNew ? { type: "FRAMEWORK_ADDED", framework_added: { framework: v1Framework(fw) } } : { type: "FRAMEWORK_UPDATED", framework_updated: { framework: v1Framework(fw) } });

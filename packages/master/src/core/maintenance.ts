@@ -3,13 +3,11 @@
  * the maintenance schedule (mesos-core.md §4.1, §5.7). Each durable change is written to the registry
  * before it takes effect.
  */
-import { CaravelError, isTerminalState, type MaintenanceSchedule, type QuotaConfig } from "@caravel/api";
+import { CaravelError, type MaintenanceSchedule, type QuotaConfig } from "@caravel/api";
 import type { AgentRecord } from "../state/types.js";
-import { markGone } from "./agents.js";
 import type { MasterContext } from "./context.js";
+import { persistAgent, stopWaiting } from "./drain.js";
 import { rescindAgentOffers } from "./offers.js";
-import { sendToFramework } from "./tasks.js";
-import { agentTasks } from "../views/v1.js";
 
 export interface MaintenanceState {
   schedule: MaintenanceSchedule;
@@ -23,16 +21,6 @@ export function requireAgent(ctx: MasterContext, agentId: string): AgentRecord {
   return agent;
 }
 
-function persistAgent(ctx: MasterContext, agent: AgentRecord): Promise<unknown> {
-  return ctx.deps.registry.putAgent({
-    id: agent.id,
-    info: agent.info,
-    state: "ADMITTED",
-    deactivated: agent.deactivated,
-    drain: agent.drain ? { maxGracePeriodSeconds: agent.drain.maxGracePeriodSeconds, markGone: agent.drain.markGone } : undefined,
-  });
-}
-
 export async function deactivateAgent(ctx: MasterContext, agent: AgentRecord): Promise<void> {
   agent.deactivated = true;
   await persistAgent(ctx, agent);
@@ -43,60 +31,15 @@ export async function deactivateAgent(ctx: MasterContext, agent: AgentRecord): P
 export async function reactivateAgent(ctx: MasterContext, agent: AgentRecord): Promise<void> {
   if (!agent.deactivated) throw new CaravelError("INVALID_REQUEST", `Agent ${agent.id} is not deactivated or draining`, { path: "agent_id" });
   agent.deactivated = false;
+  stopWaiting(agent);
   agent.drain = undefined;
   await persistAgent(ctx, agent);
   if (agent.state === "REGISTERED") ctx.allocator.activateAgent(agent.id);
   ctx.requestAllocation();
 }
 
-/**
- * DRAIN_AGENT: no more offers; frameworks with tasks there get an inverse offer first (so that a
- * framework can start replacements), then every task is killed with its grace period capped at
- * `max_grace_period`. DRAINING becomes DRAINED once no task is left; `mark_gone` then marks it gone.
- */
-export async function drainAgent(ctx: MasterContext, agent: AgentRecord, maxGracePeriodSeconds: number | undefined, markGoneAfter: boolean): Promise<void> {
-  agent.deactivated = true;
-  agent.drain = { state: "DRAINING", maxGracePeriodSeconds, markGone: markGoneAfter };
-  await persistAgent(ctx, agent);
-  ctx.allocator.deactivateAgent(agent.id);
-  rescindAgentOffers(ctx, agent.id);
-  const tasks = agentTasks(ctx, agent).filter((t) => !isTerminalState(t.state));
-  const notified = new Set<string>();
-  for (const task of tasks) {
-    const fw = ctx.frameworks.get(task.frameworkId);
-    if (fw && !notified.has(fw.id)) {
-      notified.add(fw.id);
-      sendToFramework(fw, {
-        type: "INVERSE_OFFERS",
-        inverse_offers: {
-          inverse_offers: [{ id: { value: ctx.ids.offer() }, framework_id: { value: fw.id }, agent_id: { value: agent.id }, unavailability: { start: { nanoseconds: ctx.now() * 1e6 } }, resources: [] }],
-        },
-      });
-    }
-    const policyNs = task.info.kill_policy?.grace_period?.nanoseconds;
-    const capNs = maxGracePeriodSeconds === undefined ? undefined : maxGracePeriodSeconds * 1e9;
-    const graceNs = capNs === undefined ? policyNs : Math.min(policyNs ?? capNs, capNs);
-    agent.stream?.send({
-      type: "KILL_TASK",
-      kill_task: {
-        framework_id: { value: task.frameworkId },
-        task_id: task.info.task_id,
-        kill_policy: graceNs === undefined ? undefined : { grace_period: { nanoseconds: graceNs } },
-        reason: "REASON_AGENT_DRAINING",
-      },
-    });
-  }
-  await checkDrained(ctx, agent);
-}
-
-/** DRAINING → DRAINED once all of the agent's tasks are terminal and acknowledged. */
-export async function checkDrained(ctx: MasterContext, agent: AgentRecord): Promise<void> {
-  if (agent.drain?.state !== "DRAINING") return;
-  if (agentTasks(ctx, agent).some((t) => !isTerminalState(t.state) || t.statusUpdateUuid)) return;
-  agent.drain.state = "DRAINED";
-  ctx.log.info({ agentId: agent.id }, "agent drained");
-  if (agent.drain.markGone) await markGone(ctx, agent);
-}
+// Draining lives in drain.ts; re-exported here for the operator API.
+export { checkDrained, drainAgent } from "./drain.js";
 
 export async function setQuotas(ctx: MasterContext, state: MaintenanceState, configs: QuotaConfig[]): Promise<void> {
   for (const [i, config] of configs.entries()) {

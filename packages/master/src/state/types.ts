@@ -68,7 +68,13 @@ export interface AgentRecord {
   state: AgentState;
   /** Operator-deactivated or draining: no offers. */
   deactivated: boolean;
-  drain?: { state: "DRAINING" | "DRAINED"; maxGracePeriodSeconds?: number; markGone: boolean };
+  drain?: {
+    state: "DRAINING" | "DRAINED";
+    maxGracePeriodSeconds?: number;
+    markGone: boolean;
+    /** Frameworks the drain still waits for before killing their tasks (core/drain.ts); not durable. */
+    waiting?: Map<string, { offerId: string; timer: NodeJS.Timeout }>;
+  };
   /** Everything the agent has, including dynamic reservations and volumes. */
   total: Resource[];
   /** Dynamic reservations and persistent volumes, checkpointed on the agent. */
