@@ -59,6 +59,9 @@ async function buildPlan(config: LaunchConfig, home: string): Promise<Plan> {
   if (config.iam && !role) throw new Error("--iam is for start --role … --zk …: a local cluster (up) binds loopback, where calls need no token");
   if (role && config.zk && (config.iam ?? true)) {
     const names = new Set(only!.split(","));
+    if (names.has("admin-router") && !existsSync(join(repoRoot, "apps/admin-router/dist/main.js"))) {
+      throw new Error("service accounts need this machine's admin router (IAM), which is not built: run pnpm -r build, or start with --iam=false");
+    }
     const accounts = await prepareServiceAccounts({ components, only: names, home, ip: config.ip, zk: config.zk, timeoutMs: config.start_timeout * 1000 });
     components = accounts.components;
     accountsNote = `service accounts ${accounts.uids.join(", ")} published in ZooKeeper; IAM at ${accounts.iamUrl ?? "this machine's admin router"}`;
