@@ -44,7 +44,7 @@ async function startMarathon(k: number): Promise<void> {
   m.handle = await scope.start({
     name: `marathon-${k}`,
     command: process.execPath,
-    args: [binPath("marathon"), `--http_port=${m.url.split(":").at(-1)}`, `--master=${masterUrl}`, `--zk=${zkUrl}`, `--work_dir=${join(dir, `marathon-${k}`)}`, "--log_level=warn", "--reconciliation_interval=5000"],
+    args: [binPath("marathon"), `--http_port=${m.url.split(":").at(-1)}`, `--master=${masterUrl}`, `--zk=${zkUrl}`, "--zk_session_timeout=3000", `--work_dir=${join(dir, `marathon-${k}`)}`, "--log_level=warn", "--reconciliation_interval=5000"],
     healthUrl: `${m.url}/ping`,
   });
 }

@@ -10,6 +10,7 @@ export const MarathonConfig = z.object({
   hostname: z.string().default("127.0.0.1").describe("hostname advertised to Mesos and in /v2/leader"),
   work_dir: z.string().default("/tmp/caravel-marathon").describe("directory of the embedded store (ignored with --zk)"),
   zk: z.string().optional().describe("ZooKeeper URL for state, e.g. zk://127.0.0.1:2181/marathon (default: embedded file store in --work_dir)"),
+  zk_session_timeout: z.coerce.number().int().min(1000).default(10000).describe("ZooKeeper session timeout in ms (Marathon's unit): how long after a leader dies a standby takes over"),
   framework_name: z.string().default("marathon").describe("Mesos framework name"),
   mesos_user: z.string().default("root").describe("user tasks run as unless an app sets one"),
   mesos_role: z.string().default("slave_public").describe("Mesos role Marathon subscribes with besides \"*\" (public agents' resources are reserved for it)"),

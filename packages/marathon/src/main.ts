@@ -15,7 +15,7 @@ await runProcess(
     const auth = await backendAuthFromFlags(config);
     setListenGuard(auth.guard);
     setDefaultAuthorization(auth.authorization);
-    const store = await createStore(config.zk ?? config.work_dir);
+    const store = await createStore(config.zk ?? config.work_dir, { sessionTimeoutMs: config.zk_session_timeout });
     // With ZooKeeper several Marathons may run: they elect one leader; the others proxy to it.
     const leadership = store.kind === "zk" ? await storeLeadership(store, log) : soleLeadership();
     const onLeadershipLost = (reason: string) => {
