@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
  * The HA door with real servers and stores but a scripted election (ZooKeeper itself is exercised by
  * e2e/marathon/ha.test.ts): a follower proxies to the leader, answers /v2/leader itself, says 503
