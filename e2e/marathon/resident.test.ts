@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API, checked by the assertions */
 /**
- * Resident apps on real processes: caravel-master, two caravel-agents running process tasks, and
+ * Resident apps on real tasks: caravel-master, two caravel-agents running process and Docker tasks, and
  * caravel-marathon. A resident app's task writes into its persistent volume; when the task is killed
  * it comes back on the same agent (the one holding its reservation) and finds its data; deleting the
  * app destroys the volume (its directory goes) and gives the reserved resources back.
@@ -39,7 +39,7 @@ beforeAll(async () => {
     await scope.start({
       name,
       command: process.execPath,
-      args: [binPath("agent"), `--master=127.0.0.1:${masterPort}`, `--port=${port}`, `--hostname=${name}`, `--work_dir=${workDir}`, "--containerizers=mesos", "--resources=cpus:2;mem:1024;disk:2000;ports:[31000-31099]", "--cleanup_on_exit", "--log_level=warn"],
+      args: [binPath("agent"), `--master=127.0.0.1:${masterPort}`, `--port=${port}`, `--hostname=${name}`, `--work_dir=${workDir}`, "--containerizers=docker,mesos", "--resources=cpus:2;mem:1024;disk:2000;ports:[31000-31099]", "--cleanup_on_exit", "--log_level=warn"],
     });
   }
   await waitFor(async () => ((await (await fetch(`${masterUrl}/master/slaves`)).json()) as { slaves: unknown[] }).slaves.length === 2, { timeoutMs: 60_000, message: "2 agents to register" });
@@ -175,6 +175,31 @@ describe("resident apps with local persistent volumes", () => {
     expect(volume).toContain(task.host === "agent-a" ? "agent-a" : "agent-b");
     expect(agentDirs.flatMap((d) => volumeDirs(d)).filter((v) => v.includes("stateful_flaky"))).toHaveLength(1);
     expect((await api("DELETE", "/v2/apps/stateful/flaky?force=true")).status).toBe(200);
+    await waitFor(async () => !existsSync(volume), { timeoutMs: 60_000, message: "the volume to be destroyed" });
+  });
+
+  it("a Docker resident task finds its volume's data again after a relaunch", { timeout: 180_000 }, async () => {
+    const app = {
+      id: "/stateful/box",
+      cmd: "echo run >> data/runs && sleep 1000",
+      cpus: 0.1,
+      mem: 32,
+      container: { type: "DOCKER", docker: { image: "local/busybox:1" }, volumes: [{ containerPath: "data", mode: "RW", persistent: { size: 8 } }] },
+      upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+    };
+    const posted = await api("POST", "/v2/apps", app);
+    expect(posted.status, JSON.stringify(posted.json)).toBe(201);
+    const running = () => api("GET", "/v2/apps/stateful/box").then((r) => r.json.app.tasks.find((t: any) => t.state === "TASK_RUNNING"));
+    const first = await waitFor(running, { timeoutMs: 90_000, message: "the Docker resident task to run (needs local/busybox:1: bash scripts/build-images)" });
+    const volume = await waitFor(async () => agentDirs.flatMap((d) => volumeDirs(d)).find((v) => v.includes("stateful_box") && existsSync(join(v, "runs"))), { message: "the container to write into its volume" });
+    expect((await api("DELETE", `/v2/apps/stateful/box/tasks/${first.id}`)).status).toBe(200);
+    const second = await waitFor(async () => {
+      const t = await running();
+      return t && t.id !== first.id ? t : undefined;
+    }, { timeoutMs: 90_000, message: "the Docker resident task to relaunch" });
+    expect(second.slaveId).toBe(first.slaveId);
+    await waitFor(async () => readFileSync(join(volume, "runs"), "utf8") === "run\nrun\n", { message: "the relaunched container to append to the same volume" });
+    expect((await api("DELETE", "/v2/apps/stateful/box?force=true")).status).toBe(200);
     await waitFor(async () => !existsSync(volume), { timeoutMs: 60_000, message: "the volume to be destroyed" });
   });
 });
