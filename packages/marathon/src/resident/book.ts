@@ -15,6 +15,8 @@ const LOST_AFTER_ROUNDS = 3;
 
 export class ReservationBook {
   private readonly byId = new Map<string, Reservation>();
+  /** Since when each reservation has been free (no live instance on it). */
+  private readonly freeSince = new Map<string, number>();
   /** Free reservations missing from their agent's offers: since when, and in how many rounds. */
   private readonly absence = new Map<string, { since: number; rounds: number }>();
 
@@ -81,7 +83,17 @@ export class ReservationBook {
     return lost;
   }
 
+  /** Records which reservations are free now; returns, per id, since when it has been free. */
+  trackFree(isUsed: (r: Reservation) => boolean, now: number): Map<string, number> {
+    for (const r of this.byId.values()) {
+      if (isUsed(r)) this.freeSince.delete(r.id);
+      else if (!this.freeSince.has(r.id)) this.freeSince.set(r.id, now);
+    }
+    return this.freeSince;
+  }
+
   async remove(id: string): Promise<void> {
+    this.freeSince.delete(id);
     this.absence.delete(id);
     this.byId.delete(id);
     await this.store?.delete(`${this.root}/${enc(id)}`);

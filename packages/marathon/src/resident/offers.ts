@@ -7,7 +7,7 @@ import type { AppDefinition, Operation, TaskInfo } from "@caravel/api";
 import type { Instance } from "../instances/instance.js";
 import type { OfferView } from "../placement/offer.js";
 import type { ReservationBook } from "./book.js";
-import { dueForRelease, planResidentRound, type ResidentDemand } from "./plan.js";
+import { dueForRelease, escalated, planResidentRound, type ResidentDemand } from "./plan.js";
 import { isMarathonReserved, type Reservation } from "./reservation.js";
 
 /** What the resident hook needs from the core. */
@@ -50,6 +50,11 @@ export async function handleResidentOffers(book: ReservationBook, host: Resident
   const used = new Set<string>();
   const frameworkId = host.frameworkId();
   if (!frameworkId || (demands.length === 0 && book.size === 0 && !views.some((v) => v.resources.some(isMarathonReserved)))) return { used, created: [] };
+  // Instances that waited past their residency's escalation timeout give up their reservation (it is
+  // forgotten; when its agent offers it again it is an orphan and given back).
+  const freeSince = book.trackFree(isUsedBy(host), host.now());
+  const waitingApps = new Map(demands.map((d) => [d.app.id, d.app]));
+  for (const r of escalated(book.all(), waitingApps, freeSince, host.now())) await book.remove(r.id);
   // The round mutates the views it consumes; give it copies so the core's stay intact.
   const copies = views.map((v) => ({ ...v, resources: v.resources.map((r) => ({ ...r })) }));
   const round = planResidentRound({

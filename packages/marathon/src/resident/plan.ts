@@ -59,6 +59,21 @@ export interface ResidentRound {
   present: string[];
 }
 
+/**
+ * Residency's escalation: with `taskLostBehavior: RELAUNCH_AFTER_TIMEOUT`, an instance whose
+ * reservation has been free (its agent gone or not offering) for `relaunchEscalationTimeoutSeconds`
+ * gives up on it and is placed anew elsewhere; its old volume's data is not carried over. The
+ * default, WAIT_FOREVER, keeps waiting for its agent.
+ */
+export function escalated(reservations: readonly Reservation[], apps: ReadonlyMap<string, AppDefinition>, freeSince: ReadonlyMap<string, number>, now: number): Reservation[] {
+  return reservations.filter((r) => {
+    const residency = apps.get(r.appId)?.residency as { taskLostBehavior?: string; relaunchEscalationTimeoutSeconds?: number } | undefined;
+    const since = freeSince.get(r.id);
+    if (since === undefined || residency?.taskLostBehavior !== "RELAUNCH_AFTER_TIMEOUT") return false;
+    return now - since >= (residency.relaunchEscalationTimeoutSeconds ?? 3600) * 1000;
+  });
+}
+
 /** Reservations to give back: free ones of apps that are gone, or beyond the app's instance count. */
 export function dueForRelease(reservations: readonly Reservation[], wanted: ReadonlyMap<string, number>, isUsed: (r: Reservation) => boolean): Reservation[] {
   const out: Reservation[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { makeApp, makeOffer } from "../test-helpers.js";
 import type { OfferView } from "../placement/offer.js";
-import { dueForRelease, planResidentRound, type ResidentRoundInput } from "./plan.js";
+import { dueForRelease, escalated, planResidentRound, type ResidentRoundInput } from "./plan.js";
 import { reservationIdOf, type Reservation } from "./reservation.js";
 import { ReservationBook } from "./book.js";
 import { explainPlacement } from "../placement/explain.js";
@@ -151,5 +151,21 @@ describe("resident apps: why is my instance not running?", () => {
     expect(away.agents[0]!.detail).toMatch(/relaunches only on a1\.local/);
     const home = explainPlacement({ app, waiting: 1, offers: [offerFor("a1"), offerFor("a2")], placed: [], now: 0, defaultAcceptedRoles: ["*"], pinned });
     expect(home.agents.find((a) => a.agentId === "a1")!.fits).toBe(true);
+  });
+});
+
+describe("resident apps: residency escalation", () => {
+  it("gives up a reservation free for relaunchEscalationTimeoutSeconds only with RELAUNCH_AFTER_TIMEOUT", async () => {
+    const r: Reservation = { id: "r1", appId: "/db", agentId: "a1", hostname: "a1", attributes: {}, role: ROLE, volumeIds: [], createdAt: 0 };
+    const waitForever = new Map([["/db", residentApp()]]);
+    const relaunch = new Map([["/db", { ...residentApp(), residency: { taskLostBehavior: "RELAUNCH_AFTER_TIMEOUT", relaunchEscalationTimeoutSeconds: 60 } }]]);
+    const book = new ReservationBook(undefined, ROLE);
+    await book.add(r);
+    const since = book.trackFree(() => false, 1_000);
+    expect(escalated([r], relaunch, since, 30_000)).toEqual([]);
+    expect(escalated([r], relaunch, since, 61_000)).toEqual([r]);
+    expect(escalated([r], waitForever, since, 10_000_000)).toEqual([]);
+    // In use again: the clock restarts.
+    expect(escalated([r], relaunch, book.trackFree(() => true, 62_000), 200_000)).toEqual([]);
   });
 });
