@@ -62,7 +62,7 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 /** Where a master can be reached: the list of base URLs to try in turn. */
 export function masterUrls(spec: string): string[] {
   const trimmed = spec.trim();
-  if (trimmed.startsWith("zk://")) throw new Error(`--master ${trimmed}: a zk:// master is found through ZooKeeper (see core/master-detector.ts), not a URL list`);
+  if (trimmed.startsWith("zk://")) throw new Error(`--master ${trimmed}: a zk:// master is found through ZooKeeper (the coordination package's master source), not a URL list`);
   if (/^https?:\/\//.test(trimmed)) return [trimmed.replace(/\/+$/, "")];
   const hosts = trimmed.split(",").map((s) => s.trim()).filter(Boolean);
   if (hosts.length === 0) throw new Error("--master is empty; pass host:port, e.g. --master=127.0.0.1:5050");

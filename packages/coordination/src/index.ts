@@ -8,3 +8,4 @@ export { parseZkUrl, type ZkUrl } from "./zk/url.js";
 export { createStore, type StoreOptions } from "./create-store.js";
 export * from "./election.js";
 export * from "./detector.js";
+export * from "./master-source.js";

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { port, seconds } from "@caravel/runtime";
 import type { IpSource } from "./records/generate.js";
-import { isZkMaster, staticMasterUrls } from "./sync/master-source.js";
+import { isZkMaster, staticMasterUrls } from "@caravel/coordination";
 
 const IP_SOURCES = ["netinfo", "host", "mesos", "docker"] as const;
 

@@ -14,7 +14,7 @@ import { addDummyAddress } from "./server/dummy-interface.js";
 import { createForwarder, parseUpstream, systemResolvers } from "./server/forwarder.js";
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/sockets.js";
-import { openMasterSource, type MasterSource } from "./sync/master-source.js";
+import { openMasterSource, type MasterSource } from "@caravel/coordination";
 import { touchedTaskIds } from "./sync/touched.js";
 
 export const VERSION = "0.1.0-caravel";

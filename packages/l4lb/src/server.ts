@@ -5,7 +5,7 @@
 import { buildVipTable, emptyClusterView, startMasterSync, type ClusterView, type MasterSync, type VipEntry } from "@caravel/api";
 import { listen as listenHttp, MetricsRegistry, type Listening, type Logger } from "@caravel/runtime";
 import { defaultCidr, type L4lbConfig } from "./config.js";
-import { openMasterSource, type MasterSource } from "./master-source.js";
+import { openMasterSource, type MasterSource } from "@caravel/coordination";
 import { mayChangeVips } from "./relevance.js";
 import { l4lbRouter } from "./http/routes.js";
 import { createKernelPlane, kernelPlaneAvailable } from "./plane/kernel.js";

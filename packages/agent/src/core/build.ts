@@ -7,8 +7,9 @@
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
 import { parseAttributes } from "@caravel/api";
+import { isZkMaster, openMasterSource } from "@caravel/coordination";
 import type { Logger } from "@caravel/runtime";
-import { containerizerNames, type AgentConfig } from "../config.js";
+import { containerizerNames, masterUrls, type AgentConfig } from "../config.js";
 import type { Containerizer } from "../containerizers/types.js";
 import { SimContainerizer } from "../containerizers/sim/index.js";
 import { ProcessContainerizer } from "../containerizers/process/index.js";
@@ -17,7 +18,6 @@ import { agentResources, readMachineFacts } from "../resources/detect.js";
 import { Agent, type AgentSettings } from "./agent.js";
 import { FileCheckpointer, MemoryCheckpointer } from "./checkpoint.js";
 import { AgentMetrics } from "./metrics.js";
-import { masterSource } from "./master-detector.js";
 
 export interface BuiltAgents {
   agents: Agent[];
@@ -48,7 +48,8 @@ async function makeContainerizers(config: AgentConfig, log: Logger): Promise<Con
 }
 
 export async function buildAgents(config: AgentConfig, log: Logger, listenPort: number): Promise<BuiltAgents> {
-  const source = await masterSource(config.master, log);
+  if (!isZkMaster(config.master)) masterUrls(config.master); // a bad entry fails here, named
+  const source = await openMasterSource(config.master, log);
   const masters = source.urls;
   const containerizers = await makeContainerizers(config, log);
   const sim = containerizers.length === 1 && containerizers[0]!.name === "sim";

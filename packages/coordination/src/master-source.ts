@@ -1,12 +1,18 @@
 /**
- * Where the master is, as Mesos-DNS's `zk` and `masters` settings say: a static list
+ * Where the master is, as Mesos' agents and Mesos-DNS's `zk`/`masters` settings say: a static list
  * (`host:port,…` or URLs; non-leaders redirect to the leader) or `zk://host:2181/mesos`, the leader
  * elected in ZooKeeper under Mesos' layout (the lowest `json.info_` member's MasterInfo). A leader
- * change is reported so that the event stream can be re-opened against the new leader at once.
+ * change is reported so that an event stream can be re-opened against the new leader at once.
+ * Shared by every process that follows the master (agent, DNS, L4LB).
  */
-import { createMasterDetector, createZkStore, leaderEndpoint } from "@caravel/coordination";
 import { CaravelError } from "@caravel/api";
-import type { Logger } from "@caravel/runtime";
+import { createMasterDetector, leaderEndpoint } from "./detector.js";
+import { createZkStore } from "./zk/zk-store.js";
+
+/** What the source logs (a pino logger fits). */
+export interface MasterSourceLog {
+  info(fields: Record<string, unknown>, message: string): void;
+}
 
 export interface MasterSource {
   /** Base URLs to try now: the static list, or the current leader (empty while there is none). */
@@ -24,12 +30,12 @@ export const staticMasterUrls = (spec: string): string[] =>
     .split(",")
     .map((m) => m.trim())
     .filter(Boolean)
-    .map((m) => (/^https?:\/\//.test(m) ? m : `http://${m}`));
+    .map((m) => (/^https?:\/\//.test(m) ? m.replace(/\/+$/, "") : `http://${m}`));
 
 export const isZkMaster = (spec: string): boolean => spec.trim().startsWith("zk://");
 
 /** Opens the source `--master` names; for zk:// resolves once the detector has looked once. */
-export async function openMasterSource(spec: string, log: Logger): Promise<MasterSource> {
+export async function openMasterSource(spec: string, log: MasterSourceLog): Promise<MasterSource> {
   if (!isZkMaster(spec)) {
     const urls = staticMasterUrls(spec);
     return { urls: () => urls, onChange: () => undefined, detecting: false, close: async () => undefined };
