@@ -16,7 +16,7 @@
  * the election on; the kill → election part is the ZooKeeper session timeout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { Agent as HttpAgent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,17 +34,18 @@ const PROFILE_DIR = "/tmp/caravel-failover-prof";
 const started = Date.now();
 const step = (what: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
 const work = mkdtempSync(join(tmpdir(), "caravel-failover-scale-"));
+console.log(`work dir (master logs): ${work}`);
 const zk = await startZooKeeperEnsemble(3, { tickTimeMs: 500 });
 const zkUrl = zk.url("/mesos");
 step("ZooKeeper ensemble up");
 const children: ChildProcess[] = [];
 process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 
-const masterFlags = ["--zk", zkUrl, "--quorum", "2", "--zk_session_timeout", String(SESSION), "--agent_reregister_timeout", "600", "--log_level", "warn"];
+const masterFlags = ["--zk", zkUrl, "--quorum", "2", "--zk_session_timeout", String(SESSION), "--agent_reregister_timeout", "600", "--agent_ping_timeout", "600", "--log_level", "warn"];
 function startMaster(port: number, i: number, profile: boolean): ChildProcess {
   if (profile) mkdirSync(PROFILE_DIR, { recursive: true });
   const node = profile ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [];
-  const proc = spawn(process.execPath, [...node, binPath("master"), "--ip", "127.0.0.1", "--port", String(port), "--work_dir", join(work, `master-${i}`), ...masterFlags], { stdio: ["ignore", "ignore", "inherit"] });
+  const proc = spawn(process.execPath, [...node, binPath("master"), "--ip", "127.0.0.1", "--port", String(port), "--work_dir", join(work, `master-${i}`), ...masterFlags], { stdio: ["ignore", openSync(join(work, `master-${i}.log`), "a"), "inherit"] });
   children.push(proc);
   return proc;
 }
@@ -118,6 +119,7 @@ function subscribe(agent: SimAgent, base: string): Promise<void> {
         if (match) {
           agent.id = match[1];
           res.off("data", onData);
+          req.setTimeout(0);
           res.resume(); // PINGs and the rest are read and dropped
           resolve();
         }
@@ -125,6 +127,8 @@ function subscribe(agent: SimAgent, base: string): Promise<void> {
       res.on("data", onData);
     });
     req.on("error", reject);
+    // A SUBSCRIBE lost in an overflowing accept queue must not hold up the whole run.
+    req.setTimeout(30_000, () => req.destroy(new Error(`agent ${agent.index}: no SUBSCRIBED within 30 s`)));
     agent.req = req;
     req.end(payload);
   });

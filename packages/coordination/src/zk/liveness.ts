@@ -75,8 +75,17 @@ export function watchLiveness(client: Client, options: LivenessOptions): Livenes
     options.onDrop(reason);
     cm.socket?.destroy();
   };
+  // A tenth of the read timeout: the silence is noticed by 0.73 of the session timeout, which leaves
+  // the rest for reconnecting through another server before the ensemble expires the session.
+  const period = Math.max(50, Math.floor(options.readTimeoutMs() / 10));
+  let lastCheck = now();
   const check = (): void => {
     const t = now();
+    // After a stall of this process's event loop (a busy master, GC), answers that arrived meanwhile
+    // still wait in the socket: they are read after the timers, so judge the silence on the next tick.
+    const stalled = t - lastCheck > 2 * period;
+    lastCheck = t;
+    if (stalled) return;
     if (client.getState() === zookeeper.State.SYNC_CONNECTED) {
       const silent = t - lastRead;
       if (silent > options.readTimeoutMs())
@@ -85,9 +94,6 @@ export function watchLiveness(client: Client, options: LivenessOptions): Livenes
       drop(`ZooKeeper server ${server() ?? "?"} accepted the connection but did not answer for ${t - acceptedAt} ms`);
     }
   };
-  // A tenth of the read timeout: the silence is noticed by 0.73 of the session timeout, which leaves
-  // the rest for reconnecting through another server before the ensemble expires the session.
-  const period = Math.max(50, Math.floor(options.readTimeoutMs() / 10));
   const timer = setInterval(check, period);
   timer.unref();
   return { lastReadAt: () => lastRead, server, stop: () => clearInterval(timer) };
