@@ -407,30 +407,21 @@ export class Marathon {
     const byOffer = new Map<string, ReturnType<typeof buildTaskInfo>[]>();
     const groups = new Map<string, PodLaunch[]>();
     const created: Instance[] = [];
-    const createdByOffer = new Map<string, Instance[]>();
     for (const p of out.placements) {
       if (isPodSpec(p.app)) {
         const { instance, launch } = createPodInstance({ ...p, app: p.app }, randomUUID(), now, this.frameworkId);
         this.indexInstance(instance);
         created.push(instance);
-        (createdByOffer.get(p.offer.offerId) ?? createdByOffer.set(p.offer.offerId, []).get(p.offer.offerId)!).push(instance);
         (groups.get(p.offer.offerId) ?? groups.set(p.offer.offerId, []).get(p.offer.offerId)!).push(launch);
         continue;
       }
       const { instance, info } = this.createInstance(p);
       created.push(instance);
-      (createdByOffer.get(p.offer.offerId) ?? createdByOffer.set(p.offer.offerId, []).get(p.offer.offerId)!).push(instance);
       (byOffer.get(p.offer.offerId) ?? byOffer.set(p.offer.offerId, []).get(p.offer.offerId)!).push(info);
     }
-    // Persist before launching, so that a restarted Marathon knows every task it started. Offers go
-    // out in chunks as soon as their instances are written: during a mass launch (10,000 instances)
-    // the master and agents start on the first ACCEPTs while the rest are still being persisted.
-    const offerIds = [...createdByOffer.keys()];
-    for (let k = 0; k < offerIds.length; k += LAUNCH_CHUNK_OFFERS) {
-      const chunk = offerIds.slice(k, k + LAUNCH_CHUNK_OFFERS);
-      await Promise.all(chunk.flatMap((id) => createdByOffer.get(id)!).map((i) => this.o.repo.saveInstance(i)));
-      sendLaunches(this.port, pick(byOffer, chunk), pick(groups, chunk));
-    }
+    // Persist before launching, so that a restarted Marathon knows every task it started.
+    await Promise.all(created.map((i) => this.o.repo.saveInstance(i)));
+    sendLaunches(this.port, byOffer, groups);
     this.o.log.debug({ launched: created.length, declined: out.unused.length }, "launched");
     if (out.unused.length) this.port.decline(out.unused.map((v) => v.offerId), refuseSecondsFor(demands, now));
     this.reportCreated(created);
@@ -607,12 +598,6 @@ export class Marathon {
     this.tick();
   }
 }
-
-/** Offers launched per persisted chunk in `handleOffers`. */
-const LAUNCH_CHUNK_OFFERS = 10;
-
-/** The entries of `map` whose keys are in `keys`. */
-const pick = <T>(map: ReadonlyMap<string, T>, keys: readonly string[]): Map<string, T> => new Map(keys.filter((k) => map.has(k)).map((k) => [k, map.get(k)!]));
 
 /**
  * How long unused offers are refused: 5 s, or less when an app's launch backoff ends sooner, so that
