@@ -209,7 +209,9 @@ export class SchedulerDriver implements SchedulerPort {
 
   private send(call: Parameters<SchedulerSubscription["call"]>[0]): void {
     if (!this.sub) return;
-    const lane = call.type === "REVIVE" || call.type === "SUPPRESS" ? this.lanes.control : call.type === "ACKNOWLEDGE" ? this.lanes.acks : this.lanes.bulk;
+    const control = call.type === "REVIVE" || call.type === "SUPPRESS";
+    if (control) this.controlCalls++;
+    const lane = control ? this.lanes.control : call.type === "ACKNOWLEDGE" ? this.lanes.acks : this.lanes.bulk;
     lane.queue.push(call);
     this.pump(lane);
   }
@@ -229,6 +231,9 @@ export class SchedulerDriver implements SchedulerPort {
         .catch((error: unknown) => {
           this.calls.failed++;
           this.log.warn({ err: (error as Error).message, type: call.type }, "scheduler call failed");
+          // A lost REVIVE would leave Marathon suppressed while instances wait (and a lost SUPPRESS
+          // would keep offers coming): the latest control call is sent again until it lands.
+          if (lane === this.lanes.control) this.retryControl(call);
         })
         .finally(() => {
           // Once answered, a resend of the same update is acknowledged again: the agent resends only
@@ -238,6 +243,15 @@ export class SchedulerDriver implements SchedulerPort {
           this.pump(lane);
         });
     }
+  }
+
+  /** REVIVE/SUPPRESS calls sent so far: a retry is due only while no newer one was sent. */
+  private controlCalls = 0;
+  private retryControl(call: Parameters<SchedulerSubscription["call"]>[0]): void {
+    const sentBefore = this.controlCalls;
+    setTimeout(() => {
+      if (this.controlCalls === sentBefore) this.send(call);
+    }, 1_000).unref();
   }
 
   launch(offerIds: string[], tasks: TaskInfo[]): void {
