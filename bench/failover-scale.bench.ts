@@ -136,9 +136,13 @@ function subscribe(agent: SimAgent, base: string): Promise<void> {
 
 let lastComplaint = 0;
 let firstAnswer: number | undefined;
-async function subscribeAll(base: string): Promise<void> {
+async function subscribeAll(base: string, batch = agents.length): Promise<void> {
+  for (let i = 0; i < agents.length; i += batch) await subscribeSome(base, agents.slice(i, i + batch));
+}
+
+async function subscribeSome(base: string, some: SimAgent[]): Promise<void> {
   // Every agent at once, as after a failover (agents are separate machines); failures are retried.
-  let pending = agents;
+  let pending = some;
   while (pending.length > 0) {
     const results = await Promise.allSettled(pending.map((a) => subscribe(a, base)));
     const failed = results.find((r) => r.status === "rejected");
@@ -159,7 +163,9 @@ async function snapshot(base: string): Promise<Record<string, number>> {
 
 const total = AGENTS * TASKS_PER_AGENT;
 const t = Date.now();
-await subscribeAll(leaderUrl()!);
+// The first registrations each write the registry: in batches, as a cluster grows; the failover below
+// sends every agent at once.
+await subscribeAll(leaderUrl()!, 500);
 await waitFor(async () => (await snapshot(leaderUrl()!))["master/tasks_running"] === total, { timeoutMs: 600_000, intervalMs: 500, message: `${total} tasks` });
 console.log(`${AGENTS} agents with ${total} tasks registered with the first leader in ${Date.now() - t} ms`);
 await waitFor(async () => (await fetch(`http://127.0.0.1:${ports[1]}/master/redirect`, { redirect: "manual" }).catch(() => undefined))?.status === 307, { timeoutMs: 120_000, message: "the second master follows" });
