@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { subscribeScheduler, type Event } from "@caravel/api";
 import { DockerContainerizer, DOCKER_MISSING, LABEL } from "../packages/agent/src/containerizers/docker/index.js";
 import { median, record } from "./lib/record.js";
+import { peerRound, requireEngineAndImage } from "./lib/docker-peer.js";
 
 const N = Number(process.env["N"] ?? 50);
 const ROUNDS = Number(process.env["ROUNDS"] ?? 1);
@@ -117,35 +118,8 @@ async function caravelRound(masterUrl: string, context: () => string): Promise<n
   return ms;
 }
 
-function dockerRun(i: number): Promise<void> {
-  const sandbox = join(root, `${RUN}-p-${i}`);
-  mkdirSync(sandbox, { recursive: true });
-  const args = ["run", "-d", "--init", "-m", "32m", "--memory-swap", "32m", "--cpu-shares", "102", "--network", "bridge",
-    "-v", `${sandbox}:/mnt/mesos/sandbox`, "-w", "/mnt/mesos/sandbox", "-e", "MESOS_SANDBOX=/mnt/mesos/sandbox",
-    "--label", `caravel.bench=${RUN}`, "--label", `caravel.task_id=p-${i}`, "--name", `${RUN}-p-${i}-${randomUUID().slice(0, 6)}`,
-    IMAGE, "/bin/sh", "-c", "sleep 3600"];
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/docker", args, { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`docker run exited ${code}: ${err}`))));
-  });
-}
-
-async function peerRound(): Promise<number> {
-  const start = performance.now();
-  await Promise.all(Array.from({ length: N }, (_, i) => dockerRun(i)));
-  return performance.now() - start;
-}
-
 async function main(): Promise<void> {
-  await docker.ping().catch(() => {
-    throw new Error(DOCKER_MISSING);
-  });
-  await docker.getImage(IMAGE).inspect().catch(() => {
-    throw new Error(`image ${IMAGE} missing: run \`bash scripts/build-images\``);
-  });
+  await requireEngineAndImage(docker, IMAGE, DOCKER_MISSING);
   const masterPort = await freePort();
   const masterUrl = `http://127.0.0.1:${masterPort}`;
   const master = start("master", ["--port", String(masterPort), "--work_dir", join(root, "master"), "--log_level", "warn"]);
@@ -160,7 +134,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (["peer", "caravel"] as const) : (["caravel", "peer"] as const);
     for (const who of order) {
-      const ms = who === "caravel" ? await caravelRound(masterUrl, context) : await peerRound();
+      const ms = who === "caravel" ? await caravelRound(masterUrl, context) : await peerRound({ root, run: RUN, image: IMAGE }, N);
       (who === "caravel" ? caravel : peer).push(ms);
       console.log(`round ${round + 1} ${who}: ${N} running after ${(ms / 1000).toFixed(2)} s`);
       await cleanup();

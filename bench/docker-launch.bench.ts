@@ -13,7 +13,6 @@
  *   N=20 ROUNDS=2 node --conditions=source --import tsx bench/docker-launch.bench.ts
  * Every container carries the label caravel.bench=<run id> and is removed afterwards, even on failure.
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +21,7 @@ import { TaskInfo } from "@caravel/api";
 import { DockerContainerizer, DOCKER_MISSING } from "../packages/agent/src/containerizers/docker/index.js";
 import type { LaunchSpec } from "../packages/agent/src/containerizers/types.js";
 import { median, record } from "./lib/record.js";
+import { peerRound, requireEngineAndImage } from "./lib/docker-peer.js";
 
 const N = Number(process.env["N"] ?? 50);
 const ROUNDS = Number(process.env["ROUNDS"] ?? 1);
@@ -65,35 +65,8 @@ async function caravelRound(): Promise<number> {
   return elapsed;
 }
 
-function dockerRun(i: number): Promise<void> {
-  const sandbox = join(root, `${RUN}-p-${i}`);
-  mkdirSync(sandbox, { recursive: true });
-  const args = ["run", "-d", "--init", "-m", "32m", "--memory-swap", "32m", "--cpu-shares", "102", "--network", "bridge",
-    "-v", `${sandbox}:/mnt/mesos/sandbox`, "-w", "/mnt/mesos/sandbox", "-e", "MESOS_SANDBOX=/mnt/mesos/sandbox",
-    "--label", `caravel.bench=${RUN}`, "--label", `caravel.task_id=p-${i}`, "--name", `${RUN}-p-${i}-${randomUUID().slice(0, 6)}`,
-    IMAGE, "/bin/sh", "-c", "sleep 3600"];
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/docker", args, { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`docker run exited ${code}: ${err}`))));
-  });
-}
-
-async function peerRound(): Promise<number> {
-  const start = performance.now();
-  await Promise.all(Array.from({ length: N }, (_, i) => dockerRun(i)));
-  return performance.now() - start;
-}
-
 async function main(): Promise<void> {
-  await docker.ping().catch(() => {
-    throw new Error(DOCKER_MISSING);
-  });
-  await docker.getImage(IMAGE).inspect().catch(() => {
-    throw new Error(`image ${IMAGE} missing: run \`bash scripts/build-images\``);
-  });
+  await requireEngineAndImage(docker, IMAGE, DOCKER_MISSING);
   console.log(`docker-launch: N=${N} rounds=${ROUNDS} image=${IMAGE} level=containerizer (DockerContainerizer.launch), peer=docker run -d (CLI /usr/bin/docker 20.10)`);
   const caravel: number[] = [];
   const peer: number[] = [];
@@ -101,7 +74,7 @@ async function main(): Promise<void> {
     // Alternate who goes first so engine warm-up favours neither.
     const order = round % 2 === 0 ? (["peer", "caravel"] as const) : (["caravel", "peer"] as const);
     for (const who of order) {
-      const ms = who === "caravel" ? await caravelRound() : await peerRound();
+      const ms = who === "caravel" ? await caravelRound() : await peerRound({ root, run: RUN, image: IMAGE }, N);
       (who === "caravel" ? caravel : peer).push(ms);
       console.log(`round ${round + 1} ${who}: ${N} running after ${(ms / 1000).toFixed(2)} s`);
       await cleanup();

@@ -3,7 +3,7 @@
  * listeners and the HTTP API. `createServer` has no side effects until `listen`.
  */
 import { networkInterfaces } from "node:os";
-import { emptyClusterView, startMasterSync, statusTimestampMs, type ClusterView, type MasterSync } from "@caravel/api";
+import { emptyClusterView, startMasterSync, statusTimestampMs, touchedTaskIds, type ClusterView, type MasterSync } from "@caravel/api";
 import { listen as listenHttp, type Listening, type Logger, MetricsRegistry } from "@caravel/runtime";
 import { ipSourcesOf, masterUrls, mesosDnsConfigView, vipCidrOf, type DnsConfig } from "./config.js";
 import { dnsRouter } from "./http/routes.js";
@@ -15,7 +15,6 @@ import { createForwarder, parseUpstream, systemResolvers } from "./server/forwar
 import { createQueryHandler } from "./server/handler.js";
 import { listenDns, type DnsListener } from "./server/sockets.js";
 import { openMasterSource, type MasterSource } from "@caravel/coordination";
-import { touchedTaskIds } from "./sync/touched.js";
 
 export const VERSION = "0.1.0-caravel";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { applyOperatorEvent, buildVipTable, emptyClusterView, type ClusterView } from "@caravel/api";
-import { mayChangeVips, touchedTaskIds } from "./relevance.js";
+import { applyOperatorEvent, buildVipTable, emptyClusterView, touchedTaskIds, type ClusterView } from "@caravel/api";
+import { mayChangeVips } from "./relevance.js";
 
 const agent = (id: string, ip: string) => ({ type: "AGENT_ADDED", agent_added: { agent: { agent_info: { id: { value: id }, hostname: ip, port: 5051 }, pid: `slave(1)@${ip}:5051` } } });
 const framework = { type: "FRAMEWORK_ADDED", framework_added: { framework: { framework_info: { id: { value: "fw" }, name: "marathon" } } } };

@@ -3,33 +3,7 @@
  * table (O(all tasks)) for the many events that cannot: status changes of tasks that declare no VIP,
  * while agents and frameworks stay the same objects (views copy only the map an event changes).
  */
-import { isVipLabelKey, type ClusterView, type TaskView } from "@caravel/api";
-
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === "object" ? (v as Json) : {});
-const value = (v: unknown): string | undefined => {
-  const id = obj(v)["value"];
-  return typeof id === "string" ? id : undefined;
-};
-
-/** Task ids an event touches (TASK_ADDED, TASK_UPDATED), [] for HEARTBEAT, else undefined (anything). */
-export function touchedTaskIds(event: unknown): string[] | undefined {
-  const e = obj(event);
-  switch (e["type"]) {
-    case "HEARTBEAT":
-      return [];
-    case "TASK_ADDED": {
-      const id = value(obj(obj(e["task_added"])["task"])["task_id"]);
-      return id === undefined ? undefined : [id];
-    }
-    case "TASK_UPDATED": {
-      const id = value(obj(obj(e["task_updated"])["status"])["task_id"]);
-      return id === undefined ? undefined : [id];
-    }
-    default:
-      return undefined;
-  }
-}
+import { isVipLabelKey, touchedTaskIds, type ClusterView, type TaskView } from "@caravel/api";
 
 /** Whether a task carries any VIP declaration (port label `VIP*`/`vip*`, or task label `VIP_PORT<n>`). */
 export const declaresVips = (task: TaskView | undefined): boolean =>

@@ -97,3 +97,23 @@ export const statusTimestampMs = (event: unknown): number | undefined => {
   const ts = numOr(obj(obj(obj(event)["task_updated"])["status"])["timestamp"]);
   return ts === undefined ? undefined : ts * 1000;
 };
+
+/**
+ * Task ids an operator event can have changed (TASK_ADDED, TASK_UPDATED), [] for HEARTBEAT, and
+ * `undefined` for anything else (a snapshot, agents, frameworks): then everything may have changed.
+ * Lets DNS and L4LB look at the touched tasks alone instead of diffing every task.
+ */
+export function touchedTaskIds(event: unknown): string[] | undefined {
+  const e = obj(event);
+  const one = (id: string): string[] | undefined => (id ? [id] : undefined);
+  switch (e["type"]) {
+    case "HEARTBEAT":
+      return [];
+    case "TASK_ADDED":
+      return one(idOf(obj(obj(e["task_added"])["task"])["task_id"]));
+    case "TASK_UPDATED":
+      return one(idOf(obj(obj(e["task_updated"])["status"])["task_id"]));
+    default:
+      return undefined;
+  }
+}
