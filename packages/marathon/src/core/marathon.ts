@@ -11,6 +11,7 @@ import { canonicalJson } from "../deploy/canonical.js";
 import { controlApp } from "../deploy/control.js";
 import type { EventBus } from "../events/bus.js";
 import { healthyRunResets, recordFailure, type Backoff } from "../instances/backoff.js";
+import { isStaleUpdate } from "../instances/stale-update.js";
 import { conditionOf, isActive, type Instance } from "../instances/instance.js";
 import { viewOfOffer, type OfferView } from "../placement/offer.js";
 import { placeInstances, type LaunchDemand } from "../placement/place.js";
@@ -503,6 +504,7 @@ export class Marathon {
     }
     const previous = { state: i.state, healthy: i.healthy };
     if (i.state === status.state && i.healthy === status.healthy) return;
+    if (isStaleUpdate(i.state, status.state)) return;
     i.state = status.state;
     if (status.message) i.lastMessage = status.message;
     if (status.healthy !== undefined) i.healthy = status.healthy;
