@@ -11,7 +11,7 @@ import { appRoutes } from "./http/apps.js";
 import { sendMarathonError } from "./http/common.js";
 import type { ApiContext } from "./http/context.js";
 import { miscRoutes } from "./http/misc.js";
-import { groupIdsOf, opsRoutes } from "./http/ops.js";
+import { groupIdsOf, opsRoutes, watchWaitingDeployments } from "./http/ops.js";
 import { podRoutes } from "./http/pods.js";
 import { SchedulerDriver } from "./scheduler/driver.js";
 import { Repository } from "./storage/repository.js";
@@ -29,6 +29,8 @@ export interface ServerDeps {
   leadership?: MarathonLeadership;
   /** Called when this Marathon stops leading (main.ts exits: never two leaders). */
   onLeadershipLost?: (reason: string) => void;
+  /** How long a deployment's instances wait before `deployment_waiting` says why (default 30 s). */
+  waitingEventAfterMs?: number;
 }
 
 export interface MarathonServer {
@@ -121,6 +123,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
   appRoutes(router, ctx);
   opsRoutes(router, ctx);
   podRoutes(router, ctx);
+  const stopWaitingWatch = watchWaitingDeployments(ctx, deps.waitingEventAfterMs);
   const dispatch = router.listener(log);
   const lost = deps.onLeadershipLost ?? ((reason: string) => log.error({ reason }, "lost leadership"));
   const abdicate = () => void leadership.close().finally(() => lost("abdicated (DELETE /v2/leader)"));
@@ -154,6 +157,7 @@ export function createServer(deps: ServerDeps): MarathonServer {
       return listening;
     },
     async close() {
+      stopWaitingWatch();
       await leadership.close();
       await driver.stop();
       await listening?.close();

@@ -140,6 +140,34 @@ function explain(ctx: ApiContext, app: AppDefinition) {
   });
 }
 
+/**
+ * Announces, once per deployment and app, a deployment whose instances have waited for offers longer
+ * than `afterMs` (Caravel's `deployment_waiting`: the explain summary and closest fit, so that a person
+ * watching the stream sees why nothing starts). Returns the stop function.
+ */
+export function watchWaitingDeployments(ctx: ApiContext, afterMs = 30_000): () => void {
+  const told = new Set<string>();
+  const timer = setInterval(() => {
+    const now = ctx.core.now();
+    const live = new Set<string>();
+    for (const plan of ctx.core.deployments.values()) {
+      for (const appId of plan.affectedApps) {
+        const key = `${plan.id} ${appId}`;
+        live.add(key);
+        const since = ctx.core.queueStats.get(appId)?.since;
+        const app = ctx.core.specOf(appId);
+        if (told.has(key) || since === undefined || now - since < afterMs || !app) continue;
+        told.add(key);
+        const why = explain(ctx, app);
+        ctx.events.emit("deployment_waiting", { id: plan.id, appId, waitingSince: new Date(since).toISOString(), waiting: why.waiting, summary: why.summary, ...(why.closestFit ? { closestFit: why.closestFit } : {}) });
+      }
+    }
+    for (const key of told) if (!live.has(key)) told.delete(key);
+  }, Math.min(5_000, afterMs));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 function queueSub(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, path: string): void {
   let m: RegExpExecArray | null;
   if ((m = /^(.*)\/explain$/.exec(path)) && req.method === "GET") {
