@@ -3,15 +3,15 @@
  * moves to the new leader when the old one dies (kill -9), re-registering under the same agent id.
  * Needs ZooKeeper (apt-get install -y --no-install-recommends zookeeper).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startZooKeeper, type ZooKeeperServer } from "../../packages/coordination/src/testing/index.js";
+import { freePort } from "../harness/index.js";
+import { startFromSource, until } from "../harness/source-process.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
 const children: ChildProcess[] = [];
 let zk: ZooKeeperServer;
 beforeAll(async () => {
@@ -22,33 +22,8 @@ afterAll(async () => {
   await zk?.stop();
 });
 
-function start(pkg: string, args: string[]): { child: ChildProcess; out: () => string } {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(REPO, "packages", pkg, "src", "main.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  children.push(child);
-  return { child, out: () => out };
-}
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const slaves = async (url: string) => ((await (await fetch(`${url}/master/slaves`, { redirect: "manual" })).json()) as { slaves: Array<{ id: string; active: boolean }> }).slaves;
 
@@ -57,7 +32,7 @@ describe("caravel-agent --master zk://", () => {
     const zkUrl = zk.url("/mesos");
     const ports = [await freePort(), await freePort()];
     const masters = ports.map((port) =>
-      start("master", ["--port", String(port), "--zk", zkUrl, "--zk_session_timeout", "4", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-zkm-")), "--log_level", "warn", "--agent_ping_timeout", "2"]),
+      startFromSource("master", ["--port", String(port), "--zk", zkUrl, "--zk_session_timeout", "4", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-zkm-")), "--log_level", "warn", "--agent_ping_timeout", "2"], children),
     );
     const urls = ports.map((p) => `http://127.0.0.1:${p}`);
     const context = () => masters.map((m) => m.out()).join("\n") + agent.out();
@@ -72,7 +47,7 @@ describe("caravel-agent --master zk://", () => {
       return undefined;
     };
     const first = (await until("a leader", leaderIndex, 120_000, () => masters.map((m) => m.out()).join("\n"))) - 1;
-    const agent = start("agent", ["--master", zkUrl, "--port", "0", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-zka-")), "--containerizers", "sim", "--registration_backoff_factor", "0.1", "--log_level", "warn"]);
+    const agent = startFromSource("agent", ["--master", zkUrl, "--port", "0", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-zka-")), "--containerizers", "sim", "--registration_backoff_factor", "0.1", "--log_level", "warn"], children);
     const registered = await until("the agent at the leader", async () => (await slaves(urls[first]!))[0], 120_000, context);
 
     masters[first]!.child.kill("SIGKILL");

@@ -5,17 +5,16 @@
  * a task launched through the new leader resolves and gets its VIP backend.
  * Needs ZooKeeper (apt-get install -y --no-install-recommends zookeeper) and dig (bind9-dnsutils).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startZooKeeper, type ZooKeeperServer } from "../../packages/coordination/src/testing/index.js";
 import { dig } from "../../packages/dns/src/testing/dig.js";
-import { builders, TestFramework } from "../harness/index.js";
+import { builders, freePort, TestFramework } from "../harness/index.js";
+import { startFromSource, until } from "../harness/source-process.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
 const children: ChildProcess[] = [];
 const frameworks: TestFramework[] = [];
 let zk: ZooKeeperServer;
@@ -28,34 +27,8 @@ afterAll(async () => {
   await zk?.stop();
 });
 
-function start(pkg: string, args: string[]): { child: ChildProcess; out: () => string } {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", join(REPO, "packages", pkg, "src", "main.ts"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const keep = (d: Buffer) => void (out = (out + d.toString()).slice(-20_000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  children.push(child);
-  return { child, out: () => `--- ${pkg} ${args.join(" ")}\n${out}` };
-}
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface Vip {
   vip: string;
@@ -67,7 +40,7 @@ describe("caravel-dns and caravel-l4lb with --master zk://", () => {
     const zkUrl = zk.url("/mesos");
     const ports = [await freePort(), await freePort()];
     const masters = ports.map((port) =>
-      start("master", ["--port", String(port), "--zk", zkUrl, "--zk_session_timeout", "4", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-dnszk-m-")), "--log_level", "warn", "--agent_ping_timeout", "2"]),
+      startFromSource("master", ["--port", String(port), "--zk", zkUrl, "--zk_session_timeout", "4", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-dnszk-m-")), "--log_level", "warn", "--agent_ping_timeout", "2"], children),
     );
     const urls = ports.map((p) => `http://127.0.0.1:${p}`);
     const procs = [...masters];
@@ -83,10 +56,10 @@ describe("caravel-dns and caravel-l4lb with --master zk://", () => {
       return undefined;
     };
     const first = (await until("a leader", leaderIndex, 120_000, context)) - 1;
-    procs.push(start("agent", ["--master", zkUrl, "--port", "0", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-dnszk-a-")), "--containerizers", "sim", "--registration_backoff_factor", "0.1", "--log_level", "warn"]));
+    procs.push(startFromSource("agent", ["--master", zkUrl, "--port", "0", "--work_dir", mkdtempSync(join(tmpdir(), "e2e-dnszk-a-")), "--containerizers", "sim", "--registration_backoff_factor", "0.1", "--log_level", "warn"], children));
     const [dnsPort, dnsHttp, lbHttp] = [await freePort(), await freePort(), await freePort()];
-    procs.push(start("dns", ["--master", zkUrl, "--port", String(dnsPort), "--http_port", String(dnsHttp), "--authoritative_only", "true", "--refresh_seconds", "300", "--vip_cidr", "127.0.0.0/8", "--log_level", "info"]));
-    procs.push(start("l4lb", ["--master", zkUrl, "--http_port", String(lbHttp), "--data_plane", "userspace", "--vip_cidr", "127.0.0.0/8", "--refresh_seconds", "300", "--log_level", "info"]));
+    procs.push(startFromSource("dns", ["--master", zkUrl, "--port", String(dnsPort), "--http_port", String(dnsHttp), "--authoritative_only", "true", "--refresh_seconds", "300", "--vip_cidr", "127.0.0.0/8", "--log_level", "info"], children));
+    procs.push(startFromSource("l4lb", ["--master", zkUrl, "--http_port", String(lbHttp), "--data_plane", "userspace", "--vip_cidr", "127.0.0.0/8", "--refresh_seconds", "300", "--log_level", "info"], children));
 
     const leaderPort = async () => (await dig(dnsPort, "_leader._tcp.mesos", "SRV")).answers[0]?.data.split(" ")[2];
     await until("caravel-dns to name the first leader", async () => (await leaderPort()) === String(ports[first]), 120_000, context);
