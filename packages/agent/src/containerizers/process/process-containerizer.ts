@@ -206,8 +206,14 @@ export class ProcessContainerizer implements Containerizer {
     const entry = this.entries.get(containerId);
     if (!entry || entry.ended) return undefined;
     const base = { cpusLimit: entry.spec.limits.cpus, timestamp: Date.now() / 1000 };
-    const cg = entry.handle.cgroup ? new Cgroup(containerId, this.cgroupSettings).usage() : undefined;
-    if (cg) return { ...base, cpusUserTimeSecs: cg.userSecs, cpusSystemTimeSecs: cg.systemSecs, memRssBytes: cg.rssBytes, memLimitBytes: cg.limitBytes };
+    const group = entry.handle.cgroup ? new Cgroup(containerId, this.cgroupSettings) : undefined;
+    const cg = group?.usage();
+    if (group && cg) {
+      // cgroup v1 charges pages to the cgroup that first touched them: a task moved in right after its
+      // fork can show no rss there yet, while its processes plainly have some.
+      const rss = cg.rssBytes || group.pids().reduce((sum, pid) => sum + readRssBytes(pid), 0);
+      return { ...base, cpusUserTimeSecs: cg.userSecs, cpusSystemTimeSecs: cg.systemSecs, memRssBytes: rss, memLimitBytes: cg.limitBytes };
+    }
     const stat = readProcStat(entry.handle.pid);
     if (!stat) return undefined;
     return {
