@@ -79,9 +79,11 @@ function monitorLeaders(urls: string[]): LeaderMonitor {
   };
 }
 
-async function launchOne(fw: TestFramework, label: string): Promise<string> {
+/** Launches one task and waits until it runs; `tried` learns its id before the launch is sent. */
+async function launchOne(fw: TestFramework, label: string, tried: string[] = []): Promise<string> {
   const [offer] = await fw.waitForOffers(1, { timeoutMs: 60_000 });
   const t = task({ id: uniqueId(label), agentId: offer!.agent_id.value, cmd: "sleep 1000" });
+  tried.push(t.task_id.value);
   await fw.launch(offer!, [t]);
   await fw.waitForTaskState(t.task_id.value, "TASK_RUNNING", { timeoutMs: 60_000 });
   return t.task_id.value;
@@ -127,7 +129,33 @@ describe("frozen ZooKeeper servers", () => {
       leader = await waitFor(() => leaderOf(urls), { timeoutMs: 90_000, message: `${what}: a leader after SIGCONT` });
       await fw.close();
       fw = await resubscribe(urls, { id, name });
-      launched.push(await launchOne(fw, `${what}-thawed`));
+      await launchThroughLeaderChange(`${what}-thawed`);
+    };
+
+    /**
+     * A thawed server rejoining can cost the masters their 2 s sessions (a ZooKeeper election), so the
+     * leader may change under a launch: then re-subscribe, and count the task if the master has it.
+     */
+    const launchThroughLeaderChange = async (label: string): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        const tried: string[] = [];
+        try {
+          launched.push(await launchOne(fw, label, tried));
+          return;
+        } catch (error) {
+          if (attempt >= 3 || !String(error).includes("stream failed")) throw error;
+          leader = await waitFor(() => leaderOf(urls), { timeoutMs: 90_000, message: `${label}: a leader again` });
+          await waitFor(async () => (await masterState(leader)).slaves.filter((s) => s.active).length === 2, { timeoutMs: 90_000, message: `${label}: both agents back` });
+          await fw.close();
+          fw = await resubscribe(urls, { id, name });
+          const known = new Set((await masterState(leader)).frameworks.filter((f) => f.id === id).flatMap((f) => f.tasks.map((t) => t.id)));
+          const kept = tried.filter((t) => known.has(t));
+          if (kept.length) {
+            launched.push(...kept);
+            return;
+          }
+        }
+      }
     };
 
     // 1. The server the leading master talks through.
