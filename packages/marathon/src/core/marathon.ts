@@ -12,7 +12,7 @@ import { controlApp } from "../deploy/control.js";
 import type { EventBus } from "../events/bus.js";
 import { healthyRunResets, recordFailure, type Backoff } from "../instances/backoff.js";
 import { isStaleUpdate } from "../instances/stale-update.js";
-import { conditionOf, isActive, type Instance } from "../instances/instance.js";
+import { conditionOf, isActive, stagedInstance, type Instance } from "../instances/instance.js";
 import { viewOfOffer, type OfferView } from "../placement/offer.js";
 import { placeInstances, type LaunchDemand } from "../placement/place.js";
 import type { Repository } from "../storage/repository.js";
@@ -441,24 +441,8 @@ export class Marathon {
     const instanceId = instanceIdOf(p.app.id, randomUUID());
     const info = buildTaskInfo({ app: p.app, instanceId, incarnation: 1, agentId: p.offer.agentId, hostname: p.offer.hostname, resources: p.resources, hostPorts: p.hostPorts, servicePorts: [] });
     const instance: Instance = {
-      instanceId,
-      taskId: info.task_id.value,
-      appId: p.app.id,
-      version: p.app.version ?? "",
-      configVersion: p.app.versionInfo?.lastConfigChangeAt ?? p.app.version ?? "",
-      agentId: p.offer.agentId,
-      hostname: p.offer.hostname,
-      state: "TASK_STAGING",
-      ports: p.hostPorts,
-      servicePorts: servicePortsOf(p.app),
-      ipAddresses: [],
-      attributes: p.offer.attributes,
-      stagedAt: now,
-      goal: "running",
+      ...stagedInstance(p, instanceId, info.task_id.value, servicePortsOf(p.app), now),
       ...(p.app.readinessChecks.length ? { ready: false } : {}),
-      role: p.resources[0]?.allocation_info?.role ?? "*",
-      ...(p.offer.region ? { region: p.offer.region } : {}),
-      ...(p.offer.zone ? { zone: p.offer.zone } : {}),
     };
     this.indexInstance(instance);
     return { instance, info };

@@ -2,7 +2,8 @@
  * Marathon's picture of one instance of an app: which task runs it, where, in what state, and what
  * Marathon wants of it. Instances are plain data; every decision about them is a pure function.
  */
-import type { TaskState } from "@caravel/api";
+import type { AppDefinition, Resource, TaskState } from "@caravel/api";
+import type { OfferView } from "../placement/offer.js";
 
 export type InstanceGoal = "running" | "stopped" | "decommissioned";
 
@@ -102,4 +103,35 @@ export function conditionOf(state: TaskState, goal: InstanceGoal): string {
     default:
       return "Unknown";
   }
+}
+
+/** Where a new instance goes: the fields app and pod placements share. */
+export interface InstancePlacement {
+  app: Pick<AppDefinition, "id" | "version" | "versionInfo">;
+  offer: OfferView;
+  resources: Resource[];
+  hostPorts: number[];
+}
+
+/** A new instance, staging on its placement's offer (apps and pods add their own fields). */
+export function stagedInstance(p: InstancePlacement, instanceId: string, taskId: string, servicePorts: number[], now: number): Instance {
+  return {
+    instanceId,
+    taskId,
+    appId: p.app.id,
+    version: p.app.version ?? "",
+    configVersion: p.app.versionInfo?.lastConfigChangeAt ?? p.app.version ?? "",
+    agentId: p.offer.agentId,
+    hostname: p.offer.hostname,
+    state: "TASK_STAGING",
+    ports: p.hostPorts,
+    servicePorts,
+    ipAddresses: [],
+    attributes: p.offer.attributes,
+    stagedAt: now,
+    goal: "running",
+    role: p.resources[0]?.allocation_info?.role ?? "*",
+    ...(p.offer.region ? { region: p.offer.region } : {}),
+    ...(p.offer.zone ? { zone: p.offer.zone } : {}),
+  };
 }

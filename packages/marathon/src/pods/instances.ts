@@ -4,7 +4,7 @@
  * so app tasks and pod groups placed on the same offer travel together).
  */
 import { instanceIdOf, type Operation, type Resource, type TaskInfo } from "@caravel/api";
-import type { Instance } from "../instances/instance.js";
+import { stagedInstance, type Instance } from "../instances/instance.js";
 import type { OfferView } from "../placement/offer.js";
 import { buildPodLaunch, type PodLaunch } from "./launch.js";
 import type { PodRunSpec } from "./run-spec.js";
@@ -20,26 +20,7 @@ export interface PodPlacement {
 export function createPodInstance(p: PodPlacement, uuid: string, now: number, frameworkId: string | undefined): { instance: Instance; launch: PodLaunch } {
   const instanceId = instanceIdOf(p.app.id, uuid);
   const launch = buildPodLaunch({ spec: p.app, instanceId, agentId: p.offer.agentId, hostname: p.offer.hostname, resources: p.resources, hostPorts: p.hostPorts, frameworkId });
-  const instance: Instance = {
-    instanceId,
-    taskId: launch.primaryTaskId,
-    appId: p.app.id,
-    version: p.app.version ?? "",
-    configVersion: p.app.versionInfo?.lastConfigChangeAt ?? p.app.version ?? "",
-    agentId: p.offer.agentId,
-    hostname: p.offer.hostname,
-    state: "TASK_STAGING",
-    ports: p.hostPorts,
-    servicePorts: [],
-    ipAddresses: [],
-    attributes: p.offer.attributes,
-    stagedAt: now,
-    goal: "running",
-    role: p.resources[0]?.allocation_info?.role ?? "*",
-    ...(p.offer.region ? { region: p.offer.region } : {}),
-    ...(p.offer.zone ? { zone: p.offer.zone } : {}),
-    tasks: launch.tasks,
-  };
+  const instance: Instance = { ...stagedInstance(p, instanceId, launch.primaryTaskId, [], now), tasks: launch.tasks };
   return { instance, launch };
 }
 
