@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binPath, TestFramework, waitFor } from "@caravel/testing";
+import { probeZooKeeper } from "../../packages/launcher/src/health.js";
 import { readState } from "../../packages/launcher/src/state.js";
 import { createNetLab, GATEWAY, type NetHost, type NetLab } from "../harness/netns.js";
 
@@ -172,4 +173,13 @@ export async function resubscribe(urls: string[], info: { id: string; name: stri
     }
     return undefined;
   }, { timeoutMs: 60_000, message: `framework ${info.id} re-subscribed` });
+}
+
+/** The cluster's ZooKeeper nodes as the launcher recorded them (name, pid, port). */
+export const zkNodes = (home: string) => readState(home)!.components.filter((c) => c.name.startsWith("zk-"));
+
+/** A ZooKeeper node's mode ("leader", "follower", "standalone"), or undefined while it does not serve. */
+export async function zkMode(port: number): Promise<string | undefined> {
+  const p = await probeZooKeeper(`zk-srvr://${GATEWAY}:${port}`, 2_000);
+  return p.healthy ? p.detail : undefined;
 }

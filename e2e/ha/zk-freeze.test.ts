@@ -10,10 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { binPath, task, TestFramework, uniqueId, waitFor } from "@caravel/testing";
-import { probeZooKeeper } from "../../packages/launcher/src/health.js";
-import { readState } from "../../packages/launcher/src/state.js";
-import { GATEWAY } from "../harness/netns.js";
-import { claimsLeadership, leaderOf, masterState, resubscribe, startHaCluster, type HaCluster } from "./cluster.js";
+import { claimsLeadership, leaderOf, masterState, resubscribe, startHaCluster, type HaCluster, zkMode, zkNodes } from "./cluster.js";
 
 let cluster: HaCluster | undefined;
 const frozen = new Set<number>();
@@ -30,11 +27,6 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
-const zkNodes = (home: string) => readState(home)!.components.filter((c) => c.name.startsWith("zk-"));
-const mode = async (port: number) => {
-  const p = await probeZooKeeper(`zk-srvr://${GATEWAY}:${port}`, 2_000);
-  return p.healthy ? p.detail : undefined;
-};
 
 /** The ZooKeeper client ports process `pid` has established connections to (from `ss`). */
 function zkPortsOf(pid: number, zkPorts: readonly number[]): number[] {
@@ -125,7 +117,7 @@ describe("frozen ZooKeeper servers", () => {
 
       process.kill(victim.pid, "SIGCONT");
       frozen.delete(victim.pid);
-      await waitFor(async () => (await mode(victim.port)) !== undefined, { timeoutMs: 90_000, message: `${what}: ${victim.name} serves again after SIGCONT` });
+      await waitFor(async () => (await zkMode(victim.port)) !== undefined, { timeoutMs: 90_000, message: `${what}: ${victim.name} serves again after SIGCONT` });
       leader = await waitFor(() => leaderOf(urls), { timeoutMs: 90_000, message: `${what}: a leader after SIGCONT` });
       await fw.close();
       fw = await resubscribe(urls, { id, name });
@@ -167,7 +159,7 @@ describe("frozen ZooKeeper servers", () => {
 
     // 2. The ZooKeeper quorum leader.
     const zkLeader = await waitFor(async () => {
-      for (const n of zkNodes(c.home)) if ((await mode(n.port)) === "leader") return n;
+      for (const n of zkNodes(c.home)) if ((await zkMode(n.port)) === "leader") return n;
       return undefined;
     }, { timeoutMs: 60_000, message: "a ZooKeeper quorum leader" });
     await freezeAndRecover({ name: zkLeader.name, pid: zkLeader.pid!, port: zkLeader.port }, "quorum leader");

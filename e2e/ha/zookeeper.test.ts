@@ -8,10 +8,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { binPath, task, TestFramework, uniqueId, waitFor } from "@caravel/testing";
-import { probeZooKeeper } from "../../packages/launcher/src/health.js";
 import { readState } from "../../packages/launcher/src/state.js";
-import { GATEWAY } from "../harness/netns.js";
-import { claimsLeadership, leaderOf, masterState, resubscribe, startHaCluster, type HaCluster } from "./cluster.js";
+import { claimsLeadership, leaderOf, masterState, resubscribe, startHaCluster, type HaCluster, zkMode, zkNodes } from "./cluster.js";
 
 let cluster: HaCluster | undefined;
 const frozen: number[] = [];
@@ -26,11 +24,6 @@ afterAll(async () => {
   await cluster?.stop();
 }, 120_000);
 
-const zkNodes = (home: string) => readState(home)!.components.filter((c) => c.name.startsWith("zk-"));
-const mode = async (port: number) => {
-  const p = await probeZooKeeper(`zk-srvr://${GATEWAY}:${port}`, 2_000);
-  return p.healthy ? p.detail : undefined;
-};
 
 async function launchOne(fw: TestFramework, label: string): Promise<string> {
   const [offer] = await fw.waitForOffers(1, { timeoutMs: 60_000 });
@@ -57,7 +50,7 @@ describe("ZooKeeper node loss", () => {
 
     // One at a time, the ZooKeeper leader first: the supervisor restarts each; the cluster keeps working.
     const nodes = zkNodes(home);
-    const modes = await Promise.all(nodes.map((n) => mode(n.port)));
+    const modes = await Promise.all(nodes.map((n) => zkMode(n.port)));
     const order = [...nodes].sort((a, b) => Number(modes[nodes.indexOf(b)] === "leader") - Number(modes[nodes.indexOf(a)] === "leader"));
     expect(modes).toContain("leader");
     for (const node of order) {
@@ -69,7 +62,7 @@ describe("ZooKeeper node loss", () => {
       await launchOne(fw, `without-${node.name}`);
       await waitFor(async () => {
         const c = zkNodes(home).find((n) => n.name === node.name)!;
-        return c.pid !== pid && (await mode(c.port)) !== undefined;
+        return c.pid !== pid && (await zkMode(c.port)) !== undefined;
       }, { timeoutMs: 90_000, message: `${node.name} restarted by the supervisor and serving` });
     }
 
@@ -81,7 +74,7 @@ describe("ZooKeeper node loss", () => {
     }
     // The node left alone loses the quorum and stops serving (masters connected to it are dropped).
     const alone = zkNodes(home)[2]!;
-    await waitFor(async () => (await mode(alone.port)) === undefined, { timeoutMs: 60_000, message: `${alone.name} stops serving without a quorum` });
+    await waitFor(async () => (await zkMode(alone.port)) === undefined, { timeoutMs: 60_000, message: `${alone.name} stops serving without a quorum` });
     // Every master steps down: those on the lone node are dropped, those on frozen ones hear nothing.
     await waitFor(async () => (await Promise.all(urls.map(claimsLeadership))).every((claims) => !claims), {
       timeoutMs: 60_000,
