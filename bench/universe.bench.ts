@@ -7,7 +7,9 @@
  * (ROUNDS requests after WARMUP): caravel-universe (--repositories=[generated index, built-in]);
  * for 3, caravel-master (--allocation_interval=0.2), one caravel-agent (--containerizers=mesos,docker,
  * cpus:4;mem:4096), caravel-marathon. Queries rotate over a name substring, a tag, a wildcard and a
- * miss. No Cosmos (Scala/JVM) runs on this machine, so the peer column states the issue's goal.
+ * miss. Times are end to end at the client (Node's fetch), which on this 2-core machine also pays
+ * for the client's own parsing and GC; the server-side p99 from caravel-universe's latency histogram
+ * is printed beside it. No Cosmos (Scala/JVM) runs on this machine, so the peer column states the issue's goal.
  *
  * Run: pnpm -r build && bash scripts/build-images && node --conditions=source --import tsx bench/universe.bench.ts
  *      (PACKAGES, ROUNDS override the sizes; NO_INSTALL=1 skips 3; NO_RECORD=1 only prints)
@@ -72,6 +74,13 @@ async function rpcText(path: string, kind: string, body: unknown, version = 1): 
   return text;
 }
 
+/** The server's own view: p99 of its request-handling time (its latency histogram keeps the last 1,000). */
+async function serverP99(rpcPath: string): Promise<string> {
+  const snap = (await (await fetch(`${universe}/metrics/snapshot`)).json()) as Record<string, number>;
+  const v = snap[`latency${rpcPath.replace(/\//g, "_")}/p99`];
+  return v === undefined ? "n/a" : `${v.toFixed(2)} ms`;
+}
+
 async function timeRounds(fn: (i: number) => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < WARMUP; i++) await fn(i);
   const out: number[] = [];
@@ -93,11 +102,11 @@ try {
   const queries = ["pkg-01", "database", "*-cache", "nothing-matches", ""];
   const search = await timeRounds((i) => rpcText("/package/search", "search", { query: queries[i % queries.length] }));
   const sp99 = percentile(search, 0.99);
-  save({ benchmark: "universe: /package/search over a generated repository", settings: `${PACKAGES} packages (v4 index file), ${ROUNDS} sequential requests over loopback HTTP, queries rotate over substring/tag/wildcard/miss/all`, caravel: `p99 ${sp99.toFixed(2)} ms, median ${median(search).toFixed(2)} ms`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 20 ms p99: ${sp99 <= 20 ? "met" : "MISSED"}` });
+  save({ benchmark: "universe: /package/search over a generated repository", settings: `${PACKAGES} packages (v4 index file), ${ROUNDS} sequential requests over loopback HTTP, queries rotate over substring/tag/wildcard/miss/all`, caravel: `p99 ${sp99.toFixed(2)} ms, median ${median(search).toFixed(2)} ms (server-side p99 ${await serverP99("/package/search")})`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 20 ms p99: ${sp99 <= 20 ? "met" : "MISSED"}` });
 
   const describe = await timeRounds((i) => rpcText("/package/describe", "describe", { packageName: packages[(i * 37) % PACKAGES]!.name }, 3));
   const dp99 = percentile(describe, 0.99);
-  save({ benchmark: "universe: /package/describe", settings: `${PACKAGES} packages, ${ROUNDS} sequential requests, describe-response v3`, caravel: `p99 ${dp99.toFixed(2)} ms, median ${median(describe).toFixed(2)} ms`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 10 ms p99: ${dp99 <= 10 ? "met" : "MISSED"}` });
+  save({ benchmark: "universe: /package/describe", settings: `${PACKAGES} packages, ${ROUNDS} sequential requests, describe-response v3`, caravel: `p99 ${dp99.toFixed(2)} ms, median ${median(describe).toFixed(2)} ms (server-side p99 ${await serverP99("/package/describe")})`, peer: "Cosmos: not runnable here (goal from issue 8)", ratio: `goal ≤ 10 ms p99: ${dp99 <= 10 ? "met" : "MISSED"}` });
 
   if (!process.env["NO_INSTALL"]) {
     const master = `http://127.0.0.1:${mPort}`;

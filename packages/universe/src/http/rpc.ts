@@ -8,16 +8,34 @@ import { COSMOS_ERROR_TYPE, contentTypeMatches, cosmosType, isCaravelError, nego
 import { readBody, type Logger } from "@caravel/runtime";
 import { CosmosError } from "../errors.js";
 
-/** A response body already serialized (hot paths build their JSON from cached pieces). */
+/** A response body already encoded (hot paths answer with bytes made once per catalog). */
 export class RawJson {
-  constructor(readonly text: string) {}
+  constructor(readonly bytes: Buffer) {}
 }
 
 /** Writes a JSON body with an explicit content type. */
 export function send(res: ServerResponse, status: number, contentType: string, body: unknown): void {
-  const text = body instanceof RawJson ? body.text : JSON.stringify(body);
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  const bytes = body instanceof RawJson ? body.bytes : Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { "content-type": contentType, "content-length": bytes.length });
+  res.end(bytes);
+}
+
+/**
+ * Negotiation results by (offered types, Accept, Content-Type): clients send the same few header
+ * values over and over, so each combination is parsed once. Bounded, since headers are caller input.
+ */
+const negotiated = new Map<string, { chosen: string | undefined; contentOk: boolean }>();
+const NEGOTIATED_MAX = 1024;
+
+function negotiateOnce(offered: string[], requestType: string, accept: string | undefined, contentType: string | undefined) {
+  const key = `${requestType}\u0000${accept ?? ""}\u0000${contentType ?? ""}`;
+  let hit = negotiated.get(key);
+  if (!hit) {
+    hit = { chosen: negotiate(accept, offered), contentOk: contentTypeMatches(contentType, requestType) };
+    if (negotiated.size >= NEGOTIATED_MAX) negotiated.clear();
+    negotiated.set(key, hit);
+  }
+  return hit;
 }
 
 /** Maps any error to a Cosmos error reply; unknown errors become 500 and are logged. */
@@ -58,12 +76,12 @@ export async function runRpc<T>(req: IncomingMessage, res: ServerResponse, spec:
   const ns = spec.ns ?? "package";
   try {
     const offered = spec.responses.map((v) => cosmosType(ns, `${spec.kind}-response`, v));
-    const chosen = negotiate(req.headers.accept, offered);
+    const requestType = cosmosType(ns, `${spec.kind}-request`, 1);
+    const { chosen, contentOk } = negotiateOnce(offered, requestType, req.headers.accept, req.headers["content-type"]);
     if (!chosen) {
       throw new CosmosError("UnsupportedContentType", `none of the types in Accept (${req.headers.accept}) can be produced; accept one of: ${offered.join(", ")}`, 406, { supported: offered });
     }
-    const requestType = cosmosType(ns, `${spec.kind}-request`, 1);
-    if (!contentTypeMatches(req.headers["content-type"], requestType)) {
+    if (!contentOk) {
       throw new CosmosError("UnsupportedContentType", `Content-Type ${req.headers["content-type"]} is not accepted here; send ${requestType}`, 415, { supported: [requestType] });
     }
     const text = (await readBody(req)).toString("utf8");

@@ -29,15 +29,13 @@ export interface UniverseServer {
   repositories: Repositories;
 }
 
-/** Package entries are immutable once loaded: serialize each once. */
-const serialized = new WeakMap<object, string>();
-function entryJson(entry: object): string {
-  let text = serialized.get(entry);
-  if (text === undefined) {
-    text = JSON.stringify(entry);
-    serialized.set(entry, text);
-  }
-  return text;
+/** Package entries are immutable once loaded: each describe body (v2 flat, v3 wrapped) is encoded once. */
+const describeBodies = new WeakMap<object, { v2?: Buffer; v3?: Buffer }>();
+function describeBody(entry: object, version: number): Buffer {
+  let bodies = describeBodies.get(entry);
+  if (!bodies) describeBodies.set(entry, (bodies = {}));
+  if (version >= 3) return (bodies.v3 ??= Buffer.from(`{"package":${JSON.stringify(entry)}}`));
+  return (bodies.v2 ??= Buffer.from(JSON.stringify(entry)));
 }
 
 const CAPABILITIES = ["PACKAGE_MANAGEMENT", "SUPPORT_CLUSTER_REPORT", "METRONOME", "LOGGING", "LOGGING_V2"].map((name) => ({ name }));
@@ -62,11 +60,10 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   // process's own service-account token, if it has one (setDefaultAuthorization in main.ts).
   const auth = async (req: IncomingMessage): Promise<string | undefined> => req.headers.authorization ?? (await defaultAuthorizationValue());
 
-  rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => new RawJson((await repos.catalog()).searchJson(b.query)));
+  rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => new RawJson((await repos.catalog()).searchBody(b.query)));
   rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2] }, async (b, v) => {
     const { entry } = (await repos.catalog()).resolve(b.packageName, b.packageVersion);
-    const json = entryJson(entry);
-    return new RawJson(v >= 3 ? `{"package":${json}}` : json);
+    return new RawJson(describeBody(entry, v));
   });
   rpc("/package/list-versions", { kind: "list-versions", body: ListVersionsRequest, responses: [1] }, async (b) => ({ results: (await repos.catalog()).versions(b.packageName) }));
   rpc("/package/render", { kind: "render", body: RenderRequest, responses: [1] }, async (b) => {
