@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAppDefinition } from "@caravel/api";
@@ -8,6 +8,7 @@ import { renderPackage } from "../render/render.js";
 import { loadRepository } from "./load.js";
 import { parseRepositoryIndex, toRepositoryIndex } from "./index-json.js";
 import { Catalog } from "../catalog.js";
+import { newAjv } from "../ajv.js";
 import { sharedFixtures } from "@caravel/testing";
 
 describe("the built-in repository", () => {
@@ -73,6 +74,55 @@ describe("broken repositories are reported, not fatal", () => {
   it("schema problems are reported per package but keep it usable; duplicate keys are tolerated", async () => {
     const repo = await loadRepository("fixtures", `${sharedFixtures}/universe`);
     expect(repo.packages.map((p) => p.name).sort()).toEqual(["httpbin", "nginx", "redis"]);
+  });
+
+  it("duplicate keys in a real package.json: the last one wins and the package loads cleanly", async () => {
+    const repo = await loadRepository("fixtures", `${sharedFixtures}/universe`);
+    const redis = repo.packages.find((p) => p.name === "redis")!;
+    // redis/2/package.json has "website" twice (http://www.redis.io, then http://redis.io).
+    expect(redis.website).toBe("http://redis.io");
+    expect(repo.errors).toEqual([]);
+  });
+
+  it("index formats: a v3 index of 2.0/3.0 packages and a v5 index of 4.0/5.0 packages (upgradesFrom, manager) load without problems", () => {
+    const common = { maintainer: "m", description: "d", tags: ["t"], releaseVersion: 0, marathon: { v2AppMustacheTemplate: Buffer.from('{"id":"/x","cmd":"sleep 1"}').toString("base64") } };
+    const v3 = parseRepositoryIndex(JSON.stringify({ packages: [
+      { ...common, packagingVersion: "2.0", name: "old", version: "1", command: { pip: ["x"] }, resource: { assets: { uris: { a: "http://x/a" } } } },
+      { ...common, packagingVersion: "3.0", name: "mid", version: "1", minDcosReleaseVersion: "1.8", lastUpdated: 1 },
+    ] }), "v3");
+    expect(v3.errors).toEqual([]);
+    expect(v3.packages.map((p) => p.name)).toEqual(["old", "mid"]);
+    const v5 = parseRepositoryIndex(JSON.stringify({ packages: [
+      { ...common, packagingVersion: "4.0", name: "four", version: "2", upgradesFrom: ["1"], downgradesTo: ["*"] },
+      { ...common, packagingVersion: "5.0", name: "five", version: "3", upgradesFrom: ["*"], manager: { packageName: "mgr", minPackageVersion: "1.0" } },
+      { ...common, packagingVersion: "5.0", name: "cli-only", version: "1", marathon: undefined },
+    ] }), "v5");
+    expect(v5.errors).toEqual([]);
+    expect(v5.packages.map((p) => p.name)).toEqual(["four", "five", "cli-only"]);
+    expect(renderPackage({ entry: v5.packages[1]!, source: "s" }).marathonJson).toMatchObject({ id: "/x", labels: { DCOS_PACKAGE_NAME: "five" } });
+    expect(renderPackage({ entry: v5.packages[2]!, source: "s" }).marathonJson).toBeUndefined();
+  });
+
+  it("command.json in a 4.0/5.0 package and a 2.0 package without a template are dropped, others kept", () => {
+    const base = { maintainer: "m", description: "d", tags: [], releaseVersion: 1, version: "1" };
+    const { packages, errors } = parseRepositoryIndex(JSON.stringify({ packages: [
+      { ...base, packagingVersion: "4.0", name: "cmd-four", command: { pip: ["x"] } },
+      { ...base, packagingVersion: "2.0", name: "no-template" },
+      { ...base, packagingVersion: "3.0", name: "fine" },
+    ] }), "idx");
+    expect(packages.map((p) => p.name)).toEqual(["fine"]);
+    expect(errors.map((e) => e.package)).toEqual(["cmd-four/1", "no-template/1"]);
+    expect(errors[0]!.message).toMatch(/command.json is not allowed in packagingVersion 4.0/);
+  });
+
+  it("the index of the built-in repository validates against Universe's own v5 repository schema", async () => {
+    const repo = await loadRepository("Caravel", BUILTIN_REPOSITORY_DIR);
+    const ajv = newAjv();
+    const read = (f: string) => JSON.parse(readFileSync(join(sharedFixtures, "universe/schema", f), "utf8")) as Record<string, unknown>;
+    ajv.addSchema(read("vX-repo-definitions.json"), "vX-repo-definitions.json");
+    const validate = ajv.compile(read("v5-repo-schema.json"));
+    const index = JSON.parse(JSON.stringify(toRepositoryIndex(repo.packages))) as unknown;
+    expect(validate(index) ? [] : validate.errors).toEqual([]);
   });
 
   it("an index round-trips through toRepositoryIndex", async () => {
