@@ -121,6 +121,10 @@ export class Bag {
   /** Memo of the last wire form (`toResources`) and the role it was tagged with. */
   memoResources: Resource[] | undefined = undefined;
   memoRole: string | undefined = undefined;
+  /** The wire form without `allocation_info` (frozen, shared by every offer of this bag). */
+  memoPlain: readonly Resource[] | undefined = undefined;
+  /** Forms the master derives from an offer of this bag (serialised JSON per framework flavour). */
+  memoDerived: Map<string, string> | undefined = undefined;
   /** Sorted by `kind.id`, no empty entries, at most one entry per kind. */
   constructor(readonly entries: readonly Entry[]) {}
 

@@ -6,3 +6,4 @@ export { ClusterTotals, dominantShare } from "./sorter.js";
 export { DrfSorter } from "./drf-sorter.js";
 export { RandomSorter } from "./random-sorter.js";
 export { seededRandom } from "./random.js";
+export { offerMemo, withoutAllocationInfo } from "./wire-form.js";

@@ -26,7 +26,7 @@ export function toBag(registry: KindRegistry, resources: readonly Resource[]): B
   // Declines usually hand back the very array of the offer: recognising it (and checking that its
   // elements are still the offer's) skips parsing the resources again.
   const known = (resources as Tagged)[OFFERED];
-  if (known !== undefined && known.registry === registry && sameWireForm(known.bag, resources)) return known.bag;
+  if (known !== undefined && known.registry === registry && (resources === known.bag.memoPlain || sameWireForm(known.bag, resources))) return known.bag;
   const entries: Entry[] = [];
   for (const raw of resources) {
     let kind = registry.quickKind(raw);
@@ -68,6 +68,40 @@ export function toResources(bag: Bag, allocationRole?: string, registry?: KindRe
   // JSON, copies and schema parsing all drop it.
   if (registry) (out as Tagged)[OFFERED] = { registry, bag };
   return out;
+}
+
+/**
+ * An offer's resources without `allocation_info` (what the master keeps in its offer records): one
+ * frozen array per bag, shared by every offer of the same resources and recognised by `toBag` when
+ * it comes back in a decline. Arrays that are not an offer's own are stripped into a fresh copy.
+ */
+export function withoutAllocationInfo(resources: readonly Resource[]): readonly Resource[] {
+  const known = (resources as Tagged)[OFFERED];
+  if (known === undefined || !sameWireForm(known.bag, resources)) return resources.map(stripAllocationInfo);
+  const bag = known.bag;
+  if (bag.memoPlain === undefined) {
+    const plain: Tagged = resources.map(stripAllocationInfo);
+    (plain as { [OFFERED]?: unknown })[OFFERED] = known;
+    bag.memoPlain = Object.freeze(plain);
+  }
+  return bag.memoPlain;
+}
+
+/**
+ * A cache for text derived from an offer's resources (the master keeps their serialised JSON per
+ * framework flavour there), living as long as the bag behind the offer: an idle agent whose offer
+ * is declined or torn down is offered the very same bag again. Undefined for other arrays.
+ */
+export function offerMemo(resources: readonly Resource[]): Map<string, string> | undefined {
+  const known = (resources as Tagged)[OFFERED];
+  if (known === undefined || !(resources === known.bag.memoPlain || sameWireForm(known.bag, resources))) return undefined;
+  return (known.bag.memoDerived ??= new Map());
+}
+
+function stripAllocationInfo(r: Resource): Resource {
+  if (r.allocation_info === undefined) return r;
+  const { allocation_info: _a, ...rest } = r;
+  return rest;
 }
 
 /** Whether `resources` still holds exactly the objects of the bag's wire form. */

@@ -1,8 +1,15 @@
 /**
  * Offers: turning allocator decisions into OFFERS events, and taking offers back (used, declined,
  * rescinded, timed out). Offered resources stay allocated in the allocator until recovered here.
+ *
+ * A new framework's first offers are on its critical path (1,000 idle agents = 1,000 offers in one
+ * cycle), so OFFERS events are written from cached JSON text: per agent (id, hostname, url, domain,
+ * attributes change only on re-registration) and per offered bag (the allocator offers an idle
+ * agent's very same bag again after a decline or teardown). `offerText` equals
+ * `toMesosJson(offerJson(...))` byte for byte (offers.test.ts in core/ checks it).
  */
-import { hasCapability, type Offer } from "@caravel/api";
+import { hasCapability, toMesosJson, type AgentInfo, type Offer, type Resource } from "@caravel/api";
+import { offerMemo, withoutAllocationInfo } from "../allocator/index.js";
 import type { AgentRecord, FrameworkRecord, OfferRecord } from "../state/types.js";
 import { forFramework } from "../views/resources.js";
 import type { MasterContext } from "./context.js";
@@ -13,10 +20,22 @@ const OFFERS_PER_EVENT = 100;
 /** One allocation run: allocator decisions → offers, sent in OFFERS events per framework. */
 export function runAllocation(ctx: MasterContext): number {
   const started = performance.now();
-  const allocations = ctx.allocator.allocate(ctx.now());
-  const byFramework = new Map<FrameworkRecord, Offer[]>();
+  const now = ctx.now();
+  const allocations = ctx.allocator.allocate(now);
+  const byFramework = new Map<FrameworkRecord, string[]>();
+  let fw: FrameworkRecord | undefined;
+  let texts: string[] = [];
+  let executors: Map<string, Array<{ value: string }>> | undefined;
   for (const allocation of allocations) {
-    const fw = ctx.frameworks.get(allocation.frameworkId);
+    // Allocations come grouped by agent, not framework: remember the last framework's lookups.
+    if (fw?.id !== allocation.frameworkId) {
+      fw = ctx.frameworks.get(allocation.frameworkId);
+      if (fw) {
+        texts = byFramework.get(fw) ?? [];
+        byFramework.set(fw, texts);
+        executors = executorsByAgent(fw);
+      }
+    }
     const agent = ctx.agents.get(allocation.agentId);
     if (!fw || !fw.connected || !agent || agent.state !== "REGISTERED") {
       if (fw && agent) ctx.allocator.recover(allocation.frameworkId, allocation.agentId, allocation.role, allocation.resources);
@@ -27,26 +46,92 @@ export function runAllocation(ctx: MasterContext): number {
       frameworkId: fw.id,
       agentId: agent.id,
       role: allocation.role,
-      resources: allocation.resources.map(({ allocation_info: _a, ...r }) => r),
-      createdAt: ctx.now(),
+      // Shared and frozen: every offer of the same resources keeps the same array (see wire-form.ts).
+      resources: withoutAllocationInfo(allocation.resources) as Resource[],
+      createdAt: now,
     };
     fw.offers.set(record.id, record);
     if (ctx.config.offer_timeout !== undefined) {
       record.timer = setTimeout(() => rescindOffer(ctx, record), ctx.config.offer_timeout * 1000);
       record.timer.unref();
     }
-    const list = byFramework.get(fw) ?? [];
-    list.push(offerJson(ctx, fw, agent, record));
-    byFramework.set(fw, list);
+    texts.push(offerText(fw, agent, record, allocation.resources, executors?.get(agent.id)));
   }
   // At most OFFERS_PER_EVENT offers per event: a framework starts on the first ones while the rest
   // are still on the wire (and a client parses smaller records), as frameworks handle several events.
-  for (const [fw, offers] of byFramework) {
-    for (let i = 0; i < offers.length; i += OFFERS_PER_EVENT) sendToFramework(fw, { type: "OFFERS", offers: { offers: offers.slice(i, i + OFFERS_PER_EVENT) } });
+  for (const [framework, list] of byFramework) {
+    if (!framework.connected || !framework.stream) continue;
+    for (let i = 0; i < list.length; i += OFFERS_PER_EVENT) {
+      framework.stream.sendRaw(`{"type":"OFFERS","offers":{"offers":[${list.slice(i, i + OFFERS_PER_EVENT).join(",")}]}}`);
+    }
   }
   ctx.deps.metrics.observe("allocator/mesos/allocation_run_ms", performance.now() - started);
   ctx.count("allocator/mesos/allocation_runs");
   return allocations.length;
+}
+
+/** A framework's task-group executors by agent (offers name them in `executor_ids`). */
+function executorsByAgent(fw: FrameworkRecord): Map<string, Array<{ value: string }>> | undefined {
+  if (fw.executors.size === 0) return undefined;
+  const out = new Map<string, Array<{ value: string }>>();
+  for (const [id, e] of fw.executors) {
+    const list = out.get(e.agentId);
+    if (list) list.push({ value: id });
+    else out.set(e.agentId, [{ value: id }]);
+  }
+  return out;
+}
+
+/** The JSON members of an object without its braces ("" when toMesosJson leaves nothing). */
+const members = (value: object): string => toMesosJson(value).slice(1, -1);
+
+interface AgentText {
+  info: AgentInfo;
+  ip: string;
+  /** `"agent_id":…,"hostname":…,"url":…[,"domain":…]` */
+  head: string;
+  /** `,"attributes":[…]` or "" */
+  attributes: string;
+}
+const agentTexts = new WeakMap<AgentRecord, AgentText>();
+
+function agentText(agent: AgentRecord): AgentText {
+  const cached = agentTexts.get(agent);
+  if (cached !== undefined && cached.info === agent.info && cached.ip === agent.ip) return cached;
+  const { hostname, port, domain, attributes } = agent.info;
+  const text: AgentText = {
+    info: agent.info,
+    ip: agent.ip,
+    head: members({ agent_id: { value: agent.id }, hostname, url: { scheme: "http", address: { hostname, ip: agent.ip, port }, path: "/slave(1)", query: [] }, domain }),
+    attributes: members({ attributes }),
+  };
+  if (text.attributes !== "") text.attributes = `,${text.attributes}`;
+  agentTexts.set(agent, text);
+  return text;
+}
+
+/**
+ * One offer's JSON, exactly as `toMesosJson(offerJson(ctx, fw, agent, offer))` writes it, from cached
+ * parts. `wire` is the allocation's own resources array when there is one (its serialised form is
+ * cached with the allocator's bag); `executorIds` are the framework's executors on the agent.
+ */
+export function offerText(fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord, wire: readonly Resource[] = offer.resources, executorIds?: Array<{ value: string }>): string {
+  const multiRole = hasCapability(fw.info, "MULTI_ROLE");
+  const refinement = hasCapability(fw.info, "RESERVATION_REFINEMENT");
+  const flavour = `${multiRole ? "m" : "-"}${refinement ? "r" : "-"}${multiRole ? offer.role : ""}`;
+  const memo = offerMemo(wire);
+  let resources = memo?.get(flavour);
+  if (resources === undefined) {
+    resources = toMesosJson(wire.map((r) => forFramework(r, { multiRole, refinement, allocationRole: offer.role })));
+    memo?.set(flavour, resources);
+  }
+  const a = agentText(agent);
+  let out = `{"id":{"value":${toMesosJson(offer.id)}},"framework_id":{"value":${toMesosJson(fw.id)}},${a.head}`;
+  if (resources !== "[]") out += `,"resources":${resources}`;
+  out += a.attributes;
+  if (executorIds !== undefined && executorIds.length > 0) out += `,"executor_ids":${toMesosJson(executorIds)}`;
+  if (multiRole) out += `,"allocation_info":{"role":${toMesosJson(offer.role)}}`;
+  return `${out}}`;
 }
 
 export function offerJson(ctx: MasterContext, fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord): Offer {
