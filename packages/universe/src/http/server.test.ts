@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createStore, type Store } from "@caravel/coordination";
 import { cosmosType } from "@caravel/api";
 import { silentLogger } from "@caravel/runtime";
-import { BUILTIN_REPOSITORY_DIR } from "../config.js";
+import { BUILTIN_REPOSITORY_DIR, UniverseConfig } from "../config.js";
 import { createServer, type UniverseServer } from "./server.js";
 import { sharedFixtures } from "@caravel/testing";
 
@@ -121,5 +121,40 @@ describe("Cosmos API", () => {
     expect(((await caps.json()) as { capabilities: { name: string }[] }).capabilities).toContainEqual({ name: "PACKAGE_MANAGEMENT" });
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await rpc("/cosmos/service/search", { query: "echo" }, "search")).json.packages[0].name).toBe("http-echo");
+  });
+
+  it("unknown RPCs and wrong methods are Cosmos errors too", async () => {
+    const missing = await fetch(`${base}/package/frobnicate`, { method: "POST", body: "{}" });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe(ERROR_TYPE);
+    expect(await missing.json()).toMatchObject({ type: "EndpointNotFound", message: expect.stringContaining("/package/search") as string, data: { path: "/package/frobnicate" } });
+    const get = await fetch(`${base}/package/search`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(await get.json()).toMatchObject({ type: "MethodNotAllowed" });
+  });
+
+  it("the repository list survives a restart on the same Store; the defaults apply only until it is changed", async () => {
+    await rpc("/package/repository/add", { name: "fixtures", uri: `${sharedFixtures}/universe` }, "repository.add");
+    const again = createServer({ config: { port: 0, ip: "127.0.0.1", marathon: "http://127.0.0.1:1", uninstall_timeout: 5 }, store, log: silentLogger(), defaults: [{ name: "Other", uri: "/nowhere" }] });
+    const url = (await again.listen()).url;
+    try {
+      const res = await fetch(`${url}/package/repository/list`, { method: "POST", body: "{}", headers: { "content-type": "application/json", accept: cosmosType("package", "repository.list-response", 1) } });
+      const body = (await res.json()) as any;
+      expect(body.repositories?.map((r: { name: string }) => r.name), JSON.stringify(body)).toEqual(["Caravel", "fixtures"]);
+    } finally {
+      await again.close();
+    }
+    await rpc("/package/repository/delete", { name: "fixtures" }, "repository.delete");
+  });
+});
+
+describe("--repositories", () => {
+  it("takes a JSON list of {name, uri}; anything else is refused with an example", () => {
+    expect(UniverseConfig.parse({ repositories: '[{"name":"a","uri":"file:///r"}]' }).repositories).toEqual([{ name: "a", uri: "file:///r" }]);
+    const bad = UniverseConfig.safeParse({ repositories: '{"name":"a"}' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.message).toContain('must be a JSON list like [{"name":"Caravel","uri":"file:///dir"}]');
+    expect(UniverseConfig.parse({}).repositories).toBeUndefined();
   });
 });

@@ -47,7 +47,9 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   const metrics = new MetricsRegistry();
   const router = new Router();
 
+  const RPCS: string[] = [];
   const rpc = <T>(path: string, spec: RpcSpec<T>, fn: (body: T, version: number, req: IncomingMessage) => Promise<unknown>) => {
+    RPCS.push(path);
     const counter = metrics.counter(`requests${path.replace(/\//g, "_")}`);
     router.on("POST", path, async (req, res) => {
       counter.inc();
@@ -101,6 +103,16 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   // /cosmos/service/<rpc> is Admin Router's other spelling of the same API.
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.url?.startsWith("/cosmos/service/")) req.url = `/package/${req.url.slice("/cosmos/service/".length)}`;
+    // A Cosmos client reads every error as {type, message, data}, unknown RPCs and wrong methods included.
+    if (req.url?.startsWith("/package/") || req.url?.startsWith("/service/")) {
+      const path = req.url.split("?")[0]!;
+      const found = router.match(req.method ?? "GET", path);
+      if (!found) return sendCosmosError(res, new CosmosError("EndpointNotFound", `there is no Cosmos RPC at ${path}; the package RPCs are ${RPCS.join(", ")}`, 404, { path }), log);
+      if ("allowed" in found) {
+        res.setHeader("allow", "POST");
+        return sendCosmosError(res, new CosmosError("MethodNotAllowed", `${path} is an RPC: send POST with a JSON body (got ${req.method})`, 405, { path, method: req.method }), log);
+      }
+    }
     base(req, res);
   };
   let listening: Listening | undefined;
