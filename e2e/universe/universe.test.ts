@@ -107,4 +107,53 @@ describe("install → running and healthy → listed → uninstall → gone", ()
       await fw.close();
     }
   }, 120_000);
+
+  it("/cosmos/service/describe and /service/update: options merged or replaced, upgrades only along upgradesFrom", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "universe-upd-repo-"));
+    const config = { type: "object", properties: { service: { type: "object", properties: { name: { type: "string", default: "upd" }, instances: { type: "integer", default: 0, minimum: 0 }, note: { type: "string", default: "n" } } } } };
+    for (const [release, version, extra] of [["0", "1.0", {}], ["1", "2.0", { upgradesFrom: ["1.0"] }]] as const) {
+      const dir = join(repo, "packages", "U", "upd", release);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ packagingVersion: "4.0", name: "upd", version, maintainer: "t", description: "update test", tags: [], ...extra }));
+      writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+      writeFileSync(join(dir, "marathon.json.mustache"), `{"id":"/{{service.name}}","cmd":"sleep 1000","instances":{{service.instances}},"cpus":0.1,"mem":16,"env":{"NOTE":"{{service.note}}","V":"${version}"}}`);
+    }
+    expect((await rpc("/package/repository/add", "repository.add", { name: "upd", uri: repo })).status).toBe(200);
+    expect((await rpc("/package/install", "install", { packageName: "upd", packageVersion: "1.0", options: { service: { note: "first" } } })).status).toBe(200);
+
+    const service = async (path: string, kind: string, body: unknown) => {
+      const res = await fetch(universeUrl + path, {
+        method: "POST",
+        headers: { "content-type": cosmosType("service", `${kind}-request`, 1), accept: `${cosmosType("service", `${kind}-response`, 1)},${ERROR}` },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const described = await service("/cosmos/service/describe", "describe", { appId: "/upd" });
+    expect(described.json).toMatchObject({
+      package: { name: "upd", version: "1.0" },
+      upgradesTo: ["2.0"],
+      downgradesTo: [],
+      userProvidedOptions: { service: { note: "first" } },
+      resolvedOptions: { service: { name: "upd", instances: 0, note: "first" } },
+    });
+
+    // Merge: the stored note stays, instances changes.
+    const merged = await service("/service/update", "update", { appId: "/upd", options: { service: { instances: 1 } } });
+    expect(merged.status, JSON.stringify(merged.json)).toBe(200);
+    expect(merged.json).toMatchObject({ package: { version: "1.0" }, resolvedOptions: { service: { instances: 1, note: "first" } }, marathonDeploymentId: expect.any(String) });
+    expect((await c.api("GET", "/v2/apps/upd")).json.app).toMatchObject({ instances: 1, env: { NOTE: "first", V: "1.0" } });
+
+    // Upgrade along upgradesFrom, replacing the options.
+    const upgraded = await service("/service/update", "update", { appId: "/upd", packageVersion: "2.0", options: { service: { instances: 0 } }, replace: true });
+    expect(upgraded.json).toMatchObject({ package: { version: "2.0" }, resolvedOptions: { service: { instances: 0, note: "n" } } });
+    const app = (await c.api("GET", "/v2/apps/upd")).json.app;
+    expect(app).toMatchObject({ instances: 0, env: { NOTE: "n", V: "2.0" }, labels: { DCOS_PACKAGE_VERSION: "2.0" } });
+
+    // 2.0 lists no downgrade: going back is refused with the allowed paths.
+    const back = await service("/service/update", "update", { appId: "/upd", packageVersion: "1.0" });
+    expect(back).toMatchObject({ status: 400, json: { type: "VersionUpgradeNotSupported", data: { installed: "2.0", requested: "1.0" } } });
+    expect((await service("/service/describe", "describe", { appId: "/nope" })).json.type).toBe("MarathonAppNotFound");
+    expect((await rpc("/package/uninstall", "uninstall", { packageName: "upd" })).status).toBe(200);
+  }, 120_000);
 });

@@ -161,6 +161,11 @@ export class Catalog {
     return { entry, repo: found.repo };
   }
 
+  /** Every release of a package, newest first (empty when no repository has it). */
+  releasesOf(name: string): readonly PackageEntry[] {
+    return this.byName.get(name)?.releases ?? [];
+  }
+
   /** `{version: releaseVersion}` of a package, oldest first. */
   versions(name: string): Record<string, string> {
     const found = this.byName.get(name);

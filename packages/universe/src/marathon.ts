@@ -52,6 +52,23 @@ export class MarathonClient {
     return ((json as { apps?: MarathonApp[] }).apps ?? []);
   }
 
+  /** GET /v2/apps/<id>; undefined when Marathon does not know it. */
+  async app(rawId: string, auth: string | undefined): Promise<MarathonApp | undefined> {
+    const appId = rawId.startsWith("/") ? rawId : `/${rawId}`;
+    const { status, json } = await this.call("GET", `/v2/apps${appId}`, auth);
+    if (status === 404) return undefined;
+    if (status !== 200) throw new CosmosError("MarathonBadResponse", `GET /v2/apps${appId} answered HTTP ${status}`, 502);
+    return (json as { app: MarathonApp }).app;
+  }
+
+  /** Replaces an app whole (PUT, partialUpdate=false, force) and returns the deployment id. */
+  async replaceApp(app: Record<string, unknown>, auth: string | undefined): Promise<string> {
+    const id = String(app.id);
+    const { status, json } = await this.call("PUT", `/v2/apps${id.startsWith("/") ? id : `/${id}`}?force=true&partialUpdate=false`, auth, app);
+    if (status === 200 || status === 201) return String((json as { deploymentId?: unknown }).deploymentId ?? "");
+    throw new CosmosError("MarathonBadResponse", `Marathon refused the updated app (HTTP ${status}): ${JSON.stringify(json)}`, status >= 500 ? 502 : 400, { marathon: json });
+  }
+
   /** DELETE /v2/apps/<id>, then polls until Marathon answers 404 (or the timeout passes). */
   async deleteAndWait(rawId: string, auth: string | undefined, timeoutMs = 60_000): Promise<void> {
     const appId = rawId.startsWith("/") ? rawId : `/${rawId}`;

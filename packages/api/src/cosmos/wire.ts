@@ -29,6 +29,26 @@ export const RepositoryAddRequest = z.object({
 });
 export const RepositoryDeleteRequest = z.object({ name: z.string().optional(), uri: z.string().optional() });
 
+/** `/service/describe` (Admin Router: `/cosmos/service/describe`): an installed app's package and options. */
+export const ServiceDescribeRequest = z.object({
+  appId: z.string().min(1, "appId must be the id of an app installed from a package, e.g. /static-web"),
+  managerId: z.string().optional(),
+  packageName: z.string().optional(),
+  packageVersion: z.string().optional(),
+});
+/** `/service/update`: re-render an installed app with other options or another version of its package. */
+export const ServiceUpdateRequest = z.object({
+  appId: z.string().min(1, "appId must be the id of an app installed from a package, e.g. /static-web"),
+  packageVersion: z.string().optional(),
+  options: options.optional(),
+  replace: z.boolean().default(false),
+  managerId: z.string().optional(),
+  packageName: z.string().optional(),
+  currentPackageVersion: z.string().optional(),
+});
+export type ServiceDescribeRequest = z.infer<typeof ServiceDescribeRequest>;
+export type ServiceUpdateRequest = z.infer<typeof ServiceUpdateRequest>;
+
 /** A configured repository, as listed by /package/repository/list. */
 export const RepositoryRef = z.object({ name: z.string(), uri: z.string() });
 export type RepositoryRef = z.infer<typeof RepositoryRef>;

@@ -115,12 +115,20 @@ describe("Cosmos API", () => {
     expect((await rpc("/package/search", { query: "redis" }, "search")).json.packages.map((p: { name: string }) => p.name)).toEqual(["redis-lite"]);
   });
 
-  it("capabilities, health and the /cosmos/service alias", async () => {
+  it("capabilities, health and the /cosmos/service prefix", async () => {
     const caps = await fetch(`${base}/capabilities`);
     expect(caps.headers.get("content-type")).toBe("application/vnd.dcos.capabilities+json;charset=utf-8;version=v1");
     expect(((await caps.json()) as { capabilities: { name: string }[] }).capabilities).toContainEqual({ name: "PACKAGE_MANAGEMENT" });
     expect((await fetch(`${base}/health`)).status).toBe(200);
-    expect((await rpc("/cosmos/service/search", { query: "echo" }, "search")).json.packages[0].name).toBe("http-echo");
+    // /cosmos/service/<rpc> is the service namespace (Admin Router strips /cosmos): describe reaches Marathon.
+    const viaAlias = await fetch(`${base}/cosmos/service/describe`, {
+      method: "POST",
+      headers: { "content-type": cosmosType("service", "describe-request", 1), accept: cosmosType("service", "describe-response", 1) },
+      body: JSON.stringify({ appId: "/static-web" }),
+    });
+    expect(viaAlias.status).toBe(503);
+    expect(((await viaAlias.json()) as any).type).toBe("ServiceUnavailable");
+    expect((await rpc("/cosmos/service/search", { query: "echo" }, "search")).json.type).toBe("EndpointNotFound");
   });
 
   it("unknown RPCs and wrong methods are Cosmos errors too", async () => {

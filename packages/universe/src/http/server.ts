@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   CAPABILITIES_TYPE, DescribeRequest, defaultAuthorizationValue, InstallRequest, ListRequest, ListVersionsRequest, RenderRequest,
-  RepositoryAddRequest, RepositoryDeleteRequest, SearchRequest, UninstallRequest, negotiate,
+  RepositoryAddRequest, RepositoryDeleteRequest, SearchRequest, ServiceDescribeRequest, ServiceUpdateRequest, UninstallRequest, negotiate,
 } from "@caravel/api";
 import type { Store } from "@caravel/coordination";
 import { MetricsRegistry, Router, listen, sendJson, sendText, type Listening, type Logger } from "@caravel/runtime";
@@ -13,6 +13,7 @@ import { MarathonClient } from "../marathon.js";
 import { MasterClient } from "../master.js";
 import { Repositories } from "../repositories.js";
 import { PackageService } from "../service.js";
+import { InstalledServices } from "../installed.js";
 import { RawJson, runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
 
 export interface UniverseDeps {
@@ -44,6 +45,7 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   const { log } = deps;
   const repos = new Repositories(deps.store, deps.config.repositories ?? deps.defaults, log);
   const service = new PackageService(repos, new MarathonClient(deps.config.marathon), deps.config.uninstall_timeout * 1000, deps.config.master ? new MasterClient(deps.config.master) : undefined);
+  const installed = new InstalledServices(repos, new MarathonClient(deps.config.marathon));
   const metrics = new MetricsRegistry();
   const router = new Router();
 
@@ -77,6 +79,9 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   rpc("/package/uninstall", { kind: "uninstall", body: UninstallRequest, responses: [1] }, async (b, _v, req) => service.uninstall(b, await auth(req)));
   rpc("/package/list", { kind: "list", body: ListRequest, responses: [1] }, async (b, _v, req) => service.list(b, await auth(req)));
 
+  rpc("/service/describe", { kind: "describe", ns: "service", body: ServiceDescribeRequest, responses: [1] }, async (b, _v, req) => installed.describe(b, await auth(req)));
+  rpc("/service/update", { kind: "update", ns: "service", body: ServiceUpdateRequest, responses: [1] }, async (b, _v, req) => installed.update(b, await auth(req)));
+
   const withErrors = async (list: { name: string; uri: string }[]) => {
     await repos.catalog();
     return list.map((r) => ({ ...r, errors: repos.errorsOf(r.name) }));
@@ -100,14 +105,14 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   router.on("GET", "/metrics/snapshot", (_req, res) => sendJson(res, 200, metrics.snapshot()));
 
   const base = router.listener(log);
-  // /cosmos/service/<rpc> is Admin Router's other spelling of the same API.
+  // Admin Router strips /cosmos from /cosmos/service/<rpc>; a caller reaching this process directly may not.
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.url?.startsWith("/cosmos/service/")) req.url = `/package/${req.url.slice("/cosmos/service/".length)}`;
+    if (req.url?.startsWith("/cosmos/service/")) req.url = req.url.slice("/cosmos".length);
     // A Cosmos client reads every error as {type, message, data}, unknown RPCs and wrong methods included.
     if (req.url?.startsWith("/package/") || req.url?.startsWith("/service/")) {
       const path = req.url.split("?")[0]!;
       const found = router.match(req.method ?? "GET", path);
-      if (!found) return sendCosmosError(res, new CosmosError("EndpointNotFound", `there is no Cosmos RPC at ${path}; the package RPCs are ${RPCS.join(", ")}`, 404, { path }), log);
+      if (!found) return sendCosmosError(res, new CosmosError("EndpointNotFound", `there is no Cosmos RPC at ${path}; the RPCs are ${RPCS.join(", ")}`, 404, { path }), log);
       if ("allowed" in found) {
         res.setHeader("allow", "POST");
         return sendCosmosError(res, new CosmosError("MethodNotAllowed", `${path} is an RPC: send POST with a JSON body (got ${req.method})`, 405, { path, method: req.method }), log);
