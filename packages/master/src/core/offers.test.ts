@@ -43,7 +43,8 @@ describe("offerText", () => {
     for (const capabilities of FLAVOURS) {
       for (const agent of AGENTS) {
         for (const list of resources) {
-          const fw = framework(`fw-${n}`, capabilities, "web");
+          // Framework ids are the scheduler's choice on re-subscription: quotes and non-ASCII must be escaped.
+          const fw = framework(n % 3 === 0 ? `fw-${n} ✓"q\\` : `fw-${n}`, capabilities, "web");
           if (n % 2 === 1) fw.executors.set("exec-1", { agentId: agent.id, info: {} });
           const offer: OfferRecord = { id: `offer-${n++}`, frameworkId: fw.id, agentId: agent.id, role: "web", resources: list.map(({ allocation_info: _a, ...r }) => r), createdAt: 0 };
           const executorIds = [...fw.executors.entries()].filter(([, e]) => e.agentId === agent.id).map(([id]) => ({ value: id }));

@@ -22,22 +22,20 @@ export function runAllocation(ctx: MasterContext): number {
   const started = performance.now();
   const now = ctx.now();
   const allocations = ctx.allocator.allocate(now);
-  const byFramework = new Map<FrameworkRecord, string[]>();
-  let fw: FrameworkRecord | undefined;
-  let texts: string[] = [];
-  let executors: Map<string, Array<{ value: string }>> | undefined;
+  const batches = new Map<string, OfferBatch>();
+  let batch: OfferBatch | undefined;
   for (const allocation of allocations) {
-    // Allocations come grouped by agent, not framework: remember the last framework's lookups.
-    if (fw?.id !== allocation.frameworkId) {
-      fw = ctx.frameworks.get(allocation.frameworkId);
-      if (fw) {
-        texts = byFramework.get(fw) ?? [];
-        byFramework.set(fw, texts);
-        executors = executorsByAgent(fw);
+    // Allocations come grouped by agent, not framework: keep the last framework's batch at hand.
+    if (batch?.fw.id !== allocation.frameworkId) {
+      batch = batches.get(allocation.frameworkId);
+      if (!batch) {
+        const fw = ctx.frameworks.get(allocation.frameworkId);
+        if (fw) batches.set(fw.id, (batch = new OfferBatch(fw)));
       }
     }
+    const fw = batch?.fw;
     const agent = ctx.agents.get(allocation.agentId);
-    if (!fw || !fw.connected || !agent || agent.state !== "REGISTERED") {
+    if (!batch || !fw || !fw.connected || !agent || agent.state !== "REGISTERED") {
       if (fw && agent) ctx.allocator.recover(allocation.frameworkId, allocation.agentId, allocation.role, allocation.resources);
       continue;
     }
@@ -55,19 +53,42 @@ export function runAllocation(ctx: MasterContext): number {
       record.timer = setTimeout(() => rescindOffer(ctx, record), ctx.config.offer_timeout * 1000);
       record.timer.unref();
     }
-    texts.push(offerText(fw, agent, record, allocation.resources, executors?.get(agent.id)));
+    batch.add(agent, record, allocation.resources);
   }
-  // At most OFFERS_PER_EVENT offers per event: a framework starts on the first ones while the rest
-  // are still on the wire (and a client parses smaller records), as frameworks handle several events.
-  for (const [framework, list] of byFramework) {
-    if (!framework.connected || !framework.stream) continue;
-    for (let i = 0; i < list.length; i += OFFERS_PER_EVENT) {
-      framework.stream.sendRaw(`{"type":"OFFERS","offers":{"offers":[${list.slice(i, i + OFFERS_PER_EVENT).join(",")}]}}`);
-    }
-  }
+  for (const b of batches.values()) b.send();
   ctx.deps.metrics.observe("allocator/mesos/allocation_run_ms", performance.now() - started);
   ctx.count("allocator/mesos/allocation_runs");
   return allocations.length;
+}
+
+/**
+ * One framework's offers of one run, sent in events of at most OFFERS_PER_EVENT offers: a framework
+ * starts on the first ones while the rest are still being built and on the wire (and a client
+ * parses smaller records). The first event is written at once rather than at the end of the turn.
+ */
+class OfferBatch {
+  private texts: string[] = [];
+  private sent = 0;
+  private readonly executors: Map<string, Array<{ value: string }>> | undefined;
+  private readonly flavour: Flavour;
+
+  constructor(readonly fw: FrameworkRecord) {
+    this.executors = executorsByAgent(fw);
+    this.flavour = flavourOf(fw);
+  }
+
+  add(agent: AgentRecord, record: OfferRecord, wire: readonly Resource[]): void {
+    this.texts.push(textOf(this.fw, this.flavour, agent, record, wire, this.executors?.get(agent.id)));
+    if (this.texts.length === OFFERS_PER_EVENT) this.send();
+  }
+
+  send(): void {
+    if (this.texts.length === 0) return;
+    const stream = this.fw.connected ? this.fw.stream : undefined;
+    stream?.sendRaw(`{"type":"OFFERS","offers":{"offers":[${this.texts.join(",")}]}}`);
+    if (this.sent++ === 0) stream?.flush();
+    this.texts = [];
+  }
 }
 
 /** A framework's task-group executors by agent (offers name them in `executor_ids`). */
@@ -110,28 +131,43 @@ function agentText(agent: AgentRecord): AgentText {
   return text;
 }
 
+interface Flavour {
+  multiRole: boolean;
+  refinement: boolean;
+}
+
+const flavourOf = (fw: FrameworkRecord): Flavour => ({ multiRole: hasCapability(fw.info, "MULTI_ROLE"), refinement: hasCapability(fw.info, "RESERVATION_REFINEMENT") });
+
 /**
  * One offer's JSON, exactly as `toMesosJson(offerJson(ctx, fw, agent, offer))` writes it, from cached
  * parts. `wire` is the allocation's own resources array when there is one (its serialised form is
  * cached with the allocator's bag); `executorIds` are the framework's executors on the agent.
  */
 export function offerText(fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord, wire: readonly Resource[] = offer.resources, executorIds?: Array<{ value: string }>): string {
-  const multiRole = hasCapability(fw.info, "MULTI_ROLE");
-  const refinement = hasCapability(fw.info, "RESERVATION_REFINEMENT");
-  const flavour = `${multiRole ? "m" : "-"}${refinement ? "r" : "-"}${multiRole ? offer.role : ""}`;
+  return textOf(fw, flavourOf(fw), agent, offer, wire, executorIds);
+}
+
+function textOf(fw: FrameworkRecord, flavour: Flavour, agent: AgentRecord, offer: OfferRecord, wire: readonly Resource[], executorIds: Array<{ value: string }> | undefined): string {
+  const { multiRole, refinement } = flavour;
+  const key = multiRole ? `${refinement ? "mr" : "m-"}${offer.role}` : refinement ? "-r" : "--";
   const memo = offerMemo(wire);
-  let resources = memo?.get(flavour);
+  let resources = memo?.get(key);
   if (resources === undefined) {
     resources = toMesosJson(wire.map((r) => forFramework(r, { multiRole, refinement, allocationRole: offer.role })));
-    memo?.set(flavour, resources);
+    memo?.set(key, resources);
   }
   const a = agentText(agent);
-  let out = `{"id":{"value":${toMesosJson(offer.id)}},"framework_id":{"value":${toMesosJson(fw.id)}},${a.head}`;
+  let out = `{"id":{"value":${jsonString(offer.id)}},"framework_id":{"value":${jsonString(fw.id)}},${a.head}`;
   if (resources !== "[]") out += `,"resources":${resources}`;
   out += a.attributes;
   if (executorIds !== undefined && executorIds.length > 0) out += `,"executor_ids":${toMesosJson(executorIds)}`;
-  if (multiRole) out += `,"allocation_info":{"role":${toMesosJson(offer.role)}}`;
+  if (multiRole) out += `,"allocation_info":{"role":${jsonString(offer.role)}}`;
   return `${out}}`;
+}
+
+/** A JSON string as toMesosJson writes it; ids are nearly always plain ASCII, which needs no escaping. */
+function jsonString(value: string): string {
+  return /^[\w.:@-]*$/.test(value) ? `"${value}"` : toMesosJson(value);
 }
 
 export function offerJson(ctx: MasterContext, fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord): Offer {

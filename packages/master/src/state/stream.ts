@@ -58,6 +58,16 @@ export class EventStream {
     this.res.write(record);
   }
 
+  /**
+   * Writes what this turn has queued now instead of at the end of the turn: a new framework's
+   * first OFFERS event leaves while the master still builds the rest of a 1,000-offer cycle.
+   */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.res.uncork();
+  }
+
   startHeartbeats(intervalMs: number, event: unknown = { type: "HEARTBEAT" }): void {
     this.heartbeat = setInterval(() => this.send(event), intervalMs);
     this.heartbeat.unref();
