@@ -103,6 +103,20 @@ describe("broken repositories are reported, not fatal", () => {
     expect(renderPackage({ entry: v5.packages[2]!, source: "s" }).marathonJson).toBeUndefined();
   });
 
+  it("schema complaints are reported per package with the field's path, and the package stays usable; unknown fields pass", () => {
+    const { packages, errors } = parseRepositoryIndex(JSON.stringify({ packages: [
+      { packagingVersion: "3.0", name: "soft", version: "1", releaseVersion: 0, description: "d", tags: ["has space"], "x-custom": 1, resource: { images: { "icon-small": 5 } } },
+      { packagingVersion: "5.0", name: "five", version: "1", releaseVersion: 0, maintainer: "m", description: "d", tags: [], manager: { packageName: 3 }, "x-unknown": true },
+    ] }), "idx");
+    expect(packages.map((p) => p.name)).toEqual(["soft", "five"]);
+    expect(errors).toEqual([
+      { package: "soft/0", message: "idx packages[0]: / must have required property 'maintainer' (package kept)" },
+      { package: "soft/0", message: 'idx packages[0]: /tags/0 must match pattern "^[^\\s]+$" (package kept)' },
+      { package: "soft/0", message: "idx packages[0]: resource.json: /images/icon-small must be string (package kept)" },
+      { package: "five/0", message: "idx packages[1]: /manager/packageName must be string (package kept)" },
+    ]);
+  });
+
   it("command.json in a 4.0/5.0 package and a 2.0 package without a template are dropped, others kept", () => {
     const base = { maintainer: "m", description: "d", tags: [], releaseVersion: 1, version: "1" };
     const { packages, errors } = parseRepositoryIndex(JSON.stringify({ packages: [
