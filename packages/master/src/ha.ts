@@ -16,7 +16,24 @@ export interface Elector {
   close(): Promise<void>;
 }
 
+/**
+ * Logs event-loop stalls of `thresholdMs` or more: the ZooKeeper client pings from a timer, so a stall
+ * near the session timeout is what makes a busy leader lose its session (and step down).
+ */
+export function watchStalls(log: Logger, thresholdMs: number, periodMs = 100): () => void {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const stalledMs = Math.round(now - last - periodMs);
+    last = now;
+    if (stalledMs >= thresholdMs) log.warn({ stalledMs }, "event loop stalled: ZooKeeper pings and reads waited meanwhile");
+  }, periodMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function createElector(store: Store, log: Logger, onLost: (reason: string) => void): Promise<Elector> {
+  const stopWatch = watchStalls(log, 500);
   const election = createLeaderElection(store, "/");
   const detector = await createMasterDetector(store, "/");
   detector.onChange((leader) => log.info({ leader: leader?.info?.pid ?? null }, "leading master changed"));
@@ -32,6 +49,7 @@ export async function createElector(store: Store, log: Logger, onLost: (reason: 
       await master.lead();
     },
     async close() {
+      stopWatch();
       detector.close();
       await election.resign();
     },

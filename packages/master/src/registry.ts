@@ -1,8 +1,15 @@
 /**
  * The durable registry (mesos-core.md §7.3): admitted, unreachable and gone agents, maintenance,
  * quota and weights. Every transition is written to the Store before the master acts on it, so that a
- * restarted or newly elected master recovers it. One node per agent keeps writes small; the embedded
- * store's group commit lets many registrations share one fsync.
+ * restarted or newly elected master recovers it.
+ *
+ * Agents live in AGENT_BUCKETS nodes (`/registry/agent-buckets/<n>`, an object of id → record each),
+ * an agent's bucket chosen by a hash of its id. Mesos keeps its whole registry in one replicated-log
+ * entry; one node per agent (the first layout) made a new leader read 10,000 nodes before it could
+ * admit anyone, which at that size stalled its event loop past a 3 s ZooKeeper session. Buckets keep
+ * recovery to a few dozen reads and writes bounded (≈ 40 KB per bucket at 10,000 agents, well under a
+ * node's 1 MB), and changes to one bucket made while its write is in flight leave together in the next
+ * write (group commit: a burst of registrations costs one write per bucket, not one per agent).
  */
 import type { AgentInfo, MaintenanceSchedule, QuotaConfig } from "@caravel/api";
 
@@ -34,52 +41,153 @@ export interface RegistrySnapshot {
 }
 
 const ROOT = "/registry";
+/** The first layout, one node per agent: still read, and moved into buckets by the next leader. */
+const LEGACY_AGENTS = `${ROOT}/agents`;
+const BUCKETS = `${ROOT}/agent-buckets`;
+/** Fixed forever: a record's bucket must not move between versions. */
+export const AGENT_BUCKETS = 64;
+
+/** The bucket of an agent id (FNV-1a, so that ids spread evenly whatever their shape). */
+export function agentBucket(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % AGENT_BUCKETS;
+}
+
+interface Bucket {
+  /** A write of this bucket is scheduled or in flight. */
+  writing: boolean;
+  /** Changes waiting for the next write, with whoever awaits them. */
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  dirty: boolean;
+  /** Agents removed since the last write. */
+  removed: Set<string>;
+}
 
 export class Registry {
+  /** Every agent's current record by bucket (including changes still being written). */
+  private readonly records = new Map<number, Map<string, RegisteredAgent>>();
   /**
-   * The JSON last stored for each agent. After a failover every agent re-registers with the record
+   * The JSON the store holds for each agent. After a failover every agent re-registers with the record
    * the registry already holds; like Mesos' registrar (which has no operation for a re-registration
-   * that changes nothing), an unchanged record is not written again — 10,000 agents would otherwise
-   * mean 10,000 ZooKeeper writes on the new leader's critical path.
+   * that changes nothing), an unchanged record is not written again.
    */
-  private readonly stored = new Map<string, string>();
+  private readonly durable = new Map<string, string>();
+  private readonly buckets = new Map<number, Bucket>();
 
   constructor(private readonly store: RegistryStore) {}
 
   async load(): Promise<RegistrySnapshot> {
-    const ids = await this.store.children(`${ROOT}/agents`).catch(() => [] as string[]);
-    const agents = (await Promise.all(ids.map((id) => this.store.getJson<RegisteredAgent>(`${ROOT}/agents/${id}`)))).filter(
+    this.records.clear();
+    this.durable.clear();
+    const names = await this.store.children(BUCKETS).catch(() => [] as string[]);
+    const buckets = await Promise.all(names.map((n) => this.store.getJson<Record<string, RegisteredAgent>>(`${BUCKETS}/${n}`)));
+    const agents: RegisteredAgent[] = [];
+    for (const bucket of buckets) {
+      for (const agent of Object.values(bucket ?? {})) {
+        this.bucketOf(agent.id).set(agent.id, agent);
+        this.durable.set(agent.id, JSON.stringify(agent));
+        agents.push(agent);
+      }
+    }
+    const legacy = await this.loadLegacy();
+    const [quotas, weights, maintenance] = await Promise.all([
+      this.store.getJson<QuotaConfig[]>(`${ROOT}/quotas`),
+      this.store.getJson<Record<string, number>>(`${ROOT}/weights`),
+      this.store.getJson<MaintenanceSchedule>(`${ROOT}/maintenance`),
+    ]);
+    if (legacy.length > 0) await this.migrate(legacy);
+    return { agents: [...agents, ...legacy], quotas: quotas ?? [], weights: weights ?? {}, maintenance: maintenance ?? { windows: [] } };
+  }
+
+  /** Agents written in the one-node-per-agent layout (a registry from before the buckets). */
+  private async loadLegacy(): Promise<RegisteredAgent[]> {
+    const ids = await this.store.children(LEGACY_AGENTS).catch(() => [] as string[]);
+    const agents = (await Promise.all(ids.map((id) => this.store.getJson<RegisteredAgent>(`${LEGACY_AGENTS}/${id}`)))).filter(
       (a): a is RegisteredAgent => a !== undefined,
     );
-    this.stored.clear();
-    for (const agent of agents) this.stored.set(agent.id, JSON.stringify(agent));
-    return {
-      agents,
-      quotas: (await this.store.getJson<QuotaConfig[]>(`${ROOT}/quotas`)) ?? [],
-      weights: (await this.store.getJson<Record<string, number>>(`${ROOT}/weights`)) ?? {},
-      maintenance: (await this.store.getJson<MaintenanceSchedule>(`${ROOT}/maintenance`)) ?? { windows: [] },
-    };
+    // A bucket record is newer than a legacy one (legacy nodes are deleted once moved).
+    return agents.filter((a) => !this.durable.has(a.id));
+  }
+
+  /** Moves legacy records into their buckets, then deletes the legacy nodes. */
+  private async migrate(legacy: RegisteredAgent[]): Promise<void> {
+    await Promise.all(legacy.map((a) => this.putAgent(a)));
+    await Promise.all(legacy.map((a) => this.store.delete(`${LEGACY_AGENTS}/${a.id}`).catch(() => undefined)));
   }
 
   /** Stores an agent's record, unless the registry already holds exactly this one. */
-  async putAgent(agent: RegisteredAgent): Promise<void> {
-    const json = JSON.stringify(agent);
-    if (this.stored.get(agent.id) === json) return;
-    // Forget the old record first: should the write fail, the next attempt must not be skipped.
-    this.stored.delete(agent.id);
-    await this.store.putJson(`${ROOT}/agents/${agent.id}`, agent);
-    this.stored.set(agent.id, json);
+  putAgent(agent: RegisteredAgent): Promise<void> {
+    const index = agentBucket(agent.id);
+    const records = this.bucketOf(agent.id, index);
+    records.set(agent.id, agent);
+    const bucket = this.buckets.get(index);
+    // Nothing to write when the store holds exactly this record and no write of the bucket is pending
+    // (a write in flight or waiting may carry an older version of it).
+    if (!bucket?.writing && this.durable.get(agent.id) === JSON.stringify(agent)) return Promise.resolve();
+    return this.change(index);
   }
 
   /** The record last stored for an agent (as loaded or written by this master). */
   agent(id: string): RegisteredAgent | undefined {
-    const json = this.stored.get(id);
-    return json === undefined ? undefined : (JSON.parse(json) as RegisteredAgent);
+    return this.records.get(agentBucket(id))?.get(id);
   }
 
   removeAgent(id: string): Promise<unknown> {
-    this.stored.delete(id);
-    return this.store.delete(`${ROOT}/agents/${id}`).catch(() => undefined);
+    const index = agentBucket(id);
+    if (!this.records.get(index)?.delete(id) && !this.durable.has(id)) return Promise.resolve();
+    const done = this.change(index);
+    this.buckets.get(index)!.removed.add(id);
+    return done.catch(() => undefined);
+  }
+
+  private bucketOf(id: string, index = agentBucket(id)): Map<string, RegisteredAgent> {
+    let records = this.records.get(index);
+    if (!records) this.records.set(index, (records = new Map()));
+    return records;
+  }
+
+  /** Marks a bucket changed; resolves once a write holding the change has landed. */
+  private change(index: number): Promise<void> {
+    let bucket = this.buckets.get(index);
+    if (!bucket) this.buckets.set(index, (bucket = { writing: false, waiters: [], dirty: false, removed: new Set() }));
+    const b = bucket;
+    b.dirty = true;
+    const done = new Promise<void>((resolve, reject) => b.waiters.push({ resolve, reject }));
+    if (!b.writing) {
+      b.writing = true;
+      // Changes made before the next turn (a burst of SUBSCRIBEs read together) join this write.
+      setImmediate(() => void this.flush(index, b));
+    }
+    return done;
+  }
+
+  /** Writes a bucket until no change is left; one write per bucket is in flight at a time. */
+  private async flush(index: number, bucket: Bucket): Promise<void> {
+    while (bucket.dirty) {
+      bucket.dirty = false;
+      const waiters = bucket.waiters.splice(0);
+      const removed = [...bucket.removed];
+      bucket.removed.clear();
+      const records = this.records.get(index) ?? new Map<string, RegisteredAgent>();
+      const content = Object.fromEntries(records);
+      const written = new Map([...records].map(([id, record]) => [id, JSON.stringify(record)]));
+      try {
+        await this.store.putJson(`${BUCKETS}/${index}`, content);
+        for (const id of removed) if (!written.has(id)) this.durable.delete(id);
+        for (const [id, json] of written) this.durable.set(id, json);
+        for (const w of waiters) w.resolve();
+      } catch (error) {
+        // What the store holds is unknown now: the next change to these agents writes again.
+        for (const id of written.keys()) this.durable.delete(id);
+        for (const id of removed) bucket.removed.add(id);
+        for (const w of waiters) w.reject(error);
+      }
+    }
+    bucket.writing = false;
   }
 
   putQuotas(quotas: QuotaConfig[]): Promise<unknown> {

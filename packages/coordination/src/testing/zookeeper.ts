@@ -4,7 +4,7 @@
  * a `Mode:` line. They fail loudly, with the install command, when ZooKeeper is not installed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,6 +21,8 @@ export interface ZooKeeperOptions {
   readonly startTimeoutMs?: number;
   /** fsync the transaction log (default false: tests do not need it; benchmarks comparing durability do). */
   readonly forceSync?: boolean;
+  /** Appends each server's log (stderr) to `<logDir>/zk-<port>.log`, e.g. to see why a session expired. */
+  readonly logDir?: string;
 }
 
 /** One ZooKeeper server process. */
@@ -184,6 +186,7 @@ async function createNode(
     const proc = spawn("java", args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     proc.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    if (options.logDir) proc.stderr?.pipe(createWriteStream(join(options.logDir, `zk-${port}.log`), { flags: "a" }));
     child = proc;
     process.once("exit", onExit); // never leave a JVM behind a crashed test run…
     watchParent(proc.pid); // …nor behind a test worker killed outright

@@ -135,9 +135,10 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   }
   if (resumedDrain) startDrain(ctx, agent);
   ctx.count(returning ? "master/slave_reregistrations" : "master/slave_registrations");
-  ctx.bus.publish({ type: "AGENT_ADDED", agent_added: { agent: v1Agent(ctx, agent) } });
+  // Built only for listeners: after a failover this runs for every agent of the cluster.
+  if (ctx.bus.size > 0) ctx.bus.publish({ type: "AGENT_ADDED", agent_added: { agent: v1Agent(ctx, agent) } });
   ctx.log.info({ agentId: id, hostname: info.hostname, returning, wasUnreachable, tasks: sub.tasks.length }, "agent subscribed");
-  ctx.requestAllocation();
+  ctx.requestAgentAllocation();
   return agent;
 }
 

@@ -15,6 +15,9 @@ import type { AgentRecord, FrameworkRecord } from "../state/types.js";
 
 export const MASTER_VERSION = "1.11.0";
 
+/** Allocation runs asked for by agent registrations are at least this far apart (see requestAgentAllocation). */
+export const AGENT_ALLOCATION_SPACING_MS = 50;
+
 export interface MasterDeps {
   config: MasterConfig;
   log: Logger;
@@ -41,6 +44,8 @@ export class MasterContext {
   readonly masterInfo: MasterInfo;
   readonly counters: Record<string, number> = {};
   private allocationQueued = false;
+  private agentAllocationTimer: NodeJS.Timeout | undefined;
+  private lastAllocationRun = -Infinity;
   private allocationHook: (() => void) | undefined;
 
   constructor(readonly deps: MasterDeps) {
@@ -92,14 +97,37 @@ export class MasterContext {
     this.counters[name] = (this.counters[name] ?? 0) + by;
   }
 
-  /** Asks for an allocation run soon (coalesced), as Mesos does on a new agent, framework or REVIVE. */
+  /** Asks for an allocation run soon (coalesced), as Mesos does on a new framework or REVIVE. */
   requestAllocation(): void {
     if (this.allocationQueued) return;
     this.allocationQueued = true;
-    setImmediate(() => {
-      this.allocationQueued = false;
-      this.allocationHook?.();
-    });
+    setImmediate(() => this.runRequestedAllocation());
+  }
+
+  /**
+   * Asks for an allocation run because an agent (re-)registered or changed. These come in bursts —
+   * after a failover every agent of the cluster re-registers within seconds — and each run is a cycle
+   * over every agent, so one per arriving agent would cost agents² (10,000 agents: ~10 s of cycles).
+   * They are coalesced into at most one run per AGENT_ALLOCATION_SPACING_MS; a new agent waits that
+   * long at most for its first offers, and framework-triggered runs are not delayed.
+   */
+  requestAgentAllocation(): void {
+    if (this.allocationQueued || this.agentAllocationTimer) return;
+    const wait = this.lastAllocationRun + AGENT_ALLOCATION_SPACING_MS - performance.now();
+    if (wait <= 0) return this.requestAllocation();
+    this.agentAllocationTimer = setTimeout(() => {
+      this.agentAllocationTimer = undefined;
+      this.requestAllocation();
+    }, wait);
+    this.agentAllocationTimer.unref();
+  }
+
+  private runRequestedAllocation(): void {
+    this.allocationQueued = false;
+    if (this.agentAllocationTimer) clearTimeout(this.agentAllocationTimer);
+    this.agentAllocationTimer = undefined;
+    this.lastAllocationRun = performance.now();
+    this.allocationHook?.();
   }
 
   onAllocationRequested(hook: () => void): void {

@@ -46,7 +46,7 @@ export function agentHandler(ctx: MasterContext) {
           agent.info = { ...agent.info, resources: call.update_resources!.total };
           agent.total = agentTotal(agent.info.resources, agent.checkpointed);
           ctx.allocator.updateAgentTotal(agent.id, agent.total);
-          ctx.requestAllocation();
+          ctx.requestAgentAllocation();
           break;
         case "UNSUBSCRIBE":
           agent.stream?.end();

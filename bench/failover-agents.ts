@@ -1,0 +1,134 @@
+/**
+ * The simulated agents of bench/failover-scale.bench.ts, in a child process of their own so that
+ * their CPU is not the bench's (the bench only watches ZooKeeper and the masters). Each agent is one
+ * raw TCP connection carrying a pre-built SUBSCRIBE (its id and its RUNNING tasks, as an agent sends
+ * after a failover); it counts as subscribed when SUBSCRIBED arrives, and then reads and drops what
+ * follows (PINGs). Raw sockets and pre-built requests keep the agents' side to a write and a read
+ * each, where node:http's client would cost about as much as the master's own work.
+ *
+ * Parent → child (IPC): { type: "subscribe", url, batch? } and { type: "drop" }.
+ * Child → parent: { type: "subscribed", first, last, retries, errors } (ms since the epoch), { type: "dropped" }.
+ */
+import { connect, type Socket } from "node:net";
+import { AGENT_API_PATH, parseResources } from "@caravel/api";
+
+const AGENTS = Number(process.env["AGENTS"] ?? 10_000);
+const TASKS_PER_AGENT = Number(process.env["TASKS_PER_AGENT"] ?? 10);
+const FRAMEWORK_ID = "failover-scale-framework";
+
+const taskResources = parseResources("cpus:0.1;mem:32");
+const agentResources = parseResources("cpus:16;mem:16384;disk:10000");
+
+/** The SUBSCRIBE body of agent `index`: ids of its own, as an agent that had registered before. */
+function body(index: number): string {
+  const agentId = `bench-S${index}`;
+  const tasks = Array.from({ length: TASKS_PER_AGENT }, (_, k) => {
+    const id = `t-${index}-${k}`;
+    const status = { task_id: { value: id }, state: "TASK_RUNNING", source: "SOURCE_EXECUTOR", timestamp: 1_700_000_000 };
+    return {
+      framework_id: { value: FRAMEWORK_ID },
+      info: { name: id, task_id: { value: id }, agent_id: { value: agentId }, resources: taskResources, command: { shell: true, value: "sleep 1000" } },
+      state: "TASK_RUNNING",
+      latest_status: status,
+    };
+  });
+  return JSON.stringify({
+    type: "SUBSCRIBE",
+    subscribe: {
+      agent_info: { hostname: `sim-${index}`, port: 5051, resources: agentResources, attributes: [], id: { value: agentId } },
+      ip: "127.0.0.1",
+      version: "bench",
+      tasks,
+      frameworks: [{ user: "root", name: "failover-scale", id: { value: FRAMEWORK_ID }, failover_timeout: 3600, checkpoint: true, capabilities: [] }],
+      containerizers: ["sim"],
+    },
+  });
+}
+
+const bodies = Array.from({ length: AGENTS }, (_, i) => Buffer.from(body(i)));
+const sockets: Array<Socket | undefined> = new Array(AGENTS);
+
+interface Round {
+  first?: number;
+  last?: number;
+  retries: number;
+  errors: Map<string, number>;
+}
+
+function request(url: URL, index: number): Buffer {
+  const payload = bodies[index]!;
+  const head =
+    `POST ${AGENT_API_PATH} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAccept: application/json\r\n` +
+    `Content-Length: ${payload.length}\r\nConnection: keep-alive\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), payload]);
+}
+
+/** One agent's SUBSCRIBE, retried (after 100 ms) until SUBSCRIBED arrives. */
+function subscribe(url: URL, index: number, round: Round): Promise<void> {
+  return new Promise((resolve) => {
+    const attempt = (): void => {
+      let text = "";
+      let settled = false;
+      const socket = connect({ host: url.hostname, port: Number(url.port) });
+      socket.setNoDelay(true);
+      const retry = (why: string): void => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        round.retries++;
+        round.errors.set(why, (round.errors.get(why) ?? 0) + 1);
+        setTimeout(attempt, 100);
+      };
+      socket.on("connect", () => socket.write(request(url, index)));
+      socket.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        text += chunk.toString("latin1");
+        if (text.length >= 12 && !text.startsWith("HTTP/1.1 200")) {
+          if (text.includes("\r\n\r\n")) retry(`answer ${text.slice(9, 12)}`);
+          return;
+        }
+        if (text.includes('"SUBSCRIBED"')) {
+          settled = true;
+          const now = Date.now();
+          round.first ??= now;
+          round.last = now;
+          text = "";
+          sockets[index] = socket;
+          socket.removeAllListeners("data");
+          socket.on("data", () => undefined); // PINGs and the rest: read and dropped
+          resolve();
+        }
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => retry(error.code ?? error.message));
+      socket.on("close", () => retry("closed"));
+    };
+    attempt();
+  });
+}
+
+async function subscribeAll(url: URL, batch: number): Promise<Round> {
+  const round: Round = { retries: 0, errors: new Map() };
+  for (let i = 0; i < AGENTS; i += batch) {
+    const some: Promise<void>[] = [];
+    for (let k = i; k < Math.min(AGENTS, i + batch); k++) some.push(subscribe(url, k, round));
+    await Promise.all(some);
+  }
+  return round;
+}
+
+process.on("message", (message: { type: string; url?: string; batch?: number }) => {
+  if (message.type === "subscribe") {
+    void subscribeAll(new URL(message.url!), message.batch ?? AGENTS).then((round) =>
+      process.send!({ type: "subscribed", first: round.first, last: round.last, retries: round.retries, errors: Object.fromEntries(round.errors) }),
+    );
+  } else if (message.type === "drop") {
+    // The old leader is gone: its connections are dropped without waiting for the kernel to say so.
+    for (let i = 0; i < AGENTS; i++) {
+      sockets[i]?.removeAllListeners("close");
+      sockets[i]?.destroy();
+      sockets[i] = undefined;
+    }
+    process.send!({ type: "dropped" });
+  }
+});
+process.send!({ type: "ready", bytes: bodies.reduce((n, b) => n + b.length, 0) });
