@@ -23,7 +23,7 @@ export const UniverseConfig = z.object({
   port: port.default(7070).describe("HTTP port"),
   ip: z.string().default("127.0.0.1").describe("address to listen on"),
   marathon: z.string().default("http://127.0.0.1:8080").describe("Marathon URL apps are installed into"),
-  master: z.string().default("http://127.0.0.1:5050").describe("Mesos master URL (framework teardown at uninstall)"),
+  master: z.string().default("http://127.0.0.1:5050").describe("Mesos master URL, or a comma-separated list of them (framework teardown at uninstall)"),
   work_dir: z.string().default("/tmp/caravel-universe").describe("directory of the embedded store (ignored with --zk)"),
   zk: z.string().optional().describe("ZooKeeper URL for state, e.g. zk://127.0.0.1:2181/universe"),
   repositories: repositoriesFlag.optional().describe("JSON list of {name, uri} used until repositories are changed through the API (default: the built-in repository)"),

@@ -7,20 +7,30 @@ interface FrameworkView {
   active?: boolean;
 }
 
+/** The Mesos master(s): one URL or a comma-separated list (HA); a follower redirects to the leader. */
 export class MasterClient {
-  constructor(private readonly base: string) {}
+  private readonly bases: string[];
 
+  constructor(base: string) {
+    this.bases = base.split(",").map((b) => b.trim()).filter(Boolean);
+  }
+
+  /** Tries each master in turn until one answers (the first reachable one redirects if it does not lead). */
   private async request(method: string, path: string, auth: string | undefined, body?: unknown): Promise<Response> {
-    try {
-      return await fetch(new URL(path, this.base), {
-        method,
-        headers: { "content-type": "application/json", accept: "application/json", ...(auth ? { authorization: auth } : {}) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (error) {
-      throw new CosmosError("IncompleteUninstall", `the app was removed but the Mesos master at ${this.base} is unreachable (${(error as Error).message}), so its framework was not torn down; retry the uninstall or tear it down with POST /api/v1 TEARDOWN`, 500);
+    const failures: string[] = [];
+    for (const base of this.bases) {
+      try {
+        return await fetch(new URL(path, base), {
+          method,
+          headers: { "content-type": "application/json", accept: "application/json", ...(auth ? { authorization: auth } : {}) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (error) {
+        failures.push(`${base}: ${(error as Error).message}`);
+      }
     }
+    throw new CosmosError("IncompleteUninstall", `the app was removed but no Mesos master answered (${failures.join("; ")}), so its framework was not torn down; retry the uninstall or tear it down with POST /api/v1 TEARDOWN`, 500);
   }
 
   /** Tears down the active framework named `name` (none: nothing to do; several: MultipleFrameworkIds). */
