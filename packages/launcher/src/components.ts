@@ -236,7 +236,7 @@ export const COMPONENTS: ComponentSpec[] = [
     name: "universe",
     bin: "packages/universe/dist/main.js",
     role: "Cosmos-compatible package API",
-    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--ip", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "universe")],
+    args: (ctx, i) => ["--marathon", ctx.url("marathon"), "--master", masterUrl(ctx), "--ip", ctx.host, "--port", String(ctx.port(i)), "--work_dir", ctx.workDir(i), ...zkFor(ctx, "universe")],
     healthPath: "/health",
     port: 7070,
     after: ["marathon"],
