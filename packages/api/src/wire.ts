@@ -11,28 +11,31 @@ import { z } from "zod";
  * that the field schemas below stay simple.
  */
 export function stripNulls(value: unknown): unknown {
+  // Copy-on-write without per-node allocations: a large body with no null (an agent re-registering
+  // with its tasks after a failover) is walked without building a single array or object.
   if (Array.isArray(value)) {
-    let changed = false;
-    const out: unknown[] = [];
-    for (const item of value) {
-      if (item === null) {
-        changed = true;
-        continue;
-      }
-      const next = stripNulls(item);
-      if (next !== item) changed = true;
-      out.push(next);
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const next = item === null ? undefined : stripNulls(item);
+      if (next !== item && !out) out = value.slice(0, i);
+      if (out && next !== undefined) out.push(next);
     }
-    return changed ? out : value;
+    return out ?? value;
   }
   if (value !== null && typeof value === "object") {
     let out: Record<string, unknown> | undefined;
-    for (const [key, item] of Object.entries(value)) {
-      const next = item === null ? undefined : stripNulls(item);
-      if (next !== item) {
-        out ??= { ...(value as Record<string, unknown>) };
-        if (next === undefined) delete out[key];
-        else out[key] = next;
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+      const item = record[key];
+      if (item === null || (item !== undefined && typeof item === "object")) {
+        const next = item === null ? undefined : stripNulls(item);
+        if (next !== item) {
+          out ??= { ...record };
+          if (next === undefined) delete out[key];
+          else out[key] = next;
+        }
       }
     }
     return out ?? value;
