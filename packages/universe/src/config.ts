@@ -27,6 +27,8 @@ export const UniverseConfig = z.object({
   work_dir: z.string().default("/tmp/caravel-universe").describe("directory of the embedded store (ignored with --zk)"),
   zk: z.string().optional().describe("ZooKeeper URL for state, e.g. zk://127.0.0.1:2181/universe"),
   repositories: repositoriesFlag.optional().describe("JSON list of {name, uri} used until repositories are changed through the API (default: the built-in repository)"),
+  repository_refresh: z.coerce.number().min(1).default(300).describe("seconds after which repositories are re-read in the background (requests keep using the previous catalog meanwhile)"),
+  repository_retry: z.coerce.number().min(0.01).default(15).describe("seconds after which a repository that failed as a whole (unreachable, 404, invalid JSON) is tried again"),
   uninstall_timeout: z.coerce.number().min(1).default(60).describe("seconds uninstall waits for Marathon to remove an app"),
   log_level: z.string().default("info").describe("pino log level"),
 });

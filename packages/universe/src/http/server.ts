@@ -11,13 +11,14 @@ import type { UniverseConfig } from "../config.js";
 import { CosmosError } from "../errors.js";
 import { MarathonClient } from "../marathon.js";
 import { MasterClient } from "../master.js";
-import { Repositories } from "../repositories.js";
+import { DEFAULT_REFRESH, Repositories } from "../repositories.js";
 import { PackageService } from "../service.js";
 import { InstalledServices } from "../installed.js";
 import { RawJson, runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
 
 export interface UniverseDeps {
-  config: Pick<UniverseConfig, "port" | "ip" | "marathon" | "uninstall_timeout"> & { master?: string | undefined } & { repositories?: { name: string; uri: string }[] | undefined };
+  config: Pick<UniverseConfig, "port" | "ip" | "marathon" | "uninstall_timeout"> &
+    Partial<Pick<UniverseConfig, "repository_refresh" | "repository_retry">> & { master?: string | undefined } & { repositories?: { name: string; uri: string }[] | undefined };
   store: Store;
   log: Logger;
   /** Default repositories when the Store holds none (the built-in one unless overridden). */
@@ -43,7 +44,10 @@ const CAPABILITIES = ["PACKAGE_MANAGEMENT", "SUPPORT_CLUSTER_REPORT", "METRONOME
 
 export function createServer(deps: UniverseDeps): UniverseServer {
   const { log } = deps;
-  const repos = new Repositories(deps.store, deps.config.repositories ?? deps.defaults, log);
+  const repos = new Repositories(deps.store, deps.config.repositories ?? deps.defaults, log, {
+    refreshMs: (deps.config.repository_refresh ?? DEFAULT_REFRESH.refreshMs / 1000) * 1000,
+    retryMs: (deps.config.repository_retry ?? DEFAULT_REFRESH.retryMs / 1000) * 1000,
+  });
   const service = new PackageService(repos, new MarathonClient(deps.config.marathon), deps.config.uninstall_timeout * 1000, deps.config.master ? new MasterClient(deps.config.master) : undefined);
   const installed = new InstalledServices(repos, new MarathonClient(deps.config.marathon));
   const metrics = new MetricsRegistry();
