@@ -17,6 +17,8 @@ import type { AllocationEntry } from "./state.js";
 import type { AllocatorOptions } from "./types.js";
 
 const isUnreservedScalar = (e: Entry): boolean => !e.kind.reserved && !e.kind.revocable;
+/** Single-client bumps remembered before they count as one broad bump (a scan per idle agent). */
+const MAX_NARROW_BUMPS = 64;
 
 export class AllocatorBook {
   readonly registry = new KindRegistry();
@@ -44,6 +46,12 @@ export class AllocatorBook {
   readonly gpusId: number;
   /** Bumped when a change may make an idle agent offerable again (see AgentState.idleEpoch). */
   epoch = 0;
+  /** The last bump that may concern every client (quota, or too many single-client bumps). */
+  private broadEpoch = 0;
+  /** Bumps since `broadEpoch` that concern one client each, oldest first (see `newcomer`). */
+  private readonly narrow: Array<{ epoch: number; client: ClientState }> = [];
+  /** Testing: visit every agent fully in every cycle (no skip cache, no newcomer-only visits). */
+  readonly fullVisits: boolean;
   private nextClientId = 0;
   private readonly sorterKind: "drf" | "random";
 
@@ -52,6 +60,7 @@ export class AllocatorBook {
     this.random = options.random ?? seededRandom(0x5eed);
     this.filterGpu = options.filterGpuResources ?? true;
     this.intervalMs = options.allocationIntervalMs ?? 1000;
+    this.fullVisits = options.fullVisits ?? false;
     this.cpusId = this.registry.nameId("cpus");
     this.memId = this.registry.nameId("mem");
     this.gpusId = this.registry.nameId("gpus");
@@ -98,6 +107,40 @@ export class AllocatorBook {
     return client;
   }
 
+  /**
+   * A change that may let this one client take what idle agents hold (it became offerable, was
+   * revived, changed its framework's info). Idle agents then show only this client its offer
+   * instead of running every incumbent's filters again (a new framework among 1,000 declined agents).
+   */
+  touch(client: ClientState): void {
+    this.epoch++;
+    if (this.narrow.length >= MAX_NARROW_BUMPS) this.touchAll();
+    else this.narrow.push({ epoch: this.epoch, client });
+  }
+
+  /** A change that may let any client take what idle agents hold (quota). */
+  touchAll(): void {
+    this.epoch++;
+    this.broadEpoch = this.epoch;
+    this.narrow.length = 0;
+  }
+
+  /**
+   * What an agent found idle at epoch `since` must be shown now: undefined when nothing happened
+   * since, the one client when every bump since concerned only it, null when a full visit is needed.
+   */
+  newcomer(since: number): ClientState | null | undefined {
+    if (since === this.epoch) return undefined;
+    if (since < this.broadEpoch || this.fullVisits) return null;
+    let one: ClientState | undefined;
+    for (let i = this.narrow.length - 1; i >= 0 && this.narrow[i]!.epoch > since; i--) {
+      const client = this.narrow[i]!.client;
+      if (one === undefined) one = client;
+      else if (one !== client) return null;
+    }
+    return one ?? null;
+  }
+
   /** Brings the sorters' activity in line with the client's flags. */
   refreshClient(client: ClientState): void {
     const role = this.role(client.role);
@@ -107,7 +150,7 @@ export class AllocatorBook {
     else role.sorter.deactivate(client.framework.id);
     role.activeClients += want ? 1 : -1;
     // A newly offerable client may take what idle agents hold: invalidate their skip cache.
-    if (want) this.epoch++;
+    if (want) this.touch(client);
     if (role.activeClients === 1 && want) this.roleSorter.activate(role.name);
     if (role.activeClients === 0) this.roleSorter.deactivate(role.name);
   }

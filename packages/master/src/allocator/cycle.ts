@@ -106,15 +106,25 @@ class Pass {
 
   run(agent: AgentState): void {
     if (agent.available.isEmpty) return;
-    // Nothing here changed since a cycle found it fully filtered: skip without looking.
-    if (!this.quota && agent.idleVersion === agent.version && agent.idleEpoch === this.book.epoch && this.now < agent.idleUntil) {
-      this.result.skippedAgents++;
-      return;
-    }
     this.agent = agent;
     this.blockedUntil = Infinity;
     this.entries.length = 0;
     this.bags.length = 0;
+    // The agent is unchanged since a cycle found everyone blocked there (filters, min-allocatable,
+    // GPU) and none of those blocks has expired: skip it, or, when the only news since is one client
+    // (a framework added, revived or updated), show just that client its offer. Whatever it leaves
+    // is a part of what every other client was refused, so they would be refused again.
+    if (!this.quota && !this.book.fullVisits && agent.idleVersion === agent.version && this.now < agent.idleUntil) {
+      const newcomer = this.book.newcomer(agent.idleEpoch);
+      if (newcomer === undefined) {
+        this.result.skippedAgents++;
+        return;
+      }
+      if (newcomer !== null) {
+        this.visitNewcomer(newcomer);
+        return;
+      }
+    }
     this.book.roleSorter.forEachActive(this.visitRole, this.enter);
     // Sorters learn about this agent's allocations only now, so the orders stayed fixed meanwhile.
     for (let i = 0; i < this.entries.length; i++) this.book.updateSorters(this.entries[i]!, this.bags[i]!.scalars, 1);
@@ -123,6 +133,23 @@ class Pass {
       agent.idleEpoch = this.book.epoch;
       agent.idleUntil = this.blockedUntil;
     }
+  }
+
+  /** The newcomer-only visit of an idle agent (see `run`); the agent stays idle if it is blocked too. */
+  private visitNewcomer(client: ClientState): void {
+    const agent = this.agent;
+    if (client.offerable) {
+      this.roleName = client.role;
+      this.offer = offerFor(agent, client.role, undefined, 2);
+      if (!this.offer.isEmpty) this.visitFramework(client.framework.id);
+    }
+    if (this.entries.length > 0) {
+      this.book.updateSorters(this.entries[0]!, this.bags[0]!.scalars, 1);
+      return;
+    }
+    agent.idleEpoch = this.book.epoch;
+    if (this.blockedUntil < agent.idleUntil) agent.idleUntil = this.blockedUntil;
+    this.result.skippedAgents++;
   }
 
   private readonly visitRole = (roleName: string): boolean => {

@@ -203,9 +203,10 @@ export class HierarchicalAllocator {
     for (const client of this.clientsOf(frameworkId, roles)) {
       client.suppressed = false;
       this.book.clearFilters(client);
+      const epoch = this.book.epoch;
       this.book.refreshClient(client);
+      if (this.book.epoch === epoch) this.book.touch(client);
     }
-    this.book.epoch++;
   }
 
   // ---- resources ------------------------------------------------------------------------------
@@ -292,7 +293,7 @@ export class HierarchicalAllocator {
     const b = this.book;
     if (!quota || (Object.keys(quota.guarantees ?? {}).length === 0 && Object.keys(quota.limits ?? {}).length === 0)) b.quotas.delete(role);
     else b.quotas.set(role, { role, spec: quota, guarantees: b.nameVector(quota.guarantees), limits: b.nameVector(quota.limits) });
-    b.epoch++;
+    b.touchAll();
   }
 
   // ---- cycles and views -----------------------------------------------------------------------
@@ -383,9 +384,11 @@ export class HierarchicalAllocator {
       const client = b.client(state, role);
       client.subscribed = true;
       if (suppressed) client.suppressed = suppressed.has(role);
+      const epoch = b.epoch;
       b.refreshClient(client);
+      // New capabilities or min-allocatable sets concern only this framework's clients.
+      if (b.epoch === epoch) b.touch(client);
     }
-    b.epoch++;
   }
 
   private setActive(frameworkId: string, active: boolean): void {

@@ -14,6 +14,11 @@ export interface AllocatorOptions {
   filterGpuResources?: boolean;
   /** Default allocation interval (ms) used to stretch refusal filters (default 1000). */
   allocationIntervalMs?: number;
+  /**
+   * Testing only: visit every agent fully in every cycle, without the skip cache of idle agents and
+   * without newcomer-only visits. Allocations must come out the same either way.
+   */
+  fullVisits?: boolean;
 }
 
 export interface AllocatorAgent {
