@@ -55,6 +55,10 @@ describe("Cosmos API", () => {
     const v2 = await rpc("/package/describe", { packageName: "static-web" }, "describe", `application/vnd.dcos.package.describe-response+json; charset=utf-8; version=v2;q=0.9, text/html;q=1`);
     expect(v2.type).toContain("version=v2");
     expect(v2.json.name).toBe("static-web");
+    const v1 = await rpc("/package/describe", { packageName: "static-web" }, "describe", cosmosType("package", "describe-response", 1));
+    expect(v1.type).toContain("version=v1");
+    expect(v1.json).toMatchObject({ package: { name: "static-web", version: "1.0.0" }, marathonMustache: expect.stringContaining("{{service.name}}"), config: { type: "object" }, resource: { images: {} } });
+    expect(v1.json.package.releaseVersion).toBeUndefined();
   });
 
   it("an Accept with no usable type is 406 UnsupportedContentType; a wrong Content-Type is 415", async () => {

@@ -14,6 +14,8 @@ import { MasterClient } from "../master.js";
 import { DEFAULT_REFRESH, Repositories } from "../repositories.js";
 import { PackageService } from "../service.js";
 import { InstalledServices } from "../installed.js";
+import { templateOf, type PackageEntry } from "../model.js";
+import { packageMetadata } from "../render/labels.js";
 import { RawJson, runRpc, send, sendCosmosError, type RpcSpec } from "./rpc.js";
 
 export interface UniverseDeps {
@@ -32,12 +34,25 @@ export interface UniverseServer {
 }
 
 /** Package entries are immutable once loaded: each describe body (v2 flat, v3 wrapped) is encoded once. */
-const describeBodies = new WeakMap<object, { v2?: Buffer; v3?: Buffer }>();
-function describeBody(entry: object, version: number): Buffer {
+const describeBodies = new WeakMap<object, { v1?: Buffer; v2?: Buffer; v3?: Buffer }>();
+function describeBody(entry: PackageEntry, version: number): Buffer {
   let bodies = describeBodies.get(entry);
   if (!bodies) describeBodies.set(entry, (bodies = {}));
   if (version >= 3) return (bodies.v3 ??= Buffer.from(`{"package":${JSON.stringify(entry)}}`));
-  return (bodies.v2 ??= Buffer.from(JSON.stringify(entry)));
+  if (version === 2) return (bodies.v2 ??= Buffer.from(JSON.stringify(entry)));
+  return (bodies.v1 ??= Buffer.from(JSON.stringify(describeV1(entry))));
+}
+
+/** The pre-1.10 shape (old CLIs): package.json fields, and the template as text beside config and resource. */
+function describeV1(entry: PackageEntry): Record<string, unknown> {
+  const { releaseVersion: _r, ...pkg } = packageMetadata(entry);
+  return {
+    package: pkg,
+    marathonMustache: templateOf(entry) ?? "",
+    ...(entry.config ? { config: entry.config } : {}),
+    ...(entry.resource ? { resource: entry.resource } : {}),
+    ...(entry.command ? { command: entry.command } : {}),
+  };
 }
 
 const CAPABILITIES = ["PACKAGE_MANAGEMENT", "SUPPORT_CLUSTER_REPORT", "METRONOME", "LOGGING", "LOGGING_V2"].map((name) => ({ name }));
@@ -69,7 +84,7 @@ export function createServer(deps: UniverseDeps): UniverseServer {
   const auth = async (req: IncomingMessage): Promise<string | undefined> => req.headers.authorization ?? (await defaultAuthorizationValue());
 
   rpc("/package/search", { kind: "search", body: SearchRequest, responses: [1] }, async (b) => new RawJson((await repos.catalog()).searchBody(b.query)));
-  rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2] }, async (b, v) => {
+  rpc("/package/describe", { kind: "describe", body: DescribeRequest, responses: [3, 2, 1] }, async (b, v) => {
     const { entry } = (await repos.catalog()).resolve(b.packageName, b.packageVersion);
     return new RawJson(describeBody(entry, v));
   });
