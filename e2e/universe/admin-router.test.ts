@@ -51,6 +51,7 @@ async function marathonApp(id: string): Promise<{ status: number; app?: any }> {
 
 beforeAll(async () => {
   requireImage("local/static-web:1");
+  // Host ports of its own: the tasks really bind them, and other e2e files' agents start at 31000.
   requireImage("local/caravel-redis:1");
   const ip = externalAddress();
   const dir = mkdtempSync(join(tmpdir(), "universe-router-e2e-"));
@@ -74,7 +75,7 @@ beforeAll(async () => {
   await scope.start({
     name: "agent",
     command: process.execPath,
-    args: [binPath("agent"), `--master=127.0.0.1:${masterPort}`, `--port=${agentPort}`, `--work_dir=${join(dir, "agent")}`, "--containerizers=mesos,docker", "--resources=cpus:8;mem:8192;disk:20000;ports:[31000-31099]", "--log_level=warn"],
+    args: [binPath("agent"), `--master=127.0.0.1:${masterPort}`, `--port=${agentPort}`, `--work_dir=${join(dir, "agent")}`, "--containerizers=mesos,docker", "--resources=cpus:8;mem:8192;disk:20000;ports:[33100-33199]", "--log_level=warn"],
   });
   // Marathon beyond loopback checks every caller's token against the router's IAM.
   await scope.start({

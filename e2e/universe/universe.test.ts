@@ -32,7 +32,8 @@ async function rpc(path: string, kind: string, body: unknown, version = 1, auth?
 
 beforeAll(async () => {
   requireImage("local/static-web:1");
-  c = await startMarathonCluster({ agents: 1, resources: "cpus:4;mem:4096;disk:10000;ports:[31000-31099]", containerizers: "mesos,docker" });
+  // Host ports of its own: the tasks really bind them, and other e2e files' agents start at 31000.
+  c = await startMarathonCluster({ agents: 1, resources: "cpus:4;mem:4096;disk:10000;ports:[33200-33299]", containerizers: "mesos,docker" });
   const port = await freePort();
   universeUrl = `http://127.0.0.1:${port}`;
   await scope.start({
