@@ -83,8 +83,17 @@ export class Registry {
   async load(): Promise<RegistrySnapshot> {
     this.records.clear();
     this.durable.clear();
-    const names = await this.store.children(BUCKETS).catch(() => [] as string[]);
-    const buckets = await Promise.all(names.map((n) => this.store.getJson<Record<string, RegisteredAgent>>(`${BUCKETS}/${n}`)));
+    // Everything is asked for at once: a new leader admits no agent before this returns.
+    const [buckets, legacyAgents, quotas, weights, maintenance] = await Promise.all([
+      this.store.children(BUCKETS).then(
+        (names) => Promise.all(names.map((n) => this.store.getJson<Record<string, RegisteredAgent>>(`${BUCKETS}/${n}`))),
+        () => [],
+      ),
+      this.loadLegacy(),
+      this.store.getJson<QuotaConfig[]>(`${ROOT}/quotas`),
+      this.store.getJson<Record<string, number>>(`${ROOT}/weights`),
+      this.store.getJson<MaintenanceSchedule>(`${ROOT}/maintenance`),
+    ]);
     const agents: RegisteredAgent[] = [];
     for (const bucket of buckets) {
       for (const agent of Object.values(bucket ?? {})) {
@@ -93,12 +102,8 @@ export class Registry {
         agents.push(agent);
       }
     }
-    const legacy = await this.loadLegacy();
-    const [quotas, weights, maintenance] = await Promise.all([
-      this.store.getJson<QuotaConfig[]>(`${ROOT}/quotas`),
-      this.store.getJson<Record<string, number>>(`${ROOT}/weights`),
-      this.store.getJson<MaintenanceSchedule>(`${ROOT}/maintenance`),
-    ]);
+    // A bucket record is newer than a legacy one (legacy nodes are deleted once moved).
+    const legacy = legacyAgents.filter((a) => !this.durable.has(a.id));
     if (legacy.length > 0) await this.migrate(legacy);
     return { agents: [...agents, ...legacy], quotas: quotas ?? [], weights: weights ?? {}, maintenance: maintenance ?? { windows: [] } };
   }
@@ -106,11 +111,9 @@ export class Registry {
   /** Agents written in the one-node-per-agent layout (a registry from before the buckets). */
   private async loadLegacy(): Promise<RegisteredAgent[]> {
     const ids = await this.store.children(LEGACY_AGENTS).catch(() => [] as string[]);
-    const agents = (await Promise.all(ids.map((id) => this.store.getJson<RegisteredAgent>(`${LEGACY_AGENTS}/${id}`)))).filter(
+    return (await Promise.all(ids.map((id) => this.store.getJson<RegisteredAgent>(`${LEGACY_AGENTS}/${id}`)))).filter(
       (a): a is RegisteredAgent => a !== undefined,
     );
-    // A bucket record is newer than a legacy one (legacy nodes are deleted once moved).
-    return agents.filter((a) => !this.durable.has(a.id));
   }
 
   /** Moves legacy records into their buckets, then deletes the legacy nodes. */

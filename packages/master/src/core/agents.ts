@@ -34,14 +34,19 @@ export function agentTotal(staticResources: Resource[], checkpointed: Resource[]
   return addResources(subtractResources(base, unreservedEquivalent), carved);
 }
 
+/**
+ * What each framework+role holds on an agent, for the allocator. The lists are only concatenated: the
+ * allocator merges repeated kinds when it reads them, and merging here (one addResources per task)
+ * was the costliest step of a re-registration with many tasks.
+ */
 function usedByFramework(tasks: TaskRecord[]) {
   const used = new Map<string, { frameworkId: string; role: string; resources: Resource[] }>();
   for (const t of tasks) {
     if (t.released || isTerminalState(t.state) || t.state === "TASK_UNREACHABLE") continue;
     const key = `${t.frameworkId}\u0000${t.role}`;
-    const entry = used.get(key) ?? { frameworkId: t.frameworkId, role: t.role, resources: [] };
-    entry.resources = addResources(entry.resources, t.info.resources);
-    used.set(key, entry);
+    let entry = used.get(key);
+    if (!entry) used.set(key, (entry = { frameworkId: t.frameworkId, role: t.role, resources: [] }));
+    for (const r of t.info.resources) entry.resources.push(r);
   }
   return [...used.values()];
 }

@@ -1,61 +1,95 @@
-/** `POST /internal/agent/v1`: Caravel's agent protocol (packages/api/src/agent-protocol.ts). */
+/**
+ * `POST /internal/agent/v1`: Caravel's agent protocol (packages/api/src/agent-protocol.ts).
+ *
+ * Calls are read off the socket at once but handled in arrival order from a queue, a bounded slice of
+ * work per event-loop turn (admission.ts): after a failover every agent of the cluster re-subscribes
+ * within a second, and handling 10,000 SUBSCRIBEs with their tasks as they are read kept the event
+ * loop busy for seconds in one stretch — the ZooKeeper client's pings waited, and the new leader lost
+ * its session and stepped down.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AgentCall, CaravelError } from "@caravel/api";
-import { sendError } from "@caravel/runtime";
+import { AgentCall, CaravelError, describeZodError } from "@caravel/api";
+import { readBody, sendError } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
 import { checkDrained } from "../core/maintenance.js";
 import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";
-import { readCall, requirePayload } from "./common.js";
+import { admit } from "./admission.js";
+import { checkContentType, requirePayload } from "./common.js";
 
 export function agentHandler(ctx: MasterContext) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const call = await readCall(req, AgentCall, "agent call", ctx.config.max_body_bytes);
-      if (call.type === "SUBSCRIBE") {
-        requirePayload(call, "subscribe");
-        const streamId = newStreamId();
-        const stream = new EventStream(res, { "mesos-stream-id": streamId });
-        const result = await subscribeAgent(ctx, call.subscribe!, stream, streamId);
-        if ("shutdown" in result) {
-          stream.send({ type: "SHUTDOWN", shutdown: { message: result.shutdown } });
-          stream.end();
-        }
-        return;
-      }
-      const agentId = call.agent_id?.value;
-      if (!agentId) throw new CaravelError("INVALID_REQUEST", "Expecting 'agent_id' to be present", { path: "agent_id" });
-      const agent = ctx.agents.get(agentId);
-      if (!agent) throw new CaravelError("AGENT_NOT_FOUND", `Agent ${agentId} is not registered; subscribe first`);
-      if (req.headers["mesos-stream-id"] !== agent.streamId) {
-        throw new CaravelError("STREAM_ID_MISMATCH", "'Mesos-Stream-Id' does not match the agent's current subscription; re-subscribe");
-      }
-      switch (call.type) {
-        case "PONG":
-          pong(agent);
-          break;
-        case "UPDATE":
-          requirePayload(call, "update");
-          agentUpdate(ctx, agent.id, call.update!.framework_id.value, call.update!.status, call.update!.latest_state);
-          void checkDrained(ctx, agent);
-          break;
-        case "UPDATE_RESOURCES":
-          requirePayload(call, "update_resources");
-          agent.info = { ...agent.info, resources: call.update_resources!.total };
-          agent.total = agentTotal(agent.info.resources, agent.checkpointed);
-          ctx.allocator.updateAgentTotal(agent.id, agent.total);
-          ctx.requestAgentAllocation();
-          break;
-        case "UNSUBSCRIBE":
-          agent.stream?.end();
-          break;
-      }
-      res.writeHead(202, { "content-length": 0 });
-      res.end();
+      checkContentType(req);
+      const body = await readBody(req, ctx.config.max_body_bytes);
+      admit(() => handle(ctx, req, res, body));
     } catch (error) {
       sendError(res, error, ctx.log, "text");
     }
   };
+}
+
+/** Parses a body as an agent call; errors are 400s that name the field. */
+function parseCall(body: Buffer): AgentCall {
+  if (body.length === 0) throw new CaravelError("MALFORMED_JSON", "request body is empty; expected a JSON document");
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw new CaravelError("MALFORMED_JSON", `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = AgentCall.safeParse(json);
+  if (!parsed.success) throw new CaravelError("INVALID_REQUEST", `Failed to validate agent call: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  try {
+    if (req.socket.destroyed) return; // the agent gave up while its call waited
+    const call = parseCall(body);
+    if (call.type === "SUBSCRIBE") {
+      requirePayload(call, "subscribe");
+      const streamId = newStreamId();
+      const stream = new EventStream(res, { "mesos-stream-id": streamId });
+      const result = await subscribeAgent(ctx, call.subscribe!, stream, streamId);
+      if ("shutdown" in result) {
+        stream.send({ type: "SHUTDOWN", shutdown: { message: result.shutdown } });
+        stream.end();
+      }
+      return;
+    }
+    const agentId = call.agent_id?.value;
+    if (!agentId) throw new CaravelError("INVALID_REQUEST", "Expecting 'agent_id' to be present", { path: "agent_id" });
+    const agent = ctx.agents.get(agentId);
+    if (!agent) throw new CaravelError("AGENT_NOT_FOUND", `Agent ${agentId} is not registered; subscribe first`);
+    if (req.headers["mesos-stream-id"] !== agent.streamId) {
+      throw new CaravelError("STREAM_ID_MISMATCH", "'Mesos-Stream-Id' does not match the agent's current subscription; re-subscribe");
+    }
+    switch (call.type) {
+      case "PONG":
+        pong(agent);
+        break;
+      case "UPDATE":
+        requirePayload(call, "update");
+        agentUpdate(ctx, agent.id, call.update!.framework_id.value, call.update!.status, call.update!.latest_state);
+        void checkDrained(ctx, agent);
+        break;
+      case "UPDATE_RESOURCES":
+        requirePayload(call, "update_resources");
+        agent.info = { ...agent.info, resources: call.update_resources!.total };
+        agent.total = agentTotal(agent.info.resources, agent.checkpointed);
+        ctx.allocator.updateAgentTotal(agent.id, agent.total);
+        ctx.requestAgentAllocation();
+        break;
+      case "UNSUBSCRIBE":
+        agent.stream?.end();
+        break;
+    }
+    res.writeHead(202, { "content-length": 0 });
+    res.end();
+  } catch (error) {
+    sendError(res, error, ctx.log, "text");
+  }
 }

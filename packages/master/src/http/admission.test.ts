@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { AdmissionQueue } from "./admission.js";
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("AdmissionQueue", () => {
+  it("runs jobs in arrival order", async () => {
+    const queue = new AdmissionQueue(1000);
+    const seen: number[] = [];
+    for (let i = 0; i < 100; i++) queue.push(() => seen.push(i));
+    while (queue.pending > 0) await turn();
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it("lets other callbacks run between slices once a slice used its budget", async () => {
+    const queue = new AdmissionQueue(0); // a budget of 0: one job per turn
+    const seen: string[] = [];
+    queue.push(() => seen.push("job 1"));
+    queue.push(() => seen.push("job 2"));
+    queue.push(() => seen.push("job 3"));
+    setImmediate(() => seen.push("other"));
+    while (queue.pending > 0) await turn();
+    expect(seen).toEqual(["job 1", "other", "job 2", "job 3"]);
+  });
+
+  it("keeps going after a job that throws", async () => {
+    const queue = new AdmissionQueue(1000);
+    const seen: string[] = [];
+    queue.push(() => {
+      throw new Error("bug");
+    });
+    queue.push(() => seen.push("next"));
+    while (queue.pending > 0) await turn();
+    expect(seen).toEqual(["next"]);
+  });
+});
