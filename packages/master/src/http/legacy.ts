@@ -1,5 +1,4 @@
 /** Legacy JSON GET endpoints (`/master/state` and friends, mesos-core.md §4.3), with `.json` aliases and JSONP. */
-import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError } from "@caravel/api";
 import { sendText, type Router } from "@caravel/runtime";
@@ -7,7 +6,10 @@ import type { MasterContext } from "../core/context.js";
 import { MASTER_VERSION } from "../core/context.js";
 import { maintenanceStatus } from "../core/maintenance.js";
 import type { TaskRecord } from "../state/types.js";
-import { legacyAgent, legacyFrameworkHead, legacyTask, stateSummary, writeState } from "../views/legacy.js";
+import { ChunkWriter } from "../views/chunk-writer.js";
+import { legacyTask } from "../views/legacy.js";
+import { slavesJson, stateSummaryJson, writeFrameworks, writeState } from "../views/legacy-stream.js";
+import { taskPage } from "../views/task-page.js";
 import { redirectToLeader, type Leadership } from "../leadership.js";
 import { sendJsonp } from "./common.js";
 import type { OperatorDeps } from "./operator.js";
@@ -18,42 +20,10 @@ function both(router: Router, path: string, handler: (req: IncomingMessage, res:
 }
 
 export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: OperatorDeps, leadership: Leadership): void {
-  both(router, "/state", async (_req, res, url) => {
-    const callback = url.searchParams.get("jsonp");
-    if (callback && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return sendText(res, 400, "'jsonp' must be a JavaScript identifier");
-    res.writeHead(200, { "content-type": callback ? "text/javascript" : "application/json" });
-    const sink = (chunk: string) => (res.write(chunk) ? undefined : once(res, "drain").then(() => undefined));
-    try {
-      if (callback) await sink(`${callback}(`);
-      await writeState(ctx, deps.flags(), sink);
-      if (callback) await sink(");");
-      res.end();
-    } catch (error) {
-      ctx.log.error({ err: error }, "failed to stream /master/state");
-      res.destroy();
-    }
-  });
-  both(router, "/state-summary", (_req, res, url) => sendJsonp(res, url, JSON.stringify(stateSummary(ctx))));
-  both(router, "/slaves", (_req, res, url) => {
-    const id = url.searchParams.get("slave_id");
-    const slaves = [...ctx.agents.values()].filter((a) => (a.state === "REGISTERED" || a.state === "DISCONNECTED") && (!id || a.id === id)).map((a) => legacyAgent(ctx, a));
-    const recovered = [...ctx.recoveredAgents.entries()].map(([rid, a]) => ({ id: rid, hostname: a.hostname, port: a.port }));
-    sendJsonp(res, url, JSON.stringify({ slaves, recovered_slaves: recovered }));
-  });
-  both(router, "/frameworks", (_req, res, url) => {
-    const id = url.searchParams.get("framework_id");
-    const full = (fw: Parameters<typeof legacyFrameworkHead>[0]) => ({
-      ...legacyFrameworkHead(fw),
-      tasks: [...fw.tasks.values()].map(legacyTask),
-      unreachable_tasks: [...fw.unreachableTasks.values()].map(legacyTask),
-      completed_tasks: fw.completedTasks.map(legacyTask),
-    });
-    sendJsonp(res, url, JSON.stringify({
-      frameworks: [...ctx.frameworks.values()].filter((f) => !id || f.id === id).map(full),
-      completed_frameworks: ctx.completedFrameworks.filter((f) => !id || f.id === id).map(full),
-      unregistered_frameworks: [],
-    }));
-  });
+  both(router, "/state", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeState(ctx, deps.flags(), w)));
+  both(router, "/state-summary", (_req, res, url) => sendJsonp(res, url, stateSummaryJson(ctx)));
+  both(router, "/slaves", (_req, res, url) => sendJsonp(res, url, slavesJson(ctx, url.searchParams.get("slave_id"))));
+  both(router, "/frameworks", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeFrameworks(ctx, url.searchParams.get("framework_id"), w)));
   both(router, "/tasks", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ tasks: listTasks(ctx, url).map(legacyTask) })));
   both(router, "/roles", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ roles: deps.roles() })));
   both(router, "/flags", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ flags: deps.flags() })));
@@ -86,8 +56,52 @@ function listTasks(ctx: MasterContext, url: URL): TaskRecord[] {
     if (frameworkId && fw.id !== frameworkId) continue;
     for (const t of [...fw.tasks.values(), ...fw.unreachableTasks.values(), ...fw.completedTasks]) if (!taskId || t.info.task_id.value === taskId) all.push(t);
   }
-  const time = (t: TaskRecord) => t.statuses.at(-1)?.timestamp ?? 0;
-  all.sort((a, b) => (order === "asc" ? time(a) - time(b) : time(b) - time(a)));
-  return all.slice(offset, offset + limit);
+  return taskPage(all, offset, limit, order);
 }
 
+/** Backpressure: at most this much may wait in the response's buffer before the writer waits. */
+const MAX_QUEUED_BYTES = 8 << 20;
+
+/** Resolves once the response has drained; rejects if the client goes away first. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", gone);
+      resolve();
+    };
+    const gone = (): void => {
+      res.off("drain", done);
+      res.off("close", gone);
+      reject(new Error("the client closed the connection"));
+    };
+    res.on("drain", done);
+    res.on("close", gone);
+  });
+}
+
+/**
+ * Streams a large JSON document (as JSONP with `?jsonp=`), written by `write` through a ChunkWriter
+ * with backpressure: the body is never built as one string.
+ */
+async function streamJsonp(ctx: MasterContext, res: ServerResponse, url: URL, write: (w: ChunkWriter) => Promise<void>): Promise<void> {
+  const callback = url.searchParams.get("jsonp");
+  if (callback && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return sendText(res, 400, "'jsonp' must be a JavaScript identifier");
+  res.writeHead(200, { "content-type": callback ? "text/javascript" : "application/json" });
+  const w = new ChunkWriter((chunk, release) => {
+    if (res.destroyed) throw new Error("the client closed the connection");
+    if (res.write(chunk, release && (() => release())) || res.writableLength < MAX_QUEUED_BYTES) return;
+    return drained(res);
+  });
+  try {
+    if (callback) await w.text(`${callback}(`);
+    await write(w);
+    if (callback) await w.text(");");
+    await w.end();
+    res.end();
+  } catch (error) {
+    if (res.destroyed) ctx.log.debug({ path: url.pathname }, "client left during a streamed answer");
+    else ctx.log.error({ err: error, path: url.pathname }, "failed to stream a legacy JSON answer");
+    res.destroy();
+  }
+}

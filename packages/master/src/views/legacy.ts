@@ -1,8 +1,8 @@
 /**
  * The legacy JSON views (`/master/state`, `/master/slaves`, `/master/frameworks`, `/master/tasks`,
  * `/master/state-summary`) in Mesos' shapes (mesos-core.md §4.3): `slave_id`, legacy resource objects,
- * labels as plain arrays. State can be huge (hundreds of thousands of tasks), so it is written as a
- * stream of small JSON pieces instead of one string.
+ * labels as plain arrays. These build plain objects; legacy-stream.ts writes the large documents from
+ * their JSON, cached between requests.
  */
 import { isTerminalState, legacyAttributeValue, legacyResources, legacyResourcesOf, type Resource, type TaskStatus } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
@@ -115,49 +115,6 @@ export function legacyFrameworkHead(fw: FrameworkRecord): Record<string, unknown
   };
 }
 
-/** A sink for streamed JSON: `write` may return a promise to apply backpressure. */
-export type JsonSink = (chunk: string) => void | Promise<void>;
-
-/**
- * A task's legacy JSON, cached until the task changes: state documents are requested often (every
- * Mesos-DNS and UI poll) while most tasks stay as they are.
- */
-const taskJsonCache = new WeakMap<TaskRecord, { revision: number; json: string }>();
-export function legacyTaskJson(task: TaskRecord): string {
-  const cached = taskJsonCache.get(task);
-  if (cached && cached.revision === task.revision) return cached.json;
-  const json = JSON.stringify(legacyTask(task));
-  taskJsonCache.set(task, { revision: task.revision, json });
-  return json;
-}
-
-/** Writes a JSON array of items, a batch of pieces per write. */
-async function writeArray<T>(sink: JsonSink, items: Iterable<T>, render: (item: T) => unknown, toJson: (item: T) => string = (item) => JSON.stringify(render(item))): Promise<void> {
-  await sink("[");
-  let batch: string[] = [];
-  let first = true;
-  for (const item of items) {
-    batch.push((first ? "" : ",") + toJson(item));
-    first = false;
-    if (batch.length >= 500) {
-      await sink(batch.join(""));
-      batch = [];
-    }
-  }
-  await sink(batch.join("") + "]");
-}
-
-async function writeFramework(sink: JsonSink, fw: FrameworkRecord): Promise<void> {
-  const head = JSON.stringify(legacyFrameworkHead(fw));
-  await sink(head.slice(0, -1) + ',"tasks":');
-  await writeArray(sink, fw.tasks.values(), legacyTask, legacyTaskJson);
-  await sink(',"unreachable_tasks":');
-  await writeArray(sink, fw.unreachableTasks.values(), legacyTask, legacyTaskJson);
-  await sink(',"completed_tasks":');
-  await writeArray(sink, fw.completedTasks, legacyTask, legacyTaskJson);
-  await sink("}");
-}
-
 export function stateHead(ctx: MasterContext, flags: Record<string, string>): Record<string, unknown> {
   const info = ctx.masterInfo;
   const agents = [...ctx.agents.values()];
@@ -182,55 +139,5 @@ export function stateHead(ctx: MasterContext, flags: Record<string, string>): Re
     flags,
     orphan_tasks: [],
     unregistered_frameworks: [],
-  };
-}
-
-/** Streams the whole `/master/state` document. */
-export async function writeState(ctx: MasterContext, flags: Record<string, string>, sink: JsonSink): Promise<void> {
-  const head = JSON.stringify(stateHead(ctx, flags));
-  await sink(head.slice(0, -1) + ',"slaves":');
-  const offers = offersByAgent(ctx);
-  const running = runningResourcesByAgent(ctx);
-  await writeArray(sink, [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED"), (a) => legacyAgent(ctx, a, offers, running.get(a.id) ?? []));
-  await sink(',"recovered_slaves":');
-  await writeArray(sink, ctx.recoveredAgents.entries(), ([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
-  await sink(',"frameworks":[');
-  let first = true;
-  for (const fw of ctx.frameworks.values()) {
-    if (!first) await sink(",");
-    first = false;
-    await writeFramework(sink, fw);
-  }
-  await sink('],"completed_frameworks":[');
-  first = true;
-  for (const fw of ctx.completedFrameworks) {
-    if (!first) await sink(",");
-    first = false;
-    await writeFramework(sink, fw);
-  }
-  await sink("]}");
-}
-
-export function stateSummary(ctx: MasterContext): Record<string, unknown> {
-  const countStates = (tasks: Iterable<TaskRecord>) => {
-    const counts: Record<string, number> = {};
-    for (const s of ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"]) counts[s] = 0;
-    for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
-    return counts;
-  };
-  return {
-    hostname: ctx.masterInfo.hostname,
-    cluster: ctx.config.cluster,
-    slaves: [...ctx.agents.values()].filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED").map((a) => {
-      const tasks = agentTasks(ctx, a);
-      return { ...legacyAgent(ctx, a), ...countStates(tasks), framework_ids: [...new Set(tasks.map((t) => t.frameworkId))] };
-    }),
-    frameworks: [...ctx.frameworks.values()].map((fw) => ({
-      ...legacyFrameworkHead(fw),
-      offers: undefined,
-      executors: undefined,
-      ...countStates([...fw.tasks.values(), ...fw.unreachableTasks.values(), ...fw.completedTasks]),
-      slave_ids: [...new Set([...fw.tasks.values()].map((t) => t.agentId))],
-    })),
   };
 }

@@ -1,0 +1,126 @@
+/**
+ * The large legacy documents (`/master/state`, `/master/frameworks`, `/master/slaves`,
+ * `/master/state-summary`) written from serialised fragments that are kept between requests: task
+ * lists as blocks of bytes (task-blocks.ts), each agent's and each framework head's JSON until one of
+ * its inputs changes. The bytes are exactly those of JSON.stringify over the objects of legacy.ts
+ * (legacy-stream.test.ts compares them); only the work of producing them again is saved.
+ */
+import type { TaskState } from "@caravel/api";
+import type { MasterContext } from "../core/context.js";
+import type { AgentRecord, FrameworkRecord, TaskRecord } from "../state/types.js";
+import type { ChunkWriter } from "./chunk-writer.js";
+import { agentJson, beginAgentPass, frameworkHeadJson } from "./fragments.js";
+import { legacyTask, stateHead } from "./legacy.js";
+import { taskListBlocks } from "./task-blocks.js";
+import { agentTasks } from "./v1.js";
+
+const taskJson = (task: TaskRecord): string => JSON.stringify(legacyTask(task));
+
+const isListed = (a: AgentRecord): boolean => a.state === "REGISTERED" || a.state === "DISCONNECTED";
+
+/** `{"a":1}` → `{"a":1,` so that more keys can follow (JSON.stringify of a non-empty object). */
+const open = (json: string): string => (json === "{}" ? "{" : json.slice(0, -1) + ",");
+
+async function writeTaskList(w: ChunkWriter, list: Map<string, TaskRecord> | TaskRecord[]): Promise<void> {
+  await w.text("[");
+  let first = true;
+  for (const block of taskListBlocks(list, taskJson)) {
+    if (!first) await w.text(",");
+    first = false;
+    await w.bytes(block);
+  }
+  await w.text("]");
+}
+
+async function writeFramework(w: ChunkWriter, fw: FrameworkRecord): Promise<void> {
+  await w.text(open(frameworkHeadJson(fw)) + '"tasks":');
+  await writeTaskList(w, fw.tasks);
+  await w.text(',"unreachable_tasks":');
+  await writeTaskList(w, fw.unreachableTasks);
+  await w.text(',"completed_tasks":');
+  await writeTaskList(w, fw.completedTasks);
+  await w.text("}");
+}
+
+async function writeFrameworkArray(w: ChunkWriter, frameworks: Iterable<FrameworkRecord>): Promise<void> {
+  await w.text("[");
+  let first = true;
+  for (const fw of frameworks) {
+    if (!first) await w.text(",");
+    first = false;
+    await writeFramework(w, fw);
+  }
+  await w.text("]");
+}
+
+/** Writes the whole `/master/state` document (the caller flushes the writer). */
+export async function writeState(ctx: MasterContext, flags: Record<string, string>, w: ChunkWriter): Promise<void> {
+  // The agents go into the writer's chunks without an await: the agent pass must not interleave
+  // with another request's (fragments.ts). At Mesos' size this part is ≈15 MiB.
+  w.appendText(open(JSON.stringify(stateHead(ctx, flags))) + '"slaves":[');
+  const pass = beginAgentPass(ctx);
+  let first = true;
+  for (const agent of ctx.agents.values()) {
+    if (!isListed(agent)) continue;
+    if (!first) w.appendText(",");
+    first = false;
+    w.appendBytes(agentJson(ctx, agent, pass));
+  }
+  await w.text("]");
+  const recovered = [...ctx.recoveredAgents.entries()].map(([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
+  await w.text(',"recovered_slaves":' + JSON.stringify(recovered) + ',"frameworks":');
+  await writeFrameworkArray(w, ctx.frameworks.values());
+  await w.text(',"completed_frameworks":');
+  await writeFrameworkArray(w, ctx.completedFrameworks.slice());
+  await w.text("}");
+}
+
+/** Writes `/master/frameworks`, optionally only the framework with `id`. */
+export async function writeFrameworks(ctx: MasterContext, id: string | null, w: ChunkWriter): Promise<void> {
+  const wanted = (fw: FrameworkRecord) => !id || fw.id === id;
+  await w.text('{"frameworks":');
+  await writeFrameworkArray(w, [...ctx.frameworks.values()].filter(wanted));
+  await w.text(',"completed_frameworks":');
+  await writeFrameworkArray(w, ctx.completedFrameworks.filter(wanted));
+  await w.text(',"unregistered_frameworks":[]}');
+}
+
+/** `/master/slaves`, optionally only the agent with `id`. */
+export function slavesJson(ctx: MasterContext, id: string | null): string {
+  const pass = beginAgentPass(ctx);
+  const slaves: string[] = [];
+  for (const a of ctx.agents.values()) if (isListed(a) && (!id || a.id === id)) slaves.push(agentJson(ctx, a, pass).toString("utf8"));
+  const recovered = [...ctx.recoveredAgents.entries()].map(([rid, a]) => ({ id: rid, hostname: a.hostname, port: a.port }));
+  return `{"slaves":[${slaves.join(",")}],"recovered_slaves":${JSON.stringify(recovered)}}`;
+}
+
+const SUMMARY_STATES: TaskState[] = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"];
+
+function countStates(tasks: Iterable<TaskRecord>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of SUMMARY_STATES) counts[s] = 0;
+  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
+  return counts;
+}
+
+/** `/master/state-summary`: agents and frameworks with task counts by state, without the tasks. */
+export function stateSummaryJson(ctx: MasterContext): string {
+  const pass = beginAgentPass(ctx);
+  const slaves: string[] = [];
+  for (const a of ctx.agents.values()) {
+    if (!isListed(a)) continue;
+    const tasks = agentTasks(ctx, a);
+    const extra = JSON.stringify({ ...countStates(tasks), framework_ids: [...new Set(tasks.map((t) => t.frameworkId))] });
+    slaves.push(open(agentJson(ctx, a, pass).toString("utf8")) + extra.slice(1));
+  }
+  const frameworks: string[] = [];
+  for (const fw of ctx.frameworks.values()) {
+    // The cached head round-trips through JSON.parse unchanged; offers and executors are left out.
+    const head = JSON.parse(frameworkHeadJson(fw)) as Record<string, unknown>;
+    head["offers"] = undefined;
+    head["executors"] = undefined;
+    Object.assign(head, countStates([...fw.tasks.values(), ...fw.unreachableTasks.values(), ...fw.completedTasks]), { slave_ids: [...new Set([...fw.tasks.values()].map((t) => t.agentId))] });
+    frameworks.push(JSON.stringify(head));
+  }
+  return `${open(JSON.stringify({ hostname: ctx.masterInfo.hostname, cluster: ctx.config.cluster }))}"slaves":[${slaves.join(",")}],"frameworks":[${frameworks.join(",")}]}`;
+}
