@@ -163,12 +163,17 @@ export function setListenGuard(guard: ((listener: RequestListenerFn) => RequestL
   listenGuard = guard;
 }
 
+/** Accept queue length asked of the kernel (it caps it at net.core.somaxconn, 4096 here). */
+export const LISTEN_BACKLOG = 8192;
+
 /** Starts a server on host:port (0 = any free port) and resolves once it listens. */
 export async function listen(listener: RequestListenerFn, port: number, host = "127.0.0.1"): Promise<Listening> {
   const server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listenGuard ? listenGuard(listener) : listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve());
+    // Node's default backlog (511) overflows when thousands of clients connect at once (agents
+    // re-registering after a master failover): their dropped SYNs come back only after 1, 3, 7… s.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
   return {
