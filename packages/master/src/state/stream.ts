@@ -15,6 +15,9 @@ export class EventStream {
     headers: Record<string, string> = {},
   ) {
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache", ...headers });
+    // Corked: the headers leave in one write with the events of this turn (an agent's SUBSCRIBED),
+    // not in one of their own (10,000 agents re-registering: 10,000 writes fewer).
+    this.cork();
     res.flushHeaders();
     res.socket?.setNoDelay(true);
     res.socket?.setKeepAlive(true, 10_000);
@@ -47,15 +50,18 @@ export class EventStream {
    * runs both ends' TCP path, so batching them is what keeps the master from spending its time there.
    */
   private write(record: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.res.uncork();
-      });
-    }
+    this.cork();
     this.res.write(record);
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.res.uncork();
+    });
   }
 
   /**
