@@ -22,7 +22,8 @@ import type { AgentState, AllocationEntry, ClientState } from "./state.js";
 import type { Allocation } from "./types.js";
 
 export interface CycleResult {
-  allocations: Allocation[];
+  /** How many allocations were emitted. */
+  allocations: number;
   skippedAgents: number;
 }
 
@@ -34,7 +35,13 @@ interface Made {
 
 const isUnreservedScalar = (e: Entry): boolean => !e.kind.reserved && !e.kind.revocable;
 
-export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<string>): CycleResult {
+/**
+ * Runs one cycle, handing each allocation to `emit` in the order they are made: right after its
+ * agent's visit when the cycle has one stage (a caller may send the first offers while the cycle
+ * goes on; `emit` must not call back into the allocator), at the end when quota guarantees need a
+ * second stage that may add to an allocation of the first.
+ */
+export function runCycle(book: AllocatorBook, now: number, agentIds: Iterable<string> | undefined, emit: (allocation: Allocation) => void): CycleResult {
   const candidates: AgentState[] = [];
   if (agentIds === undefined) {
     for (const a of book.agentList) if (a.active && a.offerable) candidates.push(a);
@@ -50,26 +57,28 @@ export function runCycle(book: AllocatorBook, now: number, agentIds?: Iterable<s
   shuffle(candidates, book.random);
 
   const made: Made[] = [];
-  const result: CycleResult = { allocations: [], skippedAgents: 0 };
+  const result: CycleResult = { allocations: 0, skippedAgents: 0 };
+  const out = (m: Made): void => {
+    result.allocations++;
+    emit({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role, book.registry) });
+  };
   const quota = book.quotas.size > 0 ? new QuotaCycle(book.quotas, (r) => book.consumedOf(r), [...subtractVec(book.unreservedTotal, book.unreservedAllocated)]) : undefined;
 
   // Only a two-stage cycle can give one client two parts of one agent: index them to merge.
   let index: Map<string, Made> | undefined;
   if (quota && quota.openCount > 0 && [...book.roles.values()].some((r) => r.activeClients > 0 && quota.hasUnsatisfiedGuarantee(r.name))) {
     index = new Map();
-    const pass = new Pass(book, now, quota, 1, made, index, result);
+    const pass = new Pass(book, now, quota, 1, made, index, result, undefined);
     for (const agent of candidates) {
       if (quota.openCount === 0) break;
       pass.run(agent);
     }
     shuffle(candidates, book.random);
   }
-  const pass = new Pass(book, now, quota, 2, made, index, result);
+  const pass = new Pass(book, now, quota, 2, made, index, result, index ? undefined : out);
   for (const agent of candidates) pass.run(agent);
-
-  for (const m of made) {
-    result.allocations.push({ frameworkId: m.client.framework.id, agentId: m.agent.id, role: m.client.role, resources: toResources(m.bag, m.client.role, book.registry) });
-  }
+  // Two stages: a client's allocations on an agent are final only now.
+  if (index) for (const m of made) out(m);
   return result;
 }
 
@@ -100,6 +109,8 @@ class Pass {
     private readonly made: Made[],
     private readonly index: Map<string, Made> | undefined,
     private readonly result: CycleResult,
+    /** Emits an agent's allocations right after its visit (one-stage cycles). */
+    private readonly emitNow: ((m: Made) => void) | undefined,
   ) {
     this.enter = stage === 1 ? (path) => quota!.mayServeGuarantee(path) : undefined;
   }
@@ -122,10 +133,12 @@ class Pass {
       }
       if (newcomer !== null) {
         this.visitNewcomer(newcomer);
+        this.emitVisited();
         return;
       }
     }
     this.book.roleSorter.forEachActive(this.visitRole, this.enter);
+    this.emitVisited();
     // Sorters learn about this agent's allocations only now, so the orders stayed fixed meanwhile.
     for (let i = 0; i < this.entries.length; i++) this.book.updateSorters(this.entries[i]!, this.bags[i]!.scalars, 1);
     if (this.entries.length === 0 && this.stage === 2) {
@@ -133,6 +146,14 @@ class Pass {
       agent.idleEpoch = this.book.epoch;
       agent.idleUntil = this.blockedUntil;
     }
+  }
+
+  private emitted = 0;
+
+  /** Hands out what the visit of the current agent made (one-stage cycles only). */
+  private emitVisited(): void {
+    if (this.emitNow === undefined) return;
+    while (this.emitted < this.made.length) this.emitNow(this.made[this.emitted++]!);
   }
 
   /** The newcomer-only visit of an idle agent (see `run`); the agent stays idle if it is blocked too. */

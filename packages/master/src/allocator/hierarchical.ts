@@ -300,11 +300,23 @@ export class HierarchicalAllocator {
 
   /** One allocation cycle over the given agents (default all). `now` in ms. */
   allocate(now: number, agentIds?: Iterable<string>): Allocation[] {
-    const result = runCycle(this.book, now, agentIds);
+    const out: Allocation[] = [];
+    this.allocateEach(now, (a) => out.push(a), agentIds);
+    return out;
+  }
+
+  /**
+   * The same cycle, handing each allocation to `emit` as soon as it is final — right after its
+   * agent's visit, unless quota guarantees need a second stage (then at the end) — so that the
+   * first offers can leave while the cycle goes on. `emit` must not call into the allocator (give
+   * resources back after the cycle). Returns the number of allocations.
+   */
+  allocateEach(now: number, emit: (allocation: Allocation) => void, agentIds?: Iterable<string>): number {
+    const result = runCycle(this.book, now, agentIds, emit);
     this.runs++;
     this.lastRunAt = now;
-    this.lastOffers = result.allocations.length;
-    this.totalOffers += result.allocations.length;
+    this.lastOffers = result.allocations;
+    this.totalOffers += result.allocations;
     this.lastSkipped = result.skippedAgents;
     return result.allocations;
   }

@@ -3,7 +3,8 @@
  * agent only the one client that is new since (a framework added, revived or updated) — must not
  * change a single allocation. Two allocators get the same random cluster and the same random
  * events; one visits every agent fully every cycle (`fullVisits`), and every cycle's allocations
- * must come out identical, in the same order.
+ * must come out identical, in the same order (one of them hands them out one by one through
+ * `allocateEach`, as the master does).
  */
 import type { Resource } from "@caravel/api";
 import fc from "fast-check";
@@ -84,7 +85,9 @@ describe("idle-agent shortcuts", () => {
           switch (op.t) {
             case "allocate": {
               now += op.dt;
-              const got = fast.allocate(now);
+              // allocateEach (the master's way, offers handed out agent by agent) vs allocate.
+              const got: Allocation[] = [];
+              expect(fast.allocateEach(now, (a) => got.push(a))).toBe(got.length);
               expect(picture(got)).toEqual(picture(full.allocate(now)));
               held.push(...got);
               break;
@@ -138,7 +141,8 @@ describe("idle-agent shortcuts", () => {
               break;
             }
             case "quota":
-              both((a) => a.setQuota("a", op.limit === undefined ? undefined : { limits: { cpus: op.limit } }));
+              // Limits keep one stage; a guarantee adds a first stage whose allocations the second may extend.
+              both((a) => a.setQuota("a", op.limit === undefined ? undefined : op.limit % 2 === 0 ? { limits: { cpus: op.limit } } : { guarantees: { cpus: op.limit } }));
               break;
           }
         }

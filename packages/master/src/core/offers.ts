@@ -9,7 +9,7 @@
  * `toMesosJson(offerJson(...))` byte for byte (offers.test.ts in core/ checks it).
  */
 import { hasCapability, toMesosJson, type AgentInfo, type Offer, type Resource } from "@caravel/api";
-import { offerMemo, withoutAllocationInfo } from "../allocator/index.js";
+import { offerMemo, withoutAllocationInfo, type Allocation } from "../allocator/index.js";
 import type { AgentRecord, FrameworkRecord, OfferRecord } from "../state/types.js";
 import { forFramework } from "../views/resources.js";
 import type { MasterContext } from "./context.js";
@@ -17,14 +17,18 @@ import { sendToFramework } from "./tasks.js";
 
 const OFFERS_PER_EVENT = 100;
 
-/** One allocation run: allocator decisions → offers, sent in OFFERS events per framework. */
+/**
+ * One allocation run: allocator decisions → offers, sent in OFFERS events per framework. The cycle
+ * hands allocations out agent by agent, so a framework's first event leaves while the cycle is still
+ * visiting the other agents; what cannot be offered goes back to the allocator once the cycle is over.
+ */
 export function runAllocation(ctx: MasterContext): number {
   const started = performance.now();
   const now = ctx.now();
-  const allocations = ctx.allocator.allocate(now);
   const batches = new Map<string, OfferBatch>();
+  const giveBack: Allocation[] = [];
   let batch: OfferBatch | undefined;
-  for (const allocation of allocations) {
+  const count = ctx.allocator.allocateEach(now, (allocation) => {
     // Allocations come grouped by agent, not framework: keep the last framework's batch at hand.
     if (batch?.fw.id !== allocation.frameworkId) {
       batch = batches.get(allocation.frameworkId);
@@ -36,8 +40,8 @@ export function runAllocation(ctx: MasterContext): number {
     const fw = batch?.fw;
     const agent = ctx.agents.get(allocation.agentId);
     if (!batch || !fw || !fw.connected || !agent || agent.state !== "REGISTERED") {
-      if (fw && agent) ctx.allocator.recover(allocation.frameworkId, allocation.agentId, allocation.role, allocation.resources);
-      continue;
+      if (fw && agent) giveBack.push(allocation);
+      return;
     }
     const record: OfferRecord = {
       id: ctx.ids.offer(),
@@ -54,17 +58,19 @@ export function runAllocation(ctx: MasterContext): number {
       record.timer.unref();
     }
     batch.add(agent, record, allocation.resources);
-  }
+  });
   for (const b of batches.values()) b.send();
+  for (const a of giveBack) ctx.allocator.recover(a.frameworkId, a.agentId, a.role, a.resources);
   ctx.deps.metrics.observe("allocator/mesos/allocation_run_ms", performance.now() - started);
   ctx.count("allocator/mesos/allocation_runs");
-  return allocations.length;
+  return count;
 }
 
 /**
- * One framework's offers of one run, sent in events of at most OFFERS_PER_EVENT offers: a framework
- * starts on the first ones while the rest are still being built and on the wire (and a client
- * parses smaller records). The first event is written at once rather than at the end of the turn.
+ * One framework's offers of one run, sent in events of at most OFFERS_PER_EVENT offers as each fills:
+ * a framework starts on the first ones while the rest are still being allocated, built and on the
+ * wire (and a client parses smaller records). The first event is written at once rather than at the
+ * end of the turn. Writing cannot call back into the allocator: a stream's errors and close come later.
  */
 class OfferBatch {
   private texts: string[] = [];
