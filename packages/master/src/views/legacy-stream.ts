@@ -12,7 +12,6 @@ import type { ChunkWriter } from "./chunk-writer.js";
 import { agentJson, beginAgentPass, frameworkHeadJson } from "./fragments.js";
 import { legacyTask, stateHead } from "./legacy.js";
 import { taskListBlocks } from "./task-blocks.js";
-import { agentTasks } from "./v1.js";
 
 const taskJson = (task: TaskRecord): string => JSON.stringify(legacyTask(task));
 
@@ -96,21 +95,50 @@ export function slavesJson(ctx: MasterContext, id: string | null): string {
 
 const SUMMARY_STATES: TaskState[] = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"];
 
-function countStates(tasks: Iterable<TaskRecord>): Record<string, number> {
+function zeroCounts(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const s of SUMMARY_STATES) counts[s] = 0;
-  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
   return counts;
+}
+
+function countInto(counts: Record<string, number>, tasks: Iterable<TaskRecord>): void {
+  for (const t of tasks) counts[t.state] = (counts[t.state] ?? 0) + 1;
+}
+
+interface AgentTaskStats {
+  counts: Record<string, number>;
+  frameworkIds: string[];
+}
+
+/**
+ * Task counts and framework ids per agent, in one pass over the frameworks' active and unreachable
+ * tasks (the tasks the agent has, as `agent.tasks` lists them) instead of looking up every task key
+ * of every agent. Framework ids come in framework order.
+ */
+function taskStatsByAgent(ctx: MasterContext): Map<string, AgentTaskStats> {
+  const out = new Map<string, AgentTaskStats>();
+  for (const fw of ctx.frameworks.values()) {
+    for (const list of [fw.tasks, fw.unreachableTasks]) {
+      for (const t of list.values()) {
+        let stats = out.get(t.agentId);
+        if (!stats) out.set(t.agentId, (stats = { counts: zeroCounts(), frameworkIds: [] }));
+        stats.counts[t.state] = (stats.counts[t.state] ?? 0) + 1;
+        if (stats.frameworkIds.at(-1) !== fw.id) stats.frameworkIds.push(fw.id);
+      }
+    }
+  }
+  return out;
 }
 
 /** `/master/state-summary`: agents and frameworks with task counts by state, without the tasks. */
 export function stateSummaryJson(ctx: MasterContext): string {
   const pass = beginAgentPass(ctx);
+  const stats = taskStatsByAgent(ctx);
   const slaves: string[] = [];
   for (const a of ctx.agents.values()) {
     if (!isListed(a)) continue;
-    const tasks = agentTasks(ctx, a);
-    const extra = JSON.stringify({ ...countStates(tasks), framework_ids: [...new Set(tasks.map((t) => t.frameworkId))] });
+    const s = stats.get(a.id);
+    const extra = JSON.stringify({ ...(s?.counts ?? zeroCounts()), framework_ids: s?.frameworkIds ?? [] });
     slaves.push(open(agentJson(ctx, a, pass).toString("utf8")) + extra.slice(1));
   }
   const frameworks: string[] = [];
@@ -119,7 +147,13 @@ export function stateSummaryJson(ctx: MasterContext): string {
     const head = JSON.parse(frameworkHeadJson(fw)) as Record<string, unknown>;
     head["offers"] = undefined;
     head["executors"] = undefined;
-    Object.assign(head, countStates([...fw.tasks.values(), ...fw.unreachableTasks.values(), ...fw.completedTasks]), { slave_ids: [...new Set([...fw.tasks.values()].map((t) => t.agentId))] });
+    const counts = zeroCounts();
+    countInto(counts, fw.tasks.values());
+    countInto(counts, fw.unreachableTasks.values());
+    countInto(counts, fw.completedTasks);
+    const agentIds = new Set<string>();
+    for (const t of fw.tasks.values()) agentIds.add(t.agentId);
+    Object.assign(head, counts, { slave_ids: [...agentIds] });
     frameworks.push(JSON.stringify(head));
   }
   return `${open(JSON.stringify({ hostname: ctx.masterInfo.hostname, cluster: ctx.config.cluster }))}"slaves":[${slaves.join(",")}],"frameworks":[${frameworks.join(",")}]}`;

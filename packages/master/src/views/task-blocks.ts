@@ -50,20 +50,35 @@ function matches(block: Block | undefined, run: TaskRecord[]): block is Block {
 function build(run: TaskRecord[], old: Block | undefined, serialize: (task: TaskRecord) => string): Block {
   const previous = new Map<TaskRecord, number>();
   if (old) for (let i = 0; i < old.tasks.length; i++) previous.set(old.tasks[i]!, i);
-  const parts: Buffer[] = [];
+  // New tasks stay strings until they are encoded straight into the block (no Buffer per task).
+  const parts: Array<Buffer | string> = [];
+  const sizes: number[] = [];
   let length = run.length - 1;
   for (const t of run) {
     const i = previous.get(t);
-    const part = old && i !== undefined && old.revisions[i] === t.revision ? old.bytes.subarray(i === 0 ? 0 : old.ends[i - 1]! + 1, old.ends[i]) : serializeOne(t, serialize);
+    let part: Buffer | string;
+    let size: number;
+    if (old && i !== undefined && old.revisions[i] === t.revision) {
+      part = old.bytes.subarray(i === 0 ? 0 : old.ends[i - 1]! + 1, old.ends[i]);
+      size = part.length;
+    } else {
+      blockStats.tasksSerialized++;
+      part = serialize(t);
+      size = Buffer.byteLength(part, "utf8");
+    }
     parts.push(part);
-    length += part.length;
+    sizes.push(size);
+    length += size;
   }
   const bytes = Buffer.allocUnsafe(length);
   const ends: number[] = [];
   let at = 0;
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) bytes[at++] = 0x2c; // ','
-    at += parts[i]!.copy(bytes, at);
+    const part = parts[i]!;
+    if (typeof part === "string") bytes.write(part, at, sizes[i]!, "utf8");
+    else part.copy(bytes, at);
+    at += sizes[i]!;
     ends.push(at);
   }
   return { tasks: run, revisions: run.map((t) => t.revision), ends, bytes };
@@ -71,11 +86,6 @@ function build(run: TaskRecord[], old: Block | undefined, serialize: (task: Task
 
 /** Counters for tests and benchmarks: blocks written from the cache and blocks (re)built. */
 export const blockStats = { reused: 0, built: 0, tasksSerialized: 0 };
-
-function serializeOne(t: TaskRecord, serialize: (task: TaskRecord) => string): Buffer {
-  blockStats.tasksSerialized++;
-  return Buffer.from(serialize(t), "utf8");
-}
 
 function blockFor(list: object, run: TaskRecord[], first: boolean, serialize: (task: TaskRecord) => string): Block {
   const cached = first ? firstBlocks.get(list) : blocksByFirstTask.get(run[0]!);
