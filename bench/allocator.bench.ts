@@ -94,6 +94,8 @@ function firstOffer(agents: number, trials: number): number[] {
     out.push(performance.now() - t);
     if (got.length !== agents) throw new Error(`expected ${agents} offers for the new framework, got ${got.length}`);
     allocator.removeFramework(`new-${i}`);
+    // The removal gave every agent back: one cycle finds them idle again before the next trial.
+    allocator.allocate(now + 500);
   }
   return out;
 }
