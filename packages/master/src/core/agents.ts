@@ -25,6 +25,7 @@ type Subscribe = NonNullable<AgentCall["subscribe"]>;
 /** The agent's total: its static resources with checkpointed reservations and volumes carved out of them. */
 export function agentTotal(staticResources: Resource[], checkpointed: Resource[]): Resource[] {
   const base = staticResources.map(normalizeResource);
+  if (checkpointed.length === 0) return addResources(base, []); // the usual agent: nothing carved out (merged, empties dropped)
   const carved = checkpointed.map(normalizeResource);
   const unreservedEquivalent = carved.map(({ role: _role, reservation: _reservation, disk, ...r }) => ({
     ...r,
