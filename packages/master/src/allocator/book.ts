@@ -131,7 +131,7 @@ export class AllocatorBook {
    */
   newcomer(since: number): ClientState | null | undefined {
     if (since === this.epoch) return undefined;
-    if (since < this.broadEpoch || this.fullVisits) return null;
+    if (since < this.broadEpoch) return null;
     let one: ClientState | undefined;
     for (let i = this.narrow.length - 1; i >= 0 && this.narrow[i]!.epoch > since; i--) {
       const client = this.narrow[i]!.client;

@@ -99,6 +99,8 @@ class Pass {
   private blockedUntil = Infinity;
   private readonly entries: AllocationEntry[] = [];
   private readonly bags: Bag[] = [];
+  /** How many of `made` have been handed out (one-stage cycles hand them out agent by agent). */
+  private emitted = 0;
   private readonly enter: ((path: string) => boolean) | undefined;
 
   constructor(
@@ -147,8 +149,6 @@ class Pass {
       agent.idleUntil = this.blockedUntil;
     }
   }
-
-  private emitted = 0;
 
   /** Hands out what the visit of the current agent made (one-stage cycles only). */
   private emitVisited(): void {
