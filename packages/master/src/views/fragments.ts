@@ -9,7 +9,7 @@
  */
 import { isTerminalState, type Resource } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
-import type { AgentRecord, FrameworkRecord, OfferRecord } from "../state/types.js";
+import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from "../state/types.js";
 import { legacyAgent, legacyFrameworkHead } from "./legacy.js";
 
 /**
@@ -79,12 +79,21 @@ interface AgentEntry {
   dirty: boolean;
 }
 
-const agentEntries = new WeakMap<MasterContext, Map<string, AgentEntry>>();
+interface AgentCache {
+  entries: Map<string, AgentEntry>;
+  /** The frameworks in order, and each one's running tasks with their resources, as of the last pass. */
+  frameworks: RefTrail<FrameworkRecord>;
+  running: WeakMap<FrameworkRecord, RefTrail<unknown>>;
+  /** The last pass that fed the agents' running trails (later passes found nothing to change). */
+  runningPass: number;
+}
 
-function entriesOf(ctx: MasterContext): Map<string, AgentEntry> {
-  let entries = agentEntries.get(ctx);
-  if (!entries) agentEntries.set(ctx, (entries = new Map()));
-  return entries;
+const agentCaches = new WeakMap<MasterContext, AgentCache>();
+
+function cacheOf(ctx: MasterContext): AgentCache {
+  let cache = agentCaches.get(ctx);
+  if (!cache) agentCaches.set(ctx, (cache = { entries: new Map(), frameworks: new RefTrail(), running: new WeakMap(), runningPass: -1 }));
+  return cache;
 }
 
 function entryFor(entries: Map<string, AgentEntry>, agentId: string): AgentEntry {
@@ -93,28 +102,55 @@ function entryFor(entries: Map<string, AgentEntry>, agentId: string): AgentEntry
   return e;
 }
 
+/** One pass over all agents, as `agentJson` needs it. */
+export interface AgentPass {
+  readonly offersPass: number;
+  readonly runningPass: number;
+}
+
 /**
  * Starts a pass over all agents: collects every agent's running-task resources and offers. The pass
  * and the `agentJson` calls that use it must run without an await in between (another request's
  * pass would interleave).
+ *
+ * Each framework's running tasks are first compared with the previous pass's (a few nanoseconds a
+ * task); only when some changed are they spread over the agents, which costs a map lookup a task.
  */
-export function beginAgentPass(ctx: MasterContext): number {
+export function beginAgentPass(ctx: MasterContext): AgentPass {
   const pass = ++passes;
-  const entries = entriesOf(ctx);
+  const cache = cacheOf(ctx);
+  const entries = cache.entries;
   if (entries.size > ctx.agents.size + 1024) for (const id of entries.keys()) if (!ctx.agents.has(id)) entries.delete(id);
+  let changed = false;
   for (const fw of ctx.frameworks.values()) {
-    for (const t of fw.tasks.values()) if (!t.released && !isTerminalState(t.state)) entryFor(entries, t.agentId).running.see(pass, t.info.resources);
+    cache.frameworks.see(pass, fw);
+    let trail = cache.running.get(fw);
+    if (!trail) cache.running.set(fw, (trail = new RefTrail()));
+    for (const t of fw.tasks.values()) {
+      if (t.released || isTerminalState(t.state)) continue;
+      trail.see(pass, t);
+      trail.see(pass, t.info.resources);
+    }
+    if (trail.settle(pass)) changed = true;
     for (const o of fw.offers.values()) entryFor(entries, o.agentId).offers.see(pass, o);
   }
-  return pass;
+  if (cache.frameworks.settle(pass)) changed = true;
+  if (changed || cache.runningPass < 0) {
+    cache.runningPass = pass;
+    for (const fw of ctx.frameworks.values()) {
+      const items = cache.running.get(fw)!.items;
+      for (let i = 0; i < items.length; i += 2) entryFor(entries, (items[i] as TaskRecord).agentId).running.see(pass, items[i + 1] as Resource[]);
+    }
+  }
+  return { offersPass: pass, runningPass: cache.runningPass };
 }
 
 /** An agent's legacy JSON (as `JSON.stringify(legacyAgent(...))`), from the cache when nothing changed. */
-export function agentJson(ctx: MasterContext, agent: AgentRecord, pass: number): Buffer {
-  const e = entryFor(entriesOf(ctx), agent.id);
+export function agentJson(ctx: MasterContext, agent: AgentRecord, pass: AgentPass): Buffer {
+  const e = entryFor(cacheOf(ctx).entries, agent.id);
   const fields = [agent, agent.info, agent.pid, agent.registeredTime, agent.reregisteredTime, agent.total, agent.state, agent.deactivated, agent.version, agent.capabilities, agent.drain?.state];
-  if (e.running.settle(pass)) e.dirty = true;
-  if (e.offers.settle(pass)) e.dirty = true;
+  if (e.running.settle(pass.runningPass)) e.dirty = true;
+  if (e.offers.settle(pass.offersPass)) e.dirty = true;
   if (!sameFields(e.fields, fields)) {
     e.fields = fields;
     e.dirty = true;
