@@ -7,7 +7,8 @@
  * each, where node:http's client would cost about as much as the master's own work.
  *
  * Parent → child (IPC): { type: "subscribe", url, batch? } and { type: "drop" }.
- * Child → parent: { type: "subscribed", first, last, retries, errors } (ms since the epoch), { type: "dropped" }.
+ * Child → parent: { type: "subscribed", first, last (ms since the epoch), retries, errors, cpuMs (this
+ * process's CPU during the round) }, { type: "dropped" }.
  */
 import { connect, type Socket } from "node:net";
 import { AGENT_API_PATH, parseResources } from "@caravel/api";
@@ -15,6 +16,11 @@ import { AGENT_API_PATH, parseResources } from "@caravel/api";
 const AGENTS = Number(process.env["AGENTS"] ?? 10_000);
 const TASKS_PER_AGENT = Number(process.env["TASKS_PER_AGENT"] ?? 10);
 const FRAMEWORK_ID = "failover-scale-framework";
+/**
+ * Each agent re-subscribes after a random delay in [0, SPREAD_MS]: Caravel's agent waits a random
+ * [0, registration_backoff_factor] (0.25 s by default) before reconnecting, Mesos' agent [0, 1 s].
+ */
+const SPREAD_MS = Number(process.env["SPREAD_MS"] ?? 250);
 
 const taskResources = parseResources("cpus:0.1;mem:32");
 const agentResources = parseResources("cpus:16;mem:16384;disk:10000");
@@ -110,7 +116,10 @@ async function subscribeAll(url: URL, batch: number): Promise<Round> {
   const round: Round = { retries: 0, errors: new Map() };
   for (let i = 0; i < AGENTS; i += batch) {
     const some: Promise<void>[] = [];
-    for (let k = i; k < Math.min(AGENTS, i + batch); k++) some.push(subscribe(url, k, round));
+    for (let k = i; k < Math.min(AGENTS, i + batch); k++) {
+      const delay = Math.random() * SPREAD_MS;
+      some.push(new Promise((r) => setTimeout(r, delay)).then(() => subscribe(url, k, round)));
+    }
     await Promise.all(some);
   }
   return round;
@@ -118,9 +127,12 @@ async function subscribeAll(url: URL, batch: number): Promise<Round> {
 
 process.on("message", (message: { type: string; url?: string; batch?: number }) => {
   if (message.type === "subscribe") {
-    void subscribeAll(new URL(message.url!), message.batch ?? AGENTS).then((round) =>
-      process.send!({ type: "subscribed", first: round.first, last: round.last, retries: round.retries, errors: Object.fromEntries(round.errors) }),
-    );
+    const cpu = process.cpuUsage();
+    void subscribeAll(new URL(message.url!), message.batch ?? AGENTS).then((round) => {
+      const used = process.cpuUsage(cpu);
+      const cpuMs = Math.round((used.user + used.system) / 1000);
+      process.send!({ type: "subscribed", first: round.first, last: round.last, retries: round.retries, errors: Object.fromEntries(round.errors), cpuMs });
+    });
   } else if (message.type === "drop") {
     // The old leader is gone: its connections are dropped without waiting for the kernel to say so.
     for (let i = 0; i < AGENTS; i++) {

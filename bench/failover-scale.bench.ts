@@ -18,8 +18,8 @@
  * the election on; the kill → election part is the ZooKeeper session timeout.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMasterDetector, createZkStore, leaderEndpoint } from "@caravel/coordination";
@@ -80,6 +80,7 @@ interface AgentsMessage {
   retries?: number;
   errors?: Record<string, number>;
   bytes?: number;
+  cpuMs?: number;
 }
 const fromAgents = (type: string): Promise<AgentsMessage> =>
   new Promise((resolve, reject) => {
@@ -108,11 +109,17 @@ async function snapshot(base: string): Promise<Record<string, number>> {
   return res.status === 200 ? ((await res.json()) as Record<string, number>) : {};
 }
 
+/** CPU (user + system) a process has used, from /proc (ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 const total = AGENTS * TASKS_PER_AGENT;
 const t = Date.now();
 // The first registrations each write the registry: in batches, as a cluster grows; the failover below
 // sends every agent at once.
-await subscribeAll(leaderUrl()!, 500);
+await subscribeAll(leaderUrl()!, 2000);
 await waitFor(async () => (await snapshot(leaderUrl()!))["master/tasks_running"] === total, { timeoutMs: 600_000, intervalMs: 500, message: `${total} tasks` });
 console.log(`${AGENTS} agents with ${total} tasks registered with the first leader in ${Date.now() - t} ms`);
 await waitFor(async () => (await fetch(`http://127.0.0.1:${ports[1]}/master/redirect`, { redirect: "manual" }).catch(() => undefined))?.status === 307, { timeoutMs: 120_000, message: "the second master follows" });
@@ -130,6 +137,7 @@ const newLeader = await new Promise<string>((resolve) => {
   check();
 });
 const electedAt = Date.now();
+const masterCpuAtElection = cpuMs(second.pid!);
 let finished = false;
 second.once("exit", (code) => {
   if (finished) return;
@@ -141,6 +149,7 @@ second.once("exit", (code) => {
 const round = await subscribeAll(newLeader);
 const firstAnswer = round.first;
 const subscribedAt = round.last ?? Date.now();
+const masterCpu = cpuMs(second.pid!) - masterCpuAtElection;
 await waitFor(async () => {
   const s = await snapshot(newLeader);
   return s["master/slaves_active"] === AGENTS && s["master/tasks_running"] === total;
@@ -150,6 +159,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const reregisteredMs = subscribedAt - electedAt;
 const fetchMs = Object.entries(await snapshot(newLeader)).filter(([k]) => k.startsWith("registrar/state_fetch_ms"));
 console.log(`new leader: first SUBSCRIBED ${s((firstAnswer ?? doneAt) - electedAt)} after the election; registry fetch ${JSON.stringify(fetchMs)}`);
+console.log(`CPU from the election until every SUBSCRIBED: new leader ${s(masterCpu)}, simulated agents ${s(round.cpuMs ?? 0)}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 console.log(`kill → new leader seen ${s(electedAt - killedAt)}; election → every agent SUBSCRIBED ${s(subscribedAt - electedAt)}; → counted in metrics ${s(doneAt - electedAt)}; total ${s(doneAt - killedAt)}`);
 finished = true;
 if (process.env["PROFILE"]) {
@@ -160,7 +170,7 @@ if (process.env["PROFILE"]) {
 if (!process.env["NO_RECORD"]) {
   record({
     benchmark: `master failover at scale: ${AGENTS} agents / ${total} tasks re-registered with the new leader`,
-    settings: `3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol, all at once), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
+    settings: `3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol; each re-subscribes after a random [0, ${process.env["SPREAD_MS"] ?? 250} ms] as Caravel agents do), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
     caravel: `${s(reregisteredMs)} from election to every agent re-registered (SUBSCRIBED, tasks merged; counted in metrics ${s(doneAt - electedAt)}; kill → election ${s(electedAt - killedAt)}; total ${s(subscribedAt - killedAt)})`,
     peer: "Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)",
     ratio: `${(reregisteredMs / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,

@@ -109,14 +109,18 @@ export class MasterContext {
    * Asks for an allocation run because an agent (re-)registered or changed. These come in bursts —
    * after a failover every agent of the cluster re-registers within seconds — and each run is a cycle
    * over every agent, so one per arriving agent would cost agents² (10,000 agents: ~10 s of cycles).
-   * They are coalesced into one run per AGENT_ALLOCATION_SPACING_MS (or four times the last run's
-   * length, if longer); a new agent waits that long at most for its first offers, and
-   * framework-triggered runs are not delayed.
+   * They are coalesced into one run per AGENT_ALLOCATION_SPACING_MS (or ten times the last run's
+   * length, if longer), and skipped while no framework is connected; a new agent waits that long at
+   * most for its first offers, and framework-triggered runs are not delayed.
    */
   requestAgentAllocation(): void {
     if (this.allocationQueued || this.agentAllocationTimer) return;
-    // A cycle visits every agent (≈ 20 ms at 10,000): runs for arriving agents take at most a fifth of the loop.
-    const spacing = Math.max(AGENT_ALLOCATION_SPACING_MS, 4 * this.lastAllocationMs);
+    // No framework to offer to (a new leader before the frameworks re-subscribe): their SUBSCRIBE runs one.
+    let connected = false;
+    for (const fw of this.frameworks.values()) if ((connected = fw.connected)) break;
+    if (!connected) return;
+    // A cycle visits every agent (≈ 20 ms at 10,000): runs for arriving agents take at most a tenth of the loop.
+    const spacing = Math.max(AGENT_ALLOCATION_SPACING_MS, 10 * this.lastAllocationMs);
     const wait = this.lastAllocationRun + spacing - performance.now();
     if (wait <= 0) return this.requestAllocation();
     this.agentAllocationTimer = setTimeout(() => {
