@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AgentCall, CaravelError, describeZodError } from "@caravel/api";
-import { readBody, sendError } from "@caravel/runtime";
+import { sendError } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
 import { checkDrained } from "../core/maintenance.js";
@@ -20,15 +20,54 @@ import { admit } from "./admission.js";
 import { checkContentType, requirePayload } from "./common.js";
 
 export function agentHandler(ctx: MasterContext) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  return (req: IncomingMessage, res: ServerResponse): void => {
     try {
       checkContentType(req);
-      const body = await readBody(req, ctx.config.max_body_bytes);
-      admit(() => handle(ctx, req, res, body));
     } catch (error) {
       sendError(res, error, ctx.log, "text");
+      return;
     }
+    readAgentBody(req, ctx.config.max_body_bytes, (error, body) => {
+      if (error) sendError(res, error, ctx.log, "text");
+      else admit(() => handle(ctx, req, res, body!));
+    });
   };
+}
+
+/**
+ * Reads a body up to `limit` bytes with plain listeners (runtime's readBody, without its async
+ * iterator and promises: after a failover 10,000 of these are read in one go before any is handled).
+ */
+function readAgentBody(req: IncomingMessage, limit: number, done: (error: unknown, body?: Buffer) => void): void {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    done(new CaravelError("PAYLOAD_TOO_LARGE", `request body of ${declared} bytes exceeds the ${limit}-byte limit`));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  req.on("data", (chunk: Buffer) => {
+    if (settled) return;
+    size += chunk.length;
+    if (size > limit) {
+      settled = true;
+      done(new CaravelError("PAYLOAD_TOO_LARGE", `request body exceeds the ${limit}-byte limit`));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (settled) return;
+    settled = true;
+    done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  });
+  req.on("error", (error) => {
+    if (settled) return;
+    settled = true;
+    done(error);
+  });
 }
 
 /** Parses a body as an agent call; errors are 400s that name the field. */
