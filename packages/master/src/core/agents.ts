@@ -18,6 +18,7 @@ import type { MasterContext } from "./context.js";
 import { startDrain } from "./drain.js";
 import { recoverFramework } from "./frameworks.js";
 import { rescindAgentOffers } from "./offers.js";
+import { normalizeTaskResource } from "./plain-resources.js";
 import { masterUpdate, sendToFramework } from "./tasks.js";
 
 type Subscribe = NonNullable<AgentCall["subscribe"]>;
@@ -183,7 +184,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       const task: TaskRecord = {
         frameworkId: fid,
         agentId: agent.id,
-        info: { ...t.info, resources: t.info.resources.map(normalizeResource) },
+        info: { ...t.info, resources: t.info.resources.map(normalizeTaskResource) },
         role,
         executorId: t.executor_id?.value,
         state: t.state,

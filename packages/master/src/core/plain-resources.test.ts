@@ -1,0 +1,33 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { normalizeResource, parseResources, type Resource } from "@caravel/api";
+import { normalizeTaskResource } from "./plain-resources.js";
+
+const sameAsGeneric = (r: Resource, order = true) => {
+  const fast = normalizeTaskResource(r);
+  expect(fast).toStrictEqual(normalizeResource(r));
+  if (order) expect(Object.keys(fast)).toEqual(Object.keys(normalizeResource(r)));
+};
+
+describe("normalizeTaskResource", () => {
+  it("equals normalizeResource on parsed resources of every kind", () => {
+    for (const r of parseResources("cpus:0.1;mem:32;disk(role1):10;ports:[31000-31005];gpus:1")) sameAsGeneric(r, false);
+    for (const r of parseResources("cpus(spark):2;mem(*):64")) sameAsGeneric(r, false);
+  });
+
+  it("equals normalizeResource, key order included, on random scalars in the wire schema's order", () => {
+    const resource = fc.record(
+      {
+        name: fc.constantFrom("cpus", "mem", "disk", "gpus"),
+        type: fc.constant("SCALAR" as const),
+        scalar: fc.record({ value: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
+        role: fc.constantFrom("*", "r"),
+        reservations: fc.constantFrom([], [{ type: "DYNAMIC" as const, role: "r", principal: "p" }]),
+        revocable: fc.constant({}),
+        allocation_info: fc.record({ role: fc.constantFrom("a", "b") }),
+      },
+      { requiredKeys: ["name", "type", "scalar", "reservations"] },
+    );
+    fc.assert(fc.property(resource, (r) => sameAsGeneric(r as Resource)), { numRuns: 2000 });
+  });
+});
