@@ -19,6 +19,8 @@ const AGENTS = Number(process.env["AGENTS"] ?? 20_000);
 const FRAMEWORKS = 200;
 const RUNNING_PER_FRAMEWORK = Number(process.env["TASKS_PER_FRAMEWORK"] ?? 1000);
 const RUNS = Number(process.env["RUNS"] ?? 5);
+/** Tasks that get a new status between two requests (0: Mesos' benchmark, where nothing changes). */
+const CHURN = Number(process.env["CHURN"] ?? 0);
 const MESOS_SECONDS = 3;
 
 const config = MasterConfig.parse({ port: 0, allocation_interval: 3600, agent_ping_timeout: 3600, max_completed_tasks_per_framework: RUNNING_PER_FRAMEWORK });
@@ -96,7 +98,16 @@ async function fetchState(): Promise<number> {
 // following ones, like every poll of Mesos-DNS or a UI, only what changed. Both are reported.
 const cold = await fetchState();
 const times: number[] = [];
-for (let i = 0; i < RUNS; i++) times.push(await fetchState());
+const running = [...ctx.frameworks.values()].flatMap((fw) => [...fw.tasks.values()]);
+for (let i = 0; i < RUNS; i++) {
+  // A status update as core/tasks.ts applies it: same state, a new timestamp, a new revision.
+  for (let c = 0; c < CHURN; c++) {
+    const task = running[Math.floor(Math.random() * running.length)]!;
+    task.statuses = [{ ...task.statuses[0]!, timestamp: Date.now() / 1000 }];
+    task.revision++;
+  }
+  times.push(await fetchState());
+}
 await master.close();
 
 const ms = median(times);
@@ -105,7 +116,7 @@ console.log({ cold: Math.round(cold), times: times.map((t) => Math.round(t)), by
 // NO_RECORD=1 for exploratory runs (profiling) that should not add a row.
 if (!process.env["NO_RECORD"]) record({
   benchmark: "master /master/state, Mesos benchmark size",
-  settings: `${AGENTS} agents, ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} running + ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} completed tasks, ${(bytes / 2 ** 20).toFixed(0)} MiB body, curl client, median of ${RUNS} after one cold request that fills the caches`,
+  settings: `${AGENTS} agents, ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} running + ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} completed tasks, ${(bytes / 2 ** 20).toFixed(0)} MiB body, curl client, median of ${RUNS} after one cold request that fills the caches${CHURN ? `, ${CHURN} random tasks updated before each request` : ""}`,
   caravel: `${(ms / 1000).toFixed(2)} s (cold ${(cold / 1000).toFixed(1)} s); peak RSS ${rssGiB.toFixed(2)} GiB`,
   peer: `Mesos 1.7 ≈${MESOS_SECONDS} s (published)`,
   ratio: `${(ms / 1000 / MESOS_SECONDS).toFixed(2)}× Mesos (goal ≤ 1 s, RSS ≤ 4 GiB)`,

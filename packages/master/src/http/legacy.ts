@@ -60,7 +60,7 @@ function listTasks(ctx: MasterContext, url: URL): TaskRecord[] {
 }
 
 /** Backpressure: at most this much may wait in the response's buffer before the writer waits. */
-const MAX_QUEUED_BYTES = 8 << 20;
+const MAX_QUEUED_BYTES = 4 << 20;
 
 /** Resolves once the response has drained; rejects if the client goes away first. */
 function drained(res: ServerResponse): Promise<void> {

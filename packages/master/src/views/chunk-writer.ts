@@ -19,10 +19,18 @@ export type ByteSink = (chunk: Buffer, release?: () => void) => void | Promise<v
 const CHUNK_BYTES = 1 << 20;
 /** Pieces at least this big are written as they are instead of being copied into the chunk. */
 const DIRECT_BYTES = 64 << 10;
-const POOL_MAX = 16;
+const POOL_MAX = 32;
 const pool: Buffer[] = [];
 
-const takeChunk = (): Buffer => pool.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+/** Chunks allocated because the pool was empty (tests and benchmarks). */
+export const chunkStats = { allocated: 0 };
+
+function takeChunk(): Buffer {
+  const chunk = pool.pop();
+  if (chunk) return chunk;
+  chunkStats.allocated++;
+  return Buffer.allocUnsafe(CHUNK_BYTES);
+}
 
 export class ChunkWriter {
   private chunk = takeChunk();

@@ -24,9 +24,9 @@ async function writeTaskList(w: ChunkWriter, list: Map<string, TaskRecord> | Tas
   await w.text("[");
   let first = true;
   for (const block of taskListBlocks(list, taskJson)) {
-    if (!first) await w.text(",");
+    if (!first) w.appendText(",");
     first = false;
-    await w.bytes(block);
+    await w.text(block);
   }
   await w.text("]");
 }
