@@ -1,8 +1,8 @@
 /**
- * Streams a large JSON document as big Buffers. Small pieces (a framework's head, an agent) are
- * copied into a 1 MiB chunk; large pre-serialised pieces (cached task blocks) go out as they are,
- * without a copy. A few hundred large writes cost the HTTP stack and the socket far less than
- * hundreds of thousands of small strings that each have to be encoded to UTF-8 again.
+ * Streams a large JSON document as big Buffers: text (cached task blocks, framework heads) is encoded
+ * straight into a 1 MiB chunk, cached agent Buffers are copied in, and only Buffers of 64 KiB or more
+ * go out as they are. A few hundred large writes cost the HTTP stack and the socket far less than
+ * hundreds of thousands of small ones.
  *
  * Full chunks come from a small pool and go back to it once the socket is done with them: fresh
  * megabytes on every request count as external memory, and V8 answers external memory growth with

@@ -1,9 +1,10 @@
 /**
  * The large legacy documents (`/master/state`, `/master/frameworks`, `/master/slaves`,
  * `/master/state-summary`) written from serialised fragments that are kept between requests: task
- * lists as blocks of bytes (task-blocks.ts), each agent's and each framework head's JSON until one of
- * its inputs changes. The bytes are exactly those of JSON.stringify over the objects of legacy.ts
- * (legacy-stream.test.ts compares them); only the work of producing them again is saved.
+ * lists as blocks of JSON (task-blocks.ts), each agent's and each framework head's JSON until one of
+ * its inputs changes (fragments.ts). The bytes are exactly those of JSON.stringify over the objects
+ * of legacy.ts (legacy-stream.test.ts compares them); only the work of producing them again is saved.
+ * The one exception: state-summary lists an agent's framework ids in framework order.
  */
 import type { TaskState } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
