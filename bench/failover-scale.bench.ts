@@ -159,6 +159,9 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const reregisteredMs = subscribedAt - electedAt;
 const fetchMs = Object.entries(await snapshot(newLeader)).filter(([k]) => k.startsWith("registrar/state_fetch_ms"));
 console.log(`new leader: first SUBSCRIBED ${s((firstAnswer ?? doneAt) - electedAt)} after the election; registry fetch ${JSON.stringify(fetchMs)}`);
+// The new leader logs event-loop stalls of 500 ms or more (ha.ts): the ZooKeeper pings waited that long.
+const stalls = readFileSync(join(work, "master-1.log"), "utf8").split("\n").filter((l) => l.includes('"stalledMs"')).map((l) => (JSON.parse(l) as { stalledMs: number }).stalledMs);
+console.log(`new leader's event-loop stalls ≥ 500 ms: ${stalls.length ? stalls.join(", ") + " ms" : "none"}`);
 console.log(`CPU from the election until every SUBSCRIBED: new leader ${s(masterCpu)}, simulated agents ${s(round.cpuMs ?? 0)}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 console.log(`kill → new leader seen ${s(electedAt - killedAt)}; election → every agent SUBSCRIBED ${s(subscribedAt - electedAt)}; → counted in metrics ${s(doneAt - electedAt)}; total ${s(doneAt - killedAt)}`);
 finished = true;
