@@ -20,6 +20,9 @@ import { alwaysLeader, redirectToLeader, type Leadership } from "./leadership.js
 import { registerMasterMetrics } from "./metrics.js";
 import { Registry, memoryRegistryStore, type RegistryStore } from "./registry.js";
 
+/** Ping rounds per agent_ping_timeout; each round pings the agents of one slot. */
+const PING_SLICES = 16;
+
 export interface MasterServerOptions {
   config: MasterConfig;
   log: Logger;
@@ -94,7 +97,9 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
       ctx.electedTime = ctx.now();
       recovered = true;
       timers.push(setInterval(() => runAllocation(ctx), config.allocation_interval * 1000));
-      timers.push(setInterval(() => pingAgents(ctx), config.agent_ping_timeout * 1000));
+      let pingRound = 0;
+      const pingInterval = (config.agent_ping_timeout * 1000) / PING_SLICES;
+      timers.push(setInterval(() => pingAgents(ctx, pingRound++ % PING_SLICES, PING_SLICES), pingInterval));
       log.info({ masterId: ctx.masterInfo.id, recoveredAgents: ctx.recoveredAgents.size }, "leading");
     },
     async close() {

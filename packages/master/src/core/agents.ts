@@ -223,10 +223,16 @@ function disconnectAgent(ctx: MasterContext, agent: AgentRecord, stream: EventSt
   ctx.log.warn({ agentId: agent.id }, "agent disconnected");
 }
 
-/** One liveness round: PING connected agents; agents that missed too many become unreachable. */
-export function pingAgents(ctx: MasterContext): void {
+/**
+ * One liveness round over the agents in `slice` of `slices`: PING connected agents; agents that missed too many
+ * become unreachable. Called `slices` times per ping interval so that each agent is still pinged once per
+ * interval but the cluster's PONGs arrive spread out, as with Mesos' per-agent timers, instead of in one burst
+ * that delays every other call (a framework's first offer waited behind 1,000 PONGs).
+ */
+export function pingAgents(ctx: MasterContext, slice = 0, slices = 1): void {
   for (const agent of ctx.agents.values()) {
     if (agent.state !== "REGISTERED" && agent.state !== "DISCONNECTED") continue;
+    if (slices > 1 && pingSlot(agent.id, slices) !== slice) continue;
     if (agent.missedPings >= ctx.config.max_agent_ping_timeouts) {
       void markUnreachable(ctx, agent);
       continue;
@@ -234,6 +240,13 @@ export function pingAgents(ctx: MasterContext): void {
     agent.missedPings++;
     agent.stream?.send({ type: "PING" });
   }
+}
+
+/** A stable slot in [0, slices) for an agent id (FNV-1a), so an agent keeps its place in the ping rounds. */
+export function pingSlot(id: string, slices: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % slices;
 }
 
 export function pong(agent: AgentRecord): void {
