@@ -10,6 +10,7 @@ import { parseResources, type TaskInfo } from "@caravel/api";
 import { MasterConfig, createMaster, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
 import { silentLogger } from "@caravel/runtime";
 import { execFile } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { median, record } from "./lib/record.js";
 
@@ -96,7 +97,12 @@ async function fetchState(): Promise<number> {
 }
 // The first request after a start serialises every task and agent (the caches are empty); the
 // following ones, like every poll of Mesos-DNS or a UI, only what changed. Both are reported.
+// The longest the master's event loop was kept from other work (pings, scheduler calls) while serving.
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 const cold = await fetchState();
+const coldStallMs = loop.max / 1e6;
+loop.reset();
 const times: number[] = [];
 const running = [...ctx.frameworks.values()].flatMap((fw) => [...fw.tasks.values()]);
 for (let i = 0; i < RUNS; i++) {
@@ -108,16 +114,18 @@ for (let i = 0; i < RUNS; i++) {
   }
   times.push(await fetchState());
 }
+const warmStallMs = loop.max / 1e6;
+loop.disable();
 await master.close();
 
 const ms = median(times);
 const rssGiB = peakRss / 2 ** 30;
-console.log({ cold: Math.round(cold), times: times.map((t) => Math.round(t)), bytes, rssGiB: rssGiB.toFixed(2) });
+console.log({ cold: Math.round(cold), times: times.map((t) => Math.round(t)), bytes, rssGiB: rssGiB.toFixed(2), coldStallMs: Math.round(coldStallMs), warmStallMs: Math.round(warmStallMs) });
 // NO_RECORD=1 for exploratory runs (profiling) that should not add a row.
 if (!process.env["NO_RECORD"]) record({
   benchmark: "master /master/state, Mesos benchmark size",
   settings: `${AGENTS} agents, ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} running + ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} completed tasks, ${(bytes / 2 ** 20).toFixed(0)} MiB body, curl client, median of ${RUNS} after one cold request that fills the caches${CHURN ? `, ${CHURN} random tasks updated before each request` : ""}`,
-  caravel: `${(ms / 1000).toFixed(2)} s (cold ${(cold / 1000).toFixed(1)} s); peak RSS ${rssGiB.toFixed(2)} GiB`,
+  caravel: `${(ms / 1000).toFixed(2)} s (cold ${(cold / 1000).toFixed(1)} s); peak RSS ${rssGiB.toFixed(2)} GiB; longest event-loop stall ${Math.round(warmStallMs)} ms warm, ${Math.round(coldStallMs)} ms cold`,
   peer: `Mesos 1.7 ≈${MESOS_SECONDS} s (published)`,
   ratio: `${(ms / 1000 / MESOS_SECONDS).toFixed(2)}× Mesos (goal ≤ 1 s, RSS ≤ 4 GiB)`,
 });

@@ -21,8 +21,8 @@ function both(router: Router, path: string, handler: (req: IncomingMessage, res:
 
 export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: OperatorDeps, leadership: Leadership): void {
   both(router, "/state", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeState(ctx, deps.flags(), w)));
-  both(router, "/state-summary", (_req, res, url) => sendJsonp(res, url, stateSummaryJson(ctx)));
-  both(router, "/slaves", (_req, res, url) => sendJsonp(res, url, slavesJson(ctx, url.searchParams.get("slave_id"))));
+  both(router, "/state-summary", async (_req, res, url) => sendJsonp(res, url, await stateSummaryJson(ctx)));
+  both(router, "/slaves", async (_req, res, url) => sendJsonp(res, url, await slavesJson(ctx, url.searchParams.get("slave_id"))));
   both(router, "/frameworks", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeFrameworks(ctx, url.searchParams.get("framework_id"), w)));
   both(router, "/tasks", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ tasks: listTasks(ctx, url).map(legacyTask) })));
   both(router, "/roles", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ roles: deps.roles() })));

@@ -44,4 +44,13 @@ describe("ChunkWriter", () => {
     expect(held.length).toBeGreaterThan(2);
     await expect(w.text("late")).rejects.toThrow(/after end/);
   });
+
+  it("lets the event loop turn during a long write", async () => {
+    const { sink } = collectingSink();
+    const w = new ChunkWriter(sink, 0);
+    let turned = false;
+    setImmediate(() => (turned = true));
+    for (let i = 0; i < 3 && !turned; i++) await w.text("[1,2,3]");
+    expect(turned).toBe(true);
+  });
 });

@@ -40,7 +40,17 @@ export class ChunkWriter {
   /** Bytes handed to the sink so far (for logs and tests). */
   written = 0;
 
-  constructor(private readonly sink: ByteSink) {}
+  private lastTurn = performance.now();
+
+  /**
+   * `sliceMs`: the longest stretch the writer keeps the event loop before it lets other work run.
+   * Serialising a cold cache takes seconds at Mesos' size, and a master that answered nothing else
+   * meanwhile would miss agent pings and, in HA mode, its ZooKeeper session.
+   */
+  constructor(
+    private readonly sink: ByteSink,
+    private readonly sliceMs = 15,
+  ) {}
 
   /**
    * Appends text as UTF-8 without waiting. Returns true when chunks are waiting to be shipped (the
@@ -76,10 +86,18 @@ export class ChunkWriter {
 
   async text(s: string): Promise<void> {
     if (this.appendText(s)) await this.ship();
+    if (performance.now() - this.lastTurn >= this.sliceMs) await this.yieldTurn();
   }
 
   async bytes(b: Buffer): Promise<void> {
     if (this.appendBytes(b)) await this.ship();
+    if (performance.now() - this.lastTurn >= this.sliceMs) await this.yieldTurn();
+  }
+
+  /** Lets timers and I/O run (an awaited promise alone only lets other microtasks run). */
+  private async yieldTurn(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastTurn = performance.now();
   }
 
   /** Sends everything appended so far. */

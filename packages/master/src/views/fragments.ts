@@ -108,15 +108,35 @@ export interface AgentPass {
   readonly runningPass: number;
 }
 
+/** The agent section of the request that holds the agent caches; the next one waits for it. */
+let agentSection: Promise<void> = Promise.resolve();
+
 /**
- * Starts a pass over all agents: collects every agent's running-task resources and offers. The pass
- * and the `agentJson` calls that use it must run without an await in between (another request's
- * pass would interleave).
+ * Runs `use` with a fresh agent pass while no other request uses the agent caches: `use` may await
+ * (and let the event loop turn) between agents, which at Mesos' size keeps a cold pass (every
+ * agent serialised) from holding the loop for a second.
+ */
+export async function withAgentPass<T>(ctx: MasterContext, use: (pass: AgentPass) => T | Promise<T>): Promise<T> {
+  const previous = agentSection;
+  let release!: () => void;
+  agentSection = new Promise<void>((resolve) => (release = resolve));
+  await previous;
+  try {
+    return await use(beginAgentPass(ctx));
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Starts a pass over all agents: collects every agent's running-task resources and offers. Only
+ * through `withAgentPass`, since another request's pass must not interleave with the `agentJson`
+ * calls that use this one.
  *
  * Each framework's running tasks are first compared with the previous pass's (a few nanoseconds a
  * task); only when some changed are they spread over the agents, which costs a map lookup a task.
  */
-export function beginAgentPass(ctx: MasterContext): AgentPass {
+function beginAgentPass(ctx: MasterContext): AgentPass {
   const pass = ++passes;
   const cache = cacheOf(ctx);
   const entries = cache.entries;

@@ -11,6 +11,7 @@ import { startTestMaster } from "../test-support/master.js";
 import type { MasterContext } from "../core/context.js";
 import { newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { ChunkWriter, collectingSink } from "./chunk-writer.js";
+import { withAgentPass } from "./fragments.js";
 import { legacyAgent, legacyFrameworkHead, legacyTask, runningResourcesByAgent, stateHead } from "./legacy.js";
 import { slavesJson, stateSummaryJson, writeFrameworks, writeState } from "./legacy-stream.js";
 import { blockStats } from "./task-blocks.js";
@@ -73,9 +74,9 @@ function referenceSummary(ctx: MasterContext): string {
   });
 }
 
-async function streamed(write: (w: ChunkWriter) => Promise<void>): Promise<string> {
+async function streamed(write: (w: ChunkWriter) => Promise<void>, sliceMs?: number): Promise<string> {
   const { sink, result } = collectingSink();
-  const w = new ChunkWriter(sink);
+  const w = new ChunkWriter(sink, sliceMs);
   await write(w);
   await w.end();
   return result().toString("utf8");
@@ -164,8 +165,8 @@ async function expectSameDocuments(ctx: MasterContext): Promise<void> {
   expect(await streamed((w) => writeState(ctx, flags, w))).toBe(referenceState(ctx, flags));
   const frameworks = { frameworks: [...ctx.frameworks.values()].map(fullFramework), completed_frameworks: ctx.completedFrameworks.map(fullFramework), unregistered_frameworks: [] };
   expect(await streamed((w) => writeFrameworks(ctx, null, w))).toBe(JSON.stringify(frameworks));
-  expect(slavesJson(ctx, null)).toBe(JSON.stringify({ slaves: [...ctx.agents.values()].filter(listed).map((a) => legacyAgent(ctx, a)), recovered_slaves: recovered(ctx) }));
-  expect(sortedFrameworkIds(stateSummaryJson(ctx))).toBe(sortedFrameworkIds(referenceSummary(ctx)));
+  expect(await slavesJson(ctx, null)).toBe(JSON.stringify({ slaves: [...ctx.agents.values()].filter(listed).map((a) => legacyAgent(ctx, a)), recovered_slaves: recovered(ctx) }));
+  expect(sortedFrameworkIds(await stateSummaryJson(ctx))).toBe(sortedFrameworkIds(referenceSummary(ctx)));
 }
 
 /** The summary lists an agent's framework ids in framework order, the old builder in task order. */
@@ -222,6 +223,42 @@ describe("streamed legacy documents", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("stay right when requests overlap and the cluster changes while one is being written", async () => {
+    const { server } = await quietMaster();
+    const ctx = server.ctx;
+    const cluster = new Cluster(ctx);
+    const agents = Array.from({ length: 40 }, () => cluster.addAgent());
+    const fws = [cluster.addFramework("a"), cluster.addFramework("b")];
+    for (let i = 0; i < 400; i++) cluster.addTask(fws[i % 2]!, agents[i % 40]!);
+    await expectSameDocuments(ctx);
+    for (let round = 0; round < 5; round++) {
+      // A writer that yields after every piece, so that the other requests and the changes interleave.
+      const slow = streamed((w) => writeState(ctx, {}, w), 0);
+      const changes = (async () => {
+        for (let i = 0; i < 20; i++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          const fw = fws[i % 2]!;
+          const task = [...fw.tasks.values()][(i * 13 + round) % fw.tasks.size]!;
+          if (i % 3 === 0) cluster.complete(fw, task);
+          else if (i % 3 === 1) cluster.update(task, "TASK_KILLING");
+          else cluster.addTask(fw, agents[(i + round) % 40]!);
+        }
+      })();
+      await Promise.all([slow, changes, stateSummaryJson(ctx), slavesJson(ctx, null), streamed((w) => writeState(ctx, {}, w), 0)]);
+      await expectSameDocuments(ctx);
+    }
+    // What keeps overlapping requests apart: one agent pass at a time, even across awaits.
+    const order: string[] = [];
+    const first = withAgentPass(ctx, async () => {
+      order.push("first starts");
+      await new Promise((resolve) => setImmediate(resolve));
+      order.push("first ends");
+    });
+    const second = withAgentPass(ctx, () => void order.push("second"));
+    await Promise.all([first, second]);
+    expect(order).toEqual(["first starts", "first ends", "second"]);
   });
 
   it("serialises only the changed tasks of a long list and reuses every other block", async () => {
@@ -294,7 +331,7 @@ describe("streamed legacy documents", () => {
     expect((await text(`/frameworks.json?jsonp=f&framework_id=${other.id}`)).body).toBe(`f(${one.body});`);
     const page = JSON.parse((await text("/master/tasks?limit=3&offset=2&order=asc")).body) as { tasks: Array<{ id: string }> };
     expect(page.tasks.map((t) => t.id)).toEqual([...fw.tasks.values(), ...other.tasks.values()].sort((a, b) => a.statuses[0]!.timestamp! - b.statuses[0]!.timestamp!).slice(2, 5).map((t) => t.info.task_id.value));
-    expect((await text("/master/slaves")).body).toBe(slavesJson(ctx, null));
+    expect((await text("/master/slaves")).body).toBe(await slavesJson(ctx, null));
     expect(sortedFrameworkIds((await text("/master/state-summary")).body)).toBe(sortedFrameworkIds(referenceSummary(ctx)));
 
     // A client that leaves after the first bytes: the master drops the stream and keeps serving.

@@ -10,7 +10,7 @@ import type { TaskState } from "@caravel/api";
 import type { MasterContext } from "../core/context.js";
 import type { AgentRecord, FrameworkRecord, TaskRecord } from "../state/types.js";
 import type { ChunkWriter } from "./chunk-writer.js";
-import { agentJson, beginAgentPass, frameworkHeadJson } from "./fragments.js";
+import { agentJson, frameworkHeadJson, withAgentPass } from "./fragments.js";
 import { legacyTask, stateHead } from "./legacy.js";
 import { taskListBlocks } from "./task-blocks.js";
 
@@ -55,17 +55,16 @@ async function writeFrameworkArray(w: ChunkWriter, frameworks: Iterable<Framewor
 
 /** Writes the whole `/master/state` document (the caller flushes the writer). */
 export async function writeState(ctx: MasterContext, flags: Record<string, string>, w: ChunkWriter): Promise<void> {
-  // The agents go into the writer's chunks without an await: the agent pass must not interleave
-  // with another request's (fragments.ts). At Mesos' size this part is ≈15 MiB.
-  w.appendText(open(JSON.stringify(stateHead(ctx, flags))) + '"slaves":[');
-  const pass = beginAgentPass(ctx);
-  let first = true;
-  for (const agent of ctx.agents.values()) {
-    if (!isListed(agent)) continue;
-    if (!first) w.appendText(",");
-    first = false;
-    w.appendBytes(agentJson(ctx, agent, pass));
-  }
+  await w.text(open(JSON.stringify(stateHead(ctx, flags))) + '"slaves":[');
+  await withAgentPass(ctx, async (pass) => {
+    let first = true;
+    for (const agent of ctx.agents.values()) {
+      if (!isListed(agent)) continue;
+      if (!first) w.appendText(",");
+      first = false;
+      await w.bytes(agentJson(ctx, agent, pass));
+    }
+  });
   await w.text("]");
   const recovered = [...ctx.recoveredAgents.entries()].map(([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
   await w.text(',"recovered_slaves":' + JSON.stringify(recovered) + ',"frameworks":');
@@ -86,10 +85,11 @@ export async function writeFrameworks(ctx: MasterContext, id: string | null, w: 
 }
 
 /** `/master/slaves`, optionally only the agent with `id`. */
-export function slavesJson(ctx: MasterContext, id: string | null): string {
-  const pass = beginAgentPass(ctx);
+export async function slavesJson(ctx: MasterContext, id: string | null): Promise<string> {
   const slaves: string[] = [];
-  for (const a of ctx.agents.values()) if (isListed(a) && (!id || a.id === id)) slaves.push(agentJson(ctx, a, pass).toString("utf8"));
+  await withAgentPass(ctx, (pass) => {
+    for (const a of ctx.agents.values()) if (isListed(a) && (!id || a.id === id)) slaves.push(agentJson(ctx, a, pass).toString("utf8"));
+  });
   const recovered = [...ctx.recoveredAgents.entries()].map(([rid, a]) => ({ id: rid, hostname: a.hostname, port: a.port }));
   return `{"slaves":[${slaves.join(",")}],"recovered_slaves":${JSON.stringify(recovered)}}`;
 }
@@ -132,16 +132,17 @@ function taskStatsByAgent(ctx: MasterContext): Map<string, AgentTaskStats> {
 }
 
 /** `/master/state-summary`: agents and frameworks with task counts by state, without the tasks. */
-export function stateSummaryJson(ctx: MasterContext): string {
-  const pass = beginAgentPass(ctx);
-  const stats = taskStatsByAgent(ctx);
+export async function stateSummaryJson(ctx: MasterContext): Promise<string> {
   const slaves: string[] = [];
-  for (const a of ctx.agents.values()) {
-    if (!isListed(a)) continue;
-    const s = stats.get(a.id);
-    const extra = JSON.stringify({ ...(s?.counts ?? zeroCounts()), framework_ids: s?.frameworkIds ?? [] });
-    slaves.push(open(agentJson(ctx, a, pass).toString("utf8")) + extra.slice(1));
-  }
+  await withAgentPass(ctx, (pass) => {
+    const stats = taskStatsByAgent(ctx);
+    for (const a of ctx.agents.values()) {
+      if (!isListed(a)) continue;
+      const s = stats.get(a.id);
+      const extra = JSON.stringify({ ...(s?.counts ?? zeroCounts()), framework_ids: s?.frameworkIds ?? [] });
+      slaves.push(open(agentJson(ctx, a, pass).toString("utf8")) + extra.slice(1));
+    }
+  });
   const frameworks: string[] = [];
   for (const fw of ctx.frameworks.values()) {
     // The cached head round-trips through JSON.parse unchanged; offers and executors are left out.
