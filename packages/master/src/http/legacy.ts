@@ -8,7 +8,7 @@ import { maintenanceStatus } from "../core/maintenance.js";
 import type { TaskRecord } from "../state/types.js";
 import { ChunkWriter } from "../views/chunk-writer.js";
 import { legacyTask } from "../views/legacy.js";
-import { slavesJson, stateSummaryJson, writeFrameworks, writeState } from "../views/legacy-stream.js";
+import { slavesJson, writeFrameworks, writeState, writeStateSummary } from "../views/legacy-stream.js";
 import { taskPage } from "../views/task-page.js";
 import { redirectToLeader, type Leadership } from "../leadership.js";
 import { sendJsonp } from "./common.js";
@@ -21,7 +21,7 @@ function both(router: Router, path: string, handler: (req: IncomingMessage, res:
 
 export function registerLegacyRoutes(router: Router, ctx: MasterContext, deps: OperatorDeps, leadership: Leadership): void {
   both(router, "/state", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeState(ctx, deps.flags(), w)));
-  both(router, "/state-summary", async (_req, res, url) => sendJsonp(res, url, await stateSummaryJson(ctx)));
+  both(router, "/state-summary", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeStateSummary(ctx, w)));
   both(router, "/slaves", async (_req, res, url) => sendJsonp(res, url, await slavesJson(ctx, url.searchParams.get("slave_id"))));
   both(router, "/frameworks", (_req, res, url) => streamJsonp(ctx, res, url, (w) => writeFrameworks(ctx, url.searchParams.get("framework_id"), w)));
   both(router, "/tasks", (_req, res, url) => sendJsonp(res, url, JSON.stringify({ tasks: listTasks(ctx, url).map(legacyTask) })));

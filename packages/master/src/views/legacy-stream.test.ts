@@ -13,7 +13,7 @@ import { newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, ty
 import { ChunkWriter, collectingSink } from "./chunk-writer.js";
 import { withAgentPass } from "./fragments.js";
 import { legacyAgent, legacyFrameworkHead, legacyTask, runningResourcesByAgent, stateHead } from "./legacy.js";
-import { slavesJson, stateSummaryJson, writeFrameworks, writeState } from "./legacy-stream.js";
+import { slavesJson, writeFrameworks, writeState, writeStateSummary } from "./legacy-stream.js";
 import { blockStats } from "./task-blocks.js";
 import { agentTasks, offersByAgent } from "./v1.js";
 
@@ -166,7 +166,7 @@ async function expectSameDocuments(ctx: MasterContext): Promise<void> {
   const frameworks = { frameworks: [...ctx.frameworks.values()].map(fullFramework), completed_frameworks: ctx.completedFrameworks.map(fullFramework), unregistered_frameworks: [] };
   expect(await streamed((w) => writeFrameworks(ctx, null, w))).toBe(JSON.stringify(frameworks));
   expect(await slavesJson(ctx, null)).toBe(JSON.stringify({ slaves: [...ctx.agents.values()].filter(listed).map((a) => legacyAgent(ctx, a)), recovered_slaves: recovered(ctx) }));
-  expect(sortedFrameworkIds(await stateSummaryJson(ctx))).toBe(sortedFrameworkIds(referenceSummary(ctx)));
+  expect(sortedFrameworkIds(await streamed((w) => writeStateSummary(ctx, w)))).toBe(sortedFrameworkIds(referenceSummary(ctx)));
 }
 
 /** The summary lists an agent's framework ids in framework order, the old builder in task order. */
@@ -246,7 +246,7 @@ describe("streamed legacy documents", () => {
           else cluster.addTask(fw, agents[(i + round) % 40]!);
         }
       })();
-      await Promise.all([slow, changes, stateSummaryJson(ctx), slavesJson(ctx, null), streamed((w) => writeState(ctx, {}, w), 0)]);
+      await Promise.all([slow, changes, streamed((w) => writeStateSummary(ctx, w), 0), slavesJson(ctx, null), streamed((w) => writeState(ctx, {}, w), 0)]);
       await expectSameDocuments(ctx);
     }
     // What keeps overlapping requests apart: one agent pass at a time, even across awaits.

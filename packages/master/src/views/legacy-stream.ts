@@ -131,19 +131,25 @@ function taskStatsByAgent(ctx: MasterContext): Map<string, AgentTaskStats> {
   return out;
 }
 
-/** `/master/state-summary`: agents and frameworks with task counts by state, without the tasks. */
-export async function stateSummaryJson(ctx: MasterContext): Promise<string> {
-  const slaves: string[] = [];
-  await withAgentPass(ctx, (pass) => {
+/** Writes `/master/state-summary`: agents and frameworks with task counts by state, without the tasks. */
+export async function writeStateSummary(ctx: MasterContext, w: ChunkWriter): Promise<void> {
+  await w.text(open(JSON.stringify({ hostname: ctx.masterInfo.hostname, cluster: ctx.config.cluster })) + '"slaves":[');
+  await withAgentPass(ctx, async (pass) => {
     const stats = taskStatsByAgent(ctx);
+    let first = true;
     for (const a of ctx.agents.values()) {
       if (!isListed(a)) continue;
       const s = stats.get(a.id);
-      const extra = JSON.stringify({ ...(s?.counts ?? zeroCounts()), framework_ids: s?.frameworkIds ?? [] });
-      slaves.push(open(agentJson(ctx, a, pass).toString("utf8")) + extra.slice(1));
+      const json = agentJson(ctx, a, pass);
+      if (!first) w.appendText(",");
+      first = false;
+      // The agent's cached JSON without its closing brace, then the counts as more keys.
+      w.appendBytes(json.subarray(0, json.length - 1));
+      await w.text("," + JSON.stringify({ ...(s?.counts ?? zeroCounts()), framework_ids: s?.frameworkIds ?? [] }).slice(1));
     }
   });
-  const frameworks: string[] = [];
+  await w.text('],"frameworks":[');
+  let first = true;
   for (const fw of ctx.frameworks.values()) {
     // The cached head round-trips through JSON.parse unchanged; offers and executors are left out.
     const head = JSON.parse(frameworkHeadJson(fw)) as Record<string, unknown>;
@@ -156,7 +162,8 @@ export async function stateSummaryJson(ctx: MasterContext): Promise<string> {
     const agentIds = new Set<string>();
     for (const t of fw.tasks.values()) agentIds.add(t.agentId);
     Object.assign(head, counts, { slave_ids: [...agentIds] });
-    frameworks.push(JSON.stringify(head));
+    await w.text((first ? "" : ",") + JSON.stringify(head));
+    first = false;
   }
-  return `${open(JSON.stringify({ hostname: ctx.masterInfo.hostname, cluster: ctx.config.cluster }))}"slaves":[${slaves.join(",")}],"frameworks":[${frameworks.join(",")}]}`;
+  await w.text("]}");
 }
