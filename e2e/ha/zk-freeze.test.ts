@@ -113,7 +113,7 @@ describe("frozen ZooKeeper servers", () => {
       });
       await fw.close();
       fw = await resubscribe(urls, { id, name });
-      launched.push(await launchOne(fw, `${what}-frozen`));
+      await launchThroughLeaderChange(`${what}-frozen`);
 
       process.kill(victim.pid, "SIGCONT");
       frozen.delete(victim.pid);
@@ -125,8 +125,9 @@ describe("frozen ZooKeeper servers", () => {
     };
 
     /**
-     * A thawed server rejoining can cost the masters their 2 s sessions (a ZooKeeper election), so the
-     * leader may change under a launch: then re-subscribe, and count the task if the master has it.
+     * A ZooKeeper election (the frozen quorum leader replaced, or a thawed server rejoining) can cost the
+     * masters their 2 s sessions, so the leader may change under a launch: then re-subscribe, and count
+     * the task if the master has it.
      */
     const launchThroughLeaderChange = async (label: string): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
