@@ -7,7 +7,7 @@
  * Goals: ≤ 1 s, and master RSS ≤ 4 GiB at that size.
  */
 import { parseResources, type TaskInfo } from "@caravel/api";
-import { MasterConfig, createMaster, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
+import { MasterConfig, createMaster, newAgentRecord, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "@caravel/master";
 import { silentLogger } from "@caravel/runtime";
 import { execFile } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -35,21 +35,13 @@ const agents: AgentRecord[] = [];
 for (let i = 0; i < AGENTS; i++) {
   const id = `${ctx.masterInfo.id}-S${i}`;
   const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const info = { hostname: `agent-${i}`, port: 5051, resources: agentResources, attributes: [{ name: "rack", type: "TEXT" as const, text: { value: `r${i % 40}` } }], id: { value: id } };
   const agent: AgentRecord = {
-    id,
-    info: { hostname: `agent-${i}`, port: 5051, resources: agentResources, attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 40}` } }], id: { value: id } },
-    ip,
-    pid: `slave(1)@${ip}:5051`,
-    state: "REGISTERED",
-    deactivated: false,
+    ...newAgentRecord(id, info, ip, 5051, Date.now()),
     total: agentResources,
-    checkpointed: [],
     capabilities: ["MULTI_ROLE"],
     containerizers: ["mesos"],
     version: "1.11.0",
-    registeredTime: Date.now(),
-    missedPings: 0,
-    tasks: new Set(),
   };
   agents.push(agent);
   ctx.agents.set(id, agent);

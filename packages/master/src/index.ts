@@ -2,4 +2,4 @@ export { createMaster, type MasterServer, type MasterServerOptions } from "./ser
 export { MasterConfig } from "./config.js";
 export { memoryRegistryStore, type RegistryStore } from "./registry.js";
 /** The in-memory records, for benchmarks and tools that build large states directly. */
-export { newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "./state/types.js";
+export { newAgentRecord, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "./state/types.js";

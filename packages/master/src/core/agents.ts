@@ -12,7 +12,7 @@ import {
   type Resource,
 } from "@caravel/api";
 import type { EventStream } from "../state/stream.js";
-import { taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
+import { newAgentRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
 import { startDrain } from "./drain.js";
@@ -76,22 +76,7 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   if (previous?.stream && previous.stream !== stream) previous.stream.end();
 
   const wasInAllocator = previous !== undefined && (previous.state === "REGISTERED" || previous.state === "DISCONNECTED");
-  const agent: AgentRecord = previous ?? {
-    id,
-    info,
-    ip: sub.ip,
-    pid: `slave(1)@${sub.ip}:${port}`,
-    state: "REGISTERED",
-    deactivated: false,
-    total: [],
-    checkpointed: [],
-    capabilities: [],
-    containerizers: [],
-    version: sub.version ?? "",
-    registeredTime: ctx.now(),
-    missedPings: 0,
-    tasks: new Set(),
-  };
+  const agent: AgentRecord = previous ?? { ...newAgentRecord(id, info, sub.ip, port, ctx.now()), version: sub.version ?? "" };
   const returning = previous !== undefined || ctx.recoveredAgents.has(id);
   agent.info = info;
   agent.ip = sub.ip;

@@ -94,6 +94,26 @@ export interface AgentRecord {
 
 export const taskKey = (frameworkId: string, taskId: string): string => `${frameworkId}/${taskId}`;
 
+/** A registered agent with no resources or tasks yet; registration fills in the rest. */
+export function newAgentRecord(id: string, info: AgentInfo, ip: string, port: number, nowMs: number): AgentRecord {
+  return {
+    id,
+    info,
+    ip,
+    pid: `slave(1)@${ip}:${port}`,
+    state: "REGISTERED",
+    deactivated: false,
+    total: [],
+    checkpointed: [],
+    capabilities: [],
+    containerizers: [],
+    version: "",
+    registeredTime: nowMs,
+    missedPings: 0,
+    tasks: new Set(),
+  };
+}
+
 /** A framework record with nothing attached yet (no stream, offers or tasks). */
 export function newFrameworkRecord(id: string, info: FrameworkInfo, nowMs: number): FrameworkRecord {
   return {

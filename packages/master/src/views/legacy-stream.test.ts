@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isTerminalState, parseResources, type TaskInfo, type TaskState } from "@caravel/api";
 import { startTestMaster } from "../test-support/master.js";
 import type { MasterContext } from "../core/context.js";
-import { newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
+import { newAgentRecord, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { ChunkWriter, collectingSink } from "./chunk-writer.js";
 import { withAgentPass } from "./fragments.js";
 import { legacyAgent, legacyFrameworkHead, legacyTask, runningResourcesByAgent, stateHead } from "./legacy.js";
@@ -93,21 +93,13 @@ class Cluster {
   addAgent(): AgentRecord {
     const i = this.n++;
     const id = `${this.ctx.masterInfo.id}-S${i}`;
+    const info = { hostname: `agent-${i}`, port: 5051, resources: agentResources, attributes: [{ name: "rack", type: "TEXT" as const, text: { value: `r${i % 3}` } }], id: { value: id } };
     const agent: AgentRecord = {
-      id,
-      info: { hostname: `agent-${i}`, port: 5051, resources: agentResources, attributes: [{ name: "rack", type: "TEXT", text: { value: `r${i % 3}` } }], id: { value: id } },
-      ip: `10.0.0.${i}`,
-      pid: `slave(1)@10.0.0.${i}:5051`,
-      state: "REGISTERED",
-      deactivated: false,
+      ...newAgentRecord(id, info, `10.0.0.${i}`, 5051, 1_700_000_000_000 + i),
       total: agentResources,
-      checkpointed: [],
       capabilities: ["MULTI_ROLE"],
       containerizers: ["mesos"],
       version: "1.11.0",
-      registeredTime: 1_700_000_000_000 + i,
-      missedPings: 0,
-      tasks: new Set(),
     };
     this.ctx.agents.set(id, agent);
     return agent;
