@@ -10,4 +10,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // Plain CommonJS Node scripts copied into local/caravel-node-apps:1 and run as `node /app/<name>.js`
+    // (no package.json there, so they must stay CommonJS; see scripts/build-images).
+    files: ["universe/images/node-apps/**/*.js"],
+    languageOptions: { sourceType: "commonjs" },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

@@ -13,7 +13,8 @@ function fire() {
   const started = process.hrtime.bigint();
   const done = (ok) => {
     inFlight--;
-    ok ? stats.ok++ : stats.errors++;
+    if (ok) stats.ok++;
+    else stats.errors++;
     stats.latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (stats.latenciesMs.length > 10000) stats.latenciesMs.splice(0, 5000);
   };

@@ -95,7 +95,10 @@ function combine(a: Resource, b: Resource, sign: 1 | -1): Resource | undefined {
     }
     case "SET": {
       const items = new Set(a.set?.item ?? []);
-      for (const item of b.set?.item ?? []) sign === 1 ? items.add(item) : items.delete(item);
+      for (const item of b.set?.item ?? []) {
+        if (sign === 1) items.add(item);
+        else items.delete(item);
+      }
       return items.size > 0 ? { ...a, set: { item: [...items].sort() } } : undefined;
     }
     default:
