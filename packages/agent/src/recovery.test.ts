@@ -58,7 +58,7 @@ describe("agent recovery after kill -9 (process containerizer)", () => {
       });
       const resub = master.subscribes.at(-1)!;
       expect(resub["agent_id"]).toEqual({ value: "fake-S0" });
-      const listed = resub["subscribe"].tasks.map((t: any) => t.info.task_id.value).sort();
+      const listed = resub["subscribe"].tasks.map((t) => t.info.task_id.value).sort();
       expect(listed).toEqual(["ends.1", "long.1", "unacked.1"]);
 
       // The unacknowledged head is resent with the same uuid; the ended task is reported.

@@ -53,7 +53,8 @@ describe("agent against a fake master", () => {
     expect(running.status["source"]).toBe("SOURCE_EXECUTOR");
     expect(running.status["executor_id"]).toEqual({ value: "web.1" });
     expect(Buffer.from(running.uuid!, "base64")).toHaveLength(16);
-    expect((running.status["container_status"] as any).network_infos[0].ip_addresses[0]).toEqual({ protocol: "IPv4", ip_address: "127.0.0.1" });
+    const containerStatus = running.status["container_status"] as { network_infos: Array<{ ip_addresses: unknown[] }> };
+    expect(containerStatus.network_infos[0]!.ip_addresses[0]).toEqual({ protocol: "IPv4", ip_address: "127.0.0.1" });
   });
 
   it("reports FINISHED, FAILED with the exit code, and launch failures", async () => {
@@ -92,9 +93,9 @@ describe("agent against a fake master", () => {
     await waitFor(() => master.subscribes.length >= 2 && agent.link.connected, "re-subscription");
     const resub = master.subscribes[1]!;
     expect(resub["agent_id"]).toEqual({ value: "fake-S0" });
-    const t = resub["subscribe"].tasks.find((x: any) => x.info.task_id.value === "slow.1");
-    expect(t.state).toBe("TASK_RUNNING");
-    expect(t.pending_uuid).toBe(master.updates[0]!.uuid);
+    const t = resub["subscribe"].tasks.find((x) => x.info.task_id.value === "slow.1");
+    expect(t?.state).toBe("TASK_RUNNING");
+    expect(t?.pending_uuid).toBe(master.updates[0]!.uuid);
 
     const head = master.updates[0]!;
     master.send({ type: "ACKNOWLEDGE", acknowledge: { framework_id: { value: "fw-1" }, task_id: { value: "slow.1" }, uuid: head.uuid } });

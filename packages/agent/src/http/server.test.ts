@@ -45,21 +45,28 @@ async function setup() {
   return { url: listening.url, agent, dir, record };
 }
 
-const get = async (url: string): Promise<{ status: number; body: any }> => {
+/** Fetches `url`; the body is parsed JSON (typed as the caller expects) or text. */
+const get = async <T = unknown>(url: string): Promise<{ status: number; body: T }> => {
   const r = await fetch(url);
-  return { status: r.status, body: r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text() };
+  return { status: r.status, body: (r.headers.get("content-type")?.includes("json") ? await r.json() : await r.text()) as T };
 };
 
 describe("agent HTTP API", () => {
   it("serves /state in Mesos' shape", async () => {
     const { url, agent } = await setup();
-    const { status, body } = await get(`${url}/slave(1)/state`);
+    const { status, body } = await get<{
+      id: string;
+      pid: string;
+      resources: unknown;
+      attributes: unknown;
+      frameworks: Array<{ executors: Array<{ id: string; tasks: unknown[]; directory: string }> }>;
+    }>(`${url}/slave(1)/state`);
     expect(status).toBe(200);
     expect(body.id).toBe(agent.agentId);
     expect(body.pid).toBe("slave(1)@127.0.0.1:5051");
     expect(body.resources).toMatchObject({ cpus: 2, mem: 1024, ports: "[31000-31010]" });
     expect(body.attributes).toEqual({ rack: "r1", level: 3 });
-    const exec = body.frameworks[0].executors[0];
+    const exec = body.frameworks[0]!.executors[0]!;
     expect(exec.id).toBe("web.1");
     expect(exec.tasks[0]).toMatchObject({ id: "web.1", state: "TASK_RUNNING", framework_id: "fw" });
     expect(exec.directory).toContain("/runs/");
@@ -69,22 +76,22 @@ describe("agent HTTP API", () => {
   it("serves metrics, health, statistics and /api/v1", async () => {
     const { url } = await setup();
     expect((await get(`${url}/health`)).status).toBe(200);
-    const snap = (await get(`${url}/metrics/snapshot`)).body;
+    const snap = (await get<Record<string, number>>(`${url}/metrics/snapshot`)).body;
     expect(snap["slave/tasks_running"]).toBe(1);
     expect(snap["slave/registered"]).toBe(1);
     expect((await get(`${url}/metrics`)).body).toContain("caravel_slave_tasks_running 1");
-    const stats = (await get(`${url}/monitor/statistics`)).body;
+    const stats = (await get<Array<{ statistics: { mem_limit_bytes: number } }>>(`${url}/monitor/statistics`)).body;
     expect(stats[0]).toMatchObject({ executor_id: "web.1", framework_id: "fw" });
-    expect(stats[0].statistics.mem_limit_bytes).toBe(64 * 1024 * 1024);
+    expect(stats[0]!.statistics.mem_limit_bytes).toBe(64 * 1024 * 1024);
     const post = (body: unknown) => fetch(`${url}/api/v1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     expect(await (await post({ type: "GET_HEALTH" })).json()).toEqual({ type: "GET_HEALTH", get_health: { healthy: true } });
-    const containers = (await (await post({ type: "GET_CONTAINERS" })).json()) as any;
+    const containers = (await (await post({ type: "GET_CONTAINERS" })).json()) as { get_containers: { containers: unknown[] } };
     expect(containers.get_containers.containers).toHaveLength(1);
-    const state = (await (await post({ type: "GET_STATE" })).json()) as any;
-    expect(state.get_state.get_tasks.launched_tasks[0].task_id.value).toBe("web.1");
+    const state = (await (await post({ type: "GET_STATE" })).json()) as { get_state: { get_tasks: { launched_tasks: Array<{ task_id: { value: string } }> } } };
+    expect(state.get_state.get_tasks.launched_tasks[0]!.task_id.value).toBe("web.1");
     const bad = await post({ type: "NOPE" });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).message).toMatch(/'type' must be one of/);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/'type' must be one of/);
     const malformed = await fetch(`${url}/api/v1`, { method: "POST", body: "{" });
     expect(malformed.status).toBe(400);
   });
@@ -92,22 +99,22 @@ describe("agent HTTP API", () => {
   it("browses, reads and downloads sandbox files with Mesos semantics", async () => {
     const { url, record } = await setup();
     const latest = `/frameworks/fw/executors/web.1/runs/latest`;
-    const browse = (await get(`${url}/files/browse?path=${encodeURIComponent(latest)}`)).body;
-    expect(browse.map((e: { path: string }) => e.path)).toContain(`${latest}/stdout`);
-    expect(browse[0].mode).toMatch(/^-rw/);
+    const browse = (await get<Array<{ path: string; mode: string }>>(`${url}/files/browse?path=${encodeURIComponent(latest)}`)).body;
+    expect(browse.map((e) => e.path)).toContain(`${latest}/stdout`);
+    expect(browse[0]!.mode).toMatch(/^-rw/);
     const read = (q: string) => get(`${url}/files/read?path=${encodeURIComponent(record.sandbox + "/stdout")}${q}`);
     expect((await read("&offset=-1")).body).toEqual({ offset: 10, data: "" });
     expect((await read("")).body).toEqual({ offset: 10, data: "" });
     expect((await read("&offset=2&length=3")).body).toEqual({ offset: 2, data: "234" });
     expect((await read("&offset=20")).body).toEqual({ offset: 20, data: "" });
     expect((await read("&offset=abc")).status).toBe(400);
-    const dir = await get(`${url}/files/read?path=${encodeURIComponent(record.sandbox)}&offset=0`);
+    const dir = await get<{ message: string }>(`${url}/files/read?path=${encodeURIComponent(record.sandbox)}&offset=0`);
     expect(dir.status).toBe(400);
     expect(dir.body.message).toBe("Cannot read a directory.");
     const dl = await fetch(`${url}/files/download?path=${encodeURIComponent(latest + "/stdout")}`);
     expect(await dl.text()).toBe("0123456789");
-    expect((await get(`${url}/files/read?path=/slave/log&offset=0`)).body.data).toBe("log line\n");
-    const debug = (await get(`${url}/files/debug`)).body;
+    expect((await get<{ data: string }>(`${url}/files/read?path=/slave/log&offset=0`)).body.data).toBe("log line\n");
+    const debug = (await get<Record<string, string>>(`${url}/files/debug`)).body;
     expect(debug[latest]).toBe(record.sandbox);
   });
 

@@ -20,8 +20,11 @@ export interface RecordedUpdate {
   status: Record<string, unknown>;
 }
 
+/** A SUBSCRIBE call as recorded (the agent always sends the `subscribe` body with it). */
+export type SubscribeCall = AgentCall & { subscribe: NonNullable<AgentCall["subscribe"]> };
+
 export class FakeMaster {
-  readonly subscribes: Array<Record<string, any>> = [];
+  readonly subscribes: SubscribeCall[] = [];
   readonly updates: RecordedUpdate[] = [];
   readonly pongs: number[] = [];
   autoAck = true;
@@ -83,10 +86,10 @@ export class FakeMaster {
     }
     const parsed = (AgentCall as unknown as { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: Parameters<typeof describeZodError>[0] } }).safeParse(body);
     if (!parsed.success) return sendJson(res, 400, { message: describeZodError(parsed.error) });
-    const call = parsed.data as Record<string, any>;
-    if (call["type"] === "SUBSCRIBE") {
-      this.subscribes.push(call);
-      const agentId: string = call["agent_id"]?.value ?? `fake-S${this.nextAgent++}`;
+    const call = parsed.data as AgentCall;
+    if (call.type === "SUBSCRIBE") {
+      this.subscribes.push(call as SubscribeCall);
+      const agentId: string = call.agent_id?.value ?? `fake-S${this.nextAgent++}`;
       const streamId = randomUUID();
       res.writeHead(200, { "content-type": "application/recordio", "mesos-stream-id": streamId });
       this.streams.set(streamId, { res, agentId });
@@ -105,9 +108,9 @@ export class FakeMaster {
     const stream = typeof streamId === "string" ? this.streams.get(streamId) : undefined;
     if (!stream) return sendJson(res, 400, { message: "unknown Mesos-Stream-Id" });
     res.writeHead(202).end();
-    if (call["type"] === "PONG") this.pongs.push(Date.now());
-    if (call["type"] === "UPDATE") {
-      const u = call["update"];
+    if (call.type === "PONG") this.pongs.push(Date.now());
+    if (call.type === "UPDATE" && call.update) {
+      const u = call.update;
       const s = u.status;
       const rec: RecordedUpdate = { frameworkId: u.framework_id.value, taskId: s.task_id.value, state: s.state, status: s, latestState: u.latest_state };
       if (s.uuid) rec.uuid = s.uuid;
