@@ -25,8 +25,8 @@ const post = (path: string, body: string, headers: Record<string, string> = { "c
   fetch(`${master.url}${path}`, { method: "POST", headers, body });
 
 async function stateSnapshot() {
-  const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
-  return JSON.stringify({ frameworks: state.frameworks.map((f: any) => [f.id, f.tasks.length]), slaves: state.slaves.length });
+  const state = (await (await fetch(`${master.url}/master/state`)).json()) as { frameworks: Array<{ id: string; tasks: unknown[] }>; slaves: unknown[] };
+  return JSON.stringify({ frameworks: state.frameworks.map((f) => [f.id, f.tasks.length]), slaves: state.slaves.length });
 }
 
 describe("bad input", () => {

@@ -41,9 +41,9 @@ describe("framework failover", () => {
     const id = fw.frameworkId;
     await fw.close();
     await waitFor(() => agent.events.some((e) => e.type === "SHUTDOWN_FRAMEWORK" && e.shutdown_framework?.framework_id.value === id));
-    const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
-    expect(state.completed_frameworks[0].id).toBe(id);
-    expect(state.completed_frameworks[0].completed_tasks[0].state).toBe("TASK_KILLED");
+    const state = (await (await fetch(`${master.url}/master/state`)).json()) as { completed_frameworks: Array<{ id: string; completed_tasks: Array<{ state: string }> }> };
+    expect(state.completed_frameworks[0]!.id).toBe(id);
+    expect(state.completed_frameworks[0]!.completed_tasks[0]!.state).toBe("TASK_KILLED");
     await expect(subscribeScheduler(master.url, { frameworkInfo: { user: "root", name: "x", id: { value: id } } })).rejects.toThrow(/Framework has been removed/);
   });
 
@@ -66,8 +66,8 @@ describe("agent loss", () => {
     agent.answerPings = true;
     await agent.subscribe();
     await waitFor(() => fw.statuses.get("t1")!.filter((s) => s.state === "TASK_RUNNING").length >= 2);
-    const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
-    expect(state.frameworks[0].tasks[0].state).toBe("TASK_RUNNING");
+    const state = (await (await fetch(`${master.url}/master/state`)).json()) as { frameworks: Array<{ tasks: Array<{ state: string }> }>; slaves: unknown[] };
+    expect(state.frameworks[0]!.tasks[0]!.state).toBe("TASK_RUNNING");
     expect(state.slaves).toHaveLength(1);
   });
 

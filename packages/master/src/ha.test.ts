@@ -83,7 +83,7 @@ describe("master HA over ZooKeeper", () => {
       await first.stop();
       await second.running;
       expect(second.elector.leadership.isLeader()).toBe(true);
-      const state = (await (await fetch(`${second.url}/master/state`)).json()) as Record<string, any>;
+      const state = (await (await fetch(`${second.url}/master/state`)).json()) as { recovered_slaves: Array<{ id: string }> };
       expect(state.recovered_slaves.map((s: { id: string }) => s.id)).toEqual([agentId]);
       const back = new AgentDriver({ masterUrl: second.url, id: agentId });
       await back.subscribe();

@@ -74,8 +74,8 @@ describe("offers", () => {
     expect(agent.events.some((e) => e.type === "APPLY_OPERATION" && e.apply_operation?.operation.type === "CREATE")).toBe(true);
     const withVolume = await waitFor(() => [...fw.offers.values()].find((o) => o.resources.some((r) => r.disk?.persistence?.id === "vol-1")));
     expect(withVolume.resources.find((r) => r.name === "cpus" && r.role === "db")?.reservation?.principal).toBe("ops");
-    const state = (await (await fetch(`${master.url}/master/slaves`)).json()) as Record<string, any>;
-    expect(state.slaves[0].reserved_resources.db).toMatchObject({ cpus: 1, mem: 128, disk: 100 });
+    const state = (await (await fetch(`${master.url}/master/slaves`)).json()) as { slaves: Array<{ reserved_resources: Record<string, unknown> }> };
+    expect(state.slaves[0]!.reserved_resources["db"]).toMatchObject({ cpus: 1, mem: 128, disk: 100 });
   });
 });
 
@@ -85,7 +85,7 @@ describe("legacy endpoints", () => {
     const jsonp = await fetch(`${master.url}/state.json?jsonp=cb`);
     expect(jsonp.headers.get("content-type")).toBe("text/javascript");
     expect(await jsonp.text()).toMatch(/^cb\(\{.*\}\);$/s);
-    const summary = (await (await fetch(`${master.url}/master/state-summary`)).json()) as Record<string, any>;
+    const summary = (await (await fetch(`${master.url}/master/state-summary`)).json()) as { slaves: Array<Record<string, unknown>> };
     expect(summary.slaves[0]).toMatchObject({ TASK_RUNNING: 0, hostname: "agent1" });
     const tasks = await fetch(`${master.url}/master/tasks?limit=-1`);
     expect(tasks.status).toBe(400);

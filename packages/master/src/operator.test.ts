@@ -33,25 +33,27 @@ describe("operator API", () => {
     await fw.waitForTaskState("op1", "TASK_RUNNING");
 
     await waitFor(() => ["AGENT_ADDED", "FRAMEWORK_ADDED", "TASK_ADDED", "TASK_UPDATED"].every((t) => events.some((e) => e.type === t)));
-    const updated = events.find((e) => e.type === "TASK_UPDATED") as Record<string, any>;
-    expect(updated.task_updated).toMatchObject({ framework_id: { value: fw.frameworkId }, state: "TASK_RUNNING" });
+    const updated = events.find((e) => e.type === "TASK_UPDATED");
+    expect(updated?.["task_updated"]).toMatchObject({ framework_id: { value: fw.frameworkId }, state: "TASK_RUNNING" });
 
-    const health = await client.call<Record<string, any>>("GET_HEALTH");
+    const health = await client.call<unknown>("GET_HEALTH");
     expect(health).toEqual({ type: "GET_HEALTH", get_health: { healthy: true } });
-    const state = await client.call<Record<string, any>>("GET_STATE");
+    const state = await client.call<{
+      get_state: { get_tasks: { tasks: unknown[] }; get_agents: { agents: Array<{ agent_info: { hostname: string } }> } };
+    }>("GET_STATE");
     expect(state.get_state.get_tasks.tasks[0]).toMatchObject({ task_id: { value: "op1" }, state: "TASK_RUNNING" });
-    expect(state.get_state.get_agents.agents[0].agent_info.hostname).toBe("agent1");
-    const frameworks = await client.call<Record<string, any>>("GET_FRAMEWORKS");
-    expect(frameworks.get_frameworks.frameworks[0].framework_info.id.value).toBe(fw.frameworkId);
-    const metrics = await client.call<Record<string, any>>("GET_METRICS");
-    expect(metrics.get_metrics.metrics.find((m: { name: string }) => m.name === "master/tasks_running").value).toBe(1);
-    const roles = await client.call<Record<string, any>>("GET_ROLES");
+    expect(state.get_state.get_agents.agents[0]!.agent_info.hostname).toBe("agent1");
+    const frameworks = await client.call<{ get_frameworks: { frameworks: Array<{ framework_info: { id: { value: string } } }> } }>("GET_FRAMEWORKS");
+    expect(frameworks.get_frameworks.frameworks[0]!.framework_info.id.value).toBe(fw.frameworkId);
+    const metrics = await client.call<{ get_metrics: { metrics: Array<{ name: string; value: number }> } }>("GET_METRICS");
+    expect(metrics.get_metrics.metrics.find((m) => m.name === "master/tasks_running")?.value).toBe(1);
+    const roles = await client.call<{ get_roles: { roles: unknown[] } }>("GET_ROLES");
     expect(roles.get_roles.roles.length).toBeGreaterThan(0);
 
     await client.call("UPDATE_WEIGHTS", { weight_infos: [{ role: "web", weight: 2 }] });
-    expect((await client.call<Record<string, any>>("GET_WEIGHTS")).get_weights.weight_infos).toEqual([{ role: "web", weight: 2 }]);
+    expect((await client.call<{ get_weights: { weight_infos: unknown } }>("GET_WEIGHTS")).get_weights.weight_infos).toEqual([{ role: "web", weight: 2 }]);
     await client.call("UPDATE_QUOTA", { quota_configs: [{ role: "web", limits: { cpus: { value: 1 } } }] });
-    expect((await client.call<Record<string, any>>("GET_QUOTA")).get_quota.status.configs[0].role).toBe("web");
+    expect((await client.call<{ get_quota: { status: { configs: Array<{ role: string }> } } }>("GET_QUOTA")).get_quota.status.configs[0]!.role).toBe("web");
     const snapshot = await client.get<Record<string, number>>("/metrics/snapshot");
     expect(snapshot["master/slaves_active"]).toBe(1);
   });
@@ -73,8 +75,8 @@ describe("operator API", () => {
     await fw.waitForTaskState("d1", "TASK_KILLED");
     await fw.waitForEvent("INVERSE_OFFERS");
     await waitFor(async () => {
-      const agents = await client.call<Record<string, any>>("GET_AGENTS");
-      return agents.get_agents.agents[0].drain_info?.state === "DRAINED";
+      const agents = await client.call<{ get_agents: { agents: Array<{ drain_info?: { state: string } }> } }>("GET_AGENTS");
+      return agents.get_agents.agents[0]!.drain_info?.state === "DRAINED";
     });
     await client.call("REACTIVATE_AGENT", { agent_id: { value: agent.agentId } });
     await fw.revive();

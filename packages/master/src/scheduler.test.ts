@@ -42,11 +42,15 @@ describe("scheduler API", () => {
     expect(running.uuid).toBeTruthy();
     await waitFor(() => agent.events.some((e) => e.type === "ACKNOWLEDGE" && e.acknowledge?.task_id.value === "t1"));
 
-    const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
+    const state = (await (await fetch(`${master.url}/master/state`)).json()) as {
+      leader: string;
+      slaves: Array<{ pid: string; resources: Record<string, unknown> }>;
+      frameworks: Array<{ tasks: unknown[] }>;
+    };
     expect(state.leader).toMatch(/^master@127\.0\.0\.1:\d+$/);
-    expect(state.slaves[0].pid).toMatch(/^slave\(1\)@127\.0\.0\.1:5051$/);
-    expect(state.frameworks[0].tasks[0]).toMatchObject({ id: "t1", state: "TASK_RUNNING", slave_id: agent.agentId });
-    expect(state.slaves[0].resources.ports).toBe("[31000-31100]");
+    expect(state.slaves[0]!.pid).toMatch(/^slave\(1\)@127\.0\.0\.1:5051$/);
+    expect(state.frameworks[0]!.tasks[0]).toMatchObject({ id: "t1", state: "TASK_RUNNING", slave_id: agent.agentId });
+    expect(state.slaves[0]!.resources["ports"]).toBe("[31000-31100]");
   });
 
   it("reconciles implicitly and explicitly without uuids", async () => {
@@ -98,8 +102,8 @@ describe("scheduler API", () => {
     await fw.launch({ ...third!, id: { value: "no-such-offer" } }, [task({ id: "lost", agentId, resources: "cpus:1;mem:64" })], 0);
     const lost = await fw.waitForTaskState("lost", "TASK_LOST");
     expect(lost.reason).toBe("REASON_INVALID_OFFERS");
-    const state = (await (await fetch(`${master.url}/master/state`)).json()) as Record<string, any>;
-    expect(state.frameworks[0].tasks.map((t: { id: string }) => t.id)).toEqual(["dup"]);
+    const state = (await (await fetch(`${master.url}/master/state`)).json()) as { frameworks: Array<{ tasks: Array<{ id: string }> }> };
+    expect(state.frameworks[0]!.tasks.map((t) => t.id)).toEqual(["dup"]);
   });
 });
 
