@@ -91,14 +91,14 @@ async function removeService(): Promise<void> {
 // ---- Caravel -----------------------------------------------------------------------------------
 
 async function caravelRound(marathon: string): Promise<{ start: number; replace: number }> {
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(marathon + path, { method, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
     return text ? JSON.parse(text) : undefined;
   };
   const runningTasks = async (): Promise<Set<string>> => {
-    const app = (await api("GET", `/v2/apps${APP}?embed=app.tasks`)).app as { tasks: { id: string; state: string }[] };
+    const { app } = (await api("GET", `/v2/apps${APP}?embed=app.tasks`)) as { app: { tasks: { id: string; state: string }[] } };
     return new Set(app.tasks.filter((t) => t.state === "TASK_RUNNING").map((t) => t.id));
   };
   const t0 = performance.now();
