@@ -15,7 +15,7 @@ describe("pingSlot", () => {
 
   it("spreads agent ids over the slots", () => {
     const counts = new Array<number>(16).fill(0);
-    for (let i = 0; i < 1600; i++) counts[pingSlot(`c0041c2c-8147-41c2-acc8-5eda225db6e3-S${i}`, 16)]++;
+    for (let i = 0; i < 1600; i++) counts[pingSlot(`c0041c2c-8147-41c2-acc8-5eda225db6e3-S${i}`, 16)]! += 1;
     for (const count of counts) expect(count).toBeGreaterThan(50);
   });
 });

@@ -22,7 +22,7 @@ describe("normalizeTaskResource", () => {
         type: fc.constant("SCALAR" as const),
         scalar: fc.record({ value: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
         role: fc.constantFrom("*", "r"),
-        reservations: fc.constantFrom([], [{ type: "DYNAMIC" as const, role: "r", principal: "p" }]),
+        reservations: fc.constantFrom<Resource["reservations"]>([], [{ type: "DYNAMIC", role: "r", principal: "p" }]),
         revocable: fc.constant({}),
         allocation_info: fc.record({ role: fc.constantFrom("a", "b") }),
       },
