@@ -75,8 +75,8 @@ describe("Cosmos API", () => {
     const bad = await rpc("/package/render", { packageName: "static-web", options: { service: { cpus: 0, mem: "x" } } }, "render");
     expect(bad.status).toBe(400);
     expect(bad.json.type).toBe("JsonSchemaMismatch");
-    expect(bad.json.message).toContain("/service/cpus: must be >= 0.01");
-    expect(bad.json.data.errors).toContainEqual({ path: "/service/mem", message: "must be number" });
+    expect(bad.json.message).toContain("/service/cpus: must be >= 0.01 (got 0)");
+    expect(bad.json.data.errors).toContainEqual({ path: "/service/mem", message: "must be number", actual: "x" });
     const ok = await rpc("/package/render", { packageName: "static-web", appId: "/web/a" }, "render");
     expect(ok.json.marathonJson).toMatchObject({ id: "/web/a", labels: { DCOS_PACKAGE_NAME: "static-web" } });
   });

@@ -43,13 +43,26 @@ export function compileSchema(schema: Json): ValidateFunction {
   return fn;
 }
 
-/** One option problem, e.g. `{path: "/service/cpus", message: "must be >= 0.1"}`. */
+/** One option problem, e.g. `{path: "/service/cpus", message: "must be >= 0.1", actual: 0}`. */
 export interface OptionProblem {
   path: string;
   message: string;
+  /** The value given at `path`, so that the user sees what was wrong with it (absent for a missing option). */
+  actual?: unknown;
 }
 
-function describe(e: ErrorObject): OptionProblem {
+/** The value at a JSON pointer (`/service/cpus`) inside `root`, or undefined. */
+function valueAt(root: unknown, pointer: string): unknown {
+  let cur = root;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function describe(e: ErrorObject, merged: unknown): OptionProblem {
   if (e.keyword === "required") {
     const missing = String((e.params as { missingProperty?: string }).missingProperty);
     return { path: `${e.instancePath}/${missing}`, message: "is required" };
@@ -58,7 +71,7 @@ function describe(e: ErrorObject): OptionProblem {
     const extra = String((e.params as { additionalProperty?: string }).additionalProperty);
     return { path: `${e.instancePath}/${extra}`, message: "is not a known option of this package" };
   }
-  return { path: e.instancePath || "/", message: e.message ?? e.keyword };
+  return { path: e.instancePath || "/", message: e.message ?? e.keyword, actual: valueAt(merged, e.instancePath) };
 }
 
 /** Validates merged options against config.json; empty list means valid. */
@@ -66,7 +79,7 @@ export function validateOptions(schema: Json, merged: unknown): OptionProblem[] 
   // Real packages sometimes leave out the top-level type; Cosmos treats them as objects anyway.
   const fn = compileSchema(schema.type === undefined ? typedCopy(schema) : schema);
   if (fn(merged)) return [];
-  return (fn.errors ?? []).map(describe);
+  return (fn.errors ?? []).map((e) => describe(e, merged));
 }
 
 const typed = new WeakMap<object, Json>();

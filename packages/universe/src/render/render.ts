@@ -40,9 +40,9 @@ export function resolveOptions(entry: PackageEntry, options: Record<string, unkn
     throw new CosmosError("InvalidPackage", `package ${entry.name} has a config.json that is not a usable JSON schema: ${(error as Error).message}`, 400);
   }
   if (problems.length > 0) {
-    const text = problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+    const text = problems.map((p) => `${p.path}: ${p.message}${p.actual === undefined ? "" : ` (got ${JSON.stringify(p.actual)})`}`).join("; ");
     throw new CosmosError("JsonSchemaMismatch", `options do not match the package's config.json: ${text}; fix them and retry (see /package/describe for the schema)`, 400, {
-      errors: problems.map((p) => ({ path: p.path, message: p.message })),
+      errors: problems,
     });
   }
   return merged;
