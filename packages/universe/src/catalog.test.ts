@@ -18,7 +18,7 @@ const repo = (entries: Omit<PackageEntry, "packagingVersion" | "version">[]): Lo
   name: "r",
   uri: "file:///r",
   errors: [],
-  packages: entries.map((e) => ({ packagingVersion: "3.0", version: `v${e.releaseVersion}`, ...e })),
+  packages: entries.map((e) => ({ packagingVersion: "3.0", version: `v${e.releaseVersion}`, ...e }) as PackageEntry),
 });
 
 /** The plain definition of a substring search: any of name, description, tags contains the query. */

@@ -16,8 +16,8 @@ function repoServer() {
   let hits = 0;
   const server = createServer((_req, res) => {
     hits++;
-    if (answer.status !== 200) return res.writeHead(answer.status).end();
-    res.writeHead(200, { "content-type": "application/vnd.dcos.universe.repo+json;charset=utf-8;version=v4" }).end(JSON.stringify({ packages: answer.packages }));
+    if (answer.status !== 200) res.writeHead(answer.status).end();
+    else res.writeHead(200, { "content-type": "application/vnd.dcos.universe.repo+json;charset=utf-8;version=v4" }).end(JSON.stringify({ packages: answer.packages }));
   }).listen(0, "127.0.0.1");
   return {
     server,
