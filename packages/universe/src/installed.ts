@@ -69,9 +69,10 @@ export class InstalledServices {
     const { app, pkg, userOptions } = await this.installed(body.appId, auth);
     let target = pkg;
     if (body.packageVersion !== undefined && body.packageVersion !== pkg.version) {
-      const { entry } = (await this.repos.catalog()).resolve(pkg.name, body.packageVersion);
+      const catalog = await this.repos.catalog();
+      const { entry } = catalog.resolve(pkg.name, body.packageVersion);
       if (!listAllows(entry.upgradesFrom, pkg.version) && !listAllows(pkg.downgradesTo, entry.version)) {
-        const paths = upgradePaths(pkg, (await this.repos.catalog()).releasesOf(pkg.name));
+        const paths = upgradePaths(pkg, catalog.releasesOf(pkg.name));
         throw new CosmosError(
           "VersionUpgradeNotSupported",
           `${pkg.name} ${pkg.version} cannot move to ${entry.version}: neither lists the other in upgradesFrom/downgradesTo; allowed: ${[...paths.upgradesTo, ...paths.downgradesTo].join(", ") || "none"}`,

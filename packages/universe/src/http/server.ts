@@ -63,8 +63,9 @@ export function createServer(deps: UniverseDeps): UniverseServer {
     refreshMs: (deps.config.repository_refresh ?? DEFAULT_REFRESH.refreshMs / 1000) * 1000,
     retryMs: (deps.config.repository_retry ?? DEFAULT_REFRESH.retryMs / 1000) * 1000,
   });
-  const service = new PackageService(repos, new MarathonClient(deps.config.marathon), deps.config.uninstall_timeout * 1000, deps.config.master ? new MasterClient(deps.config.master) : undefined);
-  const installed = new InstalledServices(repos, new MarathonClient(deps.config.marathon));
+  const marathon = new MarathonClient(deps.config.marathon);
+  const service = new PackageService(repos, marathon, deps.config.uninstall_timeout * 1000, deps.config.master ? new MasterClient(deps.config.master) : undefined);
+  const installed = new InstalledServices(repos, marathon);
   const metrics = new MetricsRegistry();
   const router = new Router();
 
