@@ -63,8 +63,3 @@ const queue = new AdmissionQueue(TURN_BUDGET_MS);
 export function admit(job: Job): void {
   queue.push(job);
 }
-
-/** Calls waiting to be handled (for tests and metrics). */
-export function admissionPending(): number {
-  return queue.pending;
-}

@@ -22,14 +22,8 @@ const DIRECT_BYTES = 64 << 10;
 const POOL_MAX = 32;
 const pool: Buffer[] = [];
 
-/** Chunks allocated because the pool was empty (tests and benchmarks). */
-export const chunkStats = { allocated: 0 };
-
 function takeChunk(): Buffer {
-  const chunk = pool.pop();
-  if (chunk) return chunk;
-  chunkStats.allocated++;
-  return Buffer.allocUnsafe(CHUNK_BYTES);
+  return pool.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
 }
 
 export class ChunkWriter {

@@ -18,6 +18,9 @@ const taskJson = (task: TaskRecord): string => JSON.stringify(legacyTask(task));
 
 const isListed = (a: AgentRecord): boolean => a.state === "REGISTERED" || a.state === "DISCONNECTED";
 
+/** Agents known from the registry that have not re-registered since failover. */
+const recoveredJson = (ctx: MasterContext): string => JSON.stringify([...ctx.recoveredAgents].map(([id, a]) => ({ id, hostname: a.hostname, port: a.port })));
+
 /** `{"a":1}` → `{"a":1,` so that more keys can follow (JSON.stringify of a non-empty object). */
 const open = (json: string): string => (json === "{}" ? "{" : json.slice(0, -1) + ",");
 
@@ -66,8 +69,7 @@ export async function writeState(ctx: MasterContext, flags: Record<string, strin
     }
   });
   await w.text("]");
-  const recovered = [...ctx.recoveredAgents.entries()].map(([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
-  await w.text(',"recovered_slaves":' + JSON.stringify(recovered) + ',"frameworks":');
+  await w.text(',"recovered_slaves":' + recoveredJson(ctx) + ',"frameworks":');
   await writeFrameworkArray(w, ctx.frameworks.values());
   await w.text(',"completed_frameworks":');
   await writeFrameworkArray(w, ctx.completedFrameworks.slice());
@@ -90,8 +92,7 @@ export async function slavesJson(ctx: MasterContext, id: string | null): Promise
   await withAgentPass(ctx, (pass) => {
     for (const a of ctx.agents.values()) if (isListed(a) && (!id || a.id === id)) slaves.push(agentJson(ctx, a, pass).toString("utf8"));
   });
-  const recovered = [...ctx.recoveredAgents.entries()].map(([rid, a]) => ({ id: rid, hostname: a.hostname, port: a.port }));
-  return `{"slaves":[${slaves.join(",")}],"recovered_slaves":${JSON.stringify(recovered)}}`;
+  return `{"slaves":[${slaves.join(",")}],"recovered_slaves":${recoveredJson(ctx)}}`;
 }
 
 const SUMMARY_STATES: TaskState[] = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"];
