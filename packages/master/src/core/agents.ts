@@ -15,7 +15,7 @@ import type { EventStream } from "../state/stream.js";
 import { newAgentRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
-import { startDrain } from "./drain.js";
+import { persistedDrain, startDrain } from "./drain.js";
 import { recoverFramework } from "./frameworks.js";
 import { rescindAgentOffers } from "./offers.js";
 import { normalizeTaskResource } from "./plain-resources.js";
@@ -71,7 +71,7 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
     info,
     state: "ADMITTED",
     deactivated,
-    drain: drain ? { maxGracePeriodSeconds: drain.maxGracePeriodSeconds, markGone: drain.markGone } : undefined,
+    drain: persistedDrain(drain),
   });
   if (previous?.stream && previous.stream !== stream) previous.stream.end();
 

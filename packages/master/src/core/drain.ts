@@ -22,12 +22,12 @@ import { agentTasks } from "../views/v1.js";
 type Release = "accepted" | "declined" | "moved" | "timeout";
 
 /** The durable part of a drain, as the registry keeps it. */
-export function persistedDrain(agent: AgentRecord): { maxGracePeriodSeconds?: number; markGone: boolean } | undefined {
-  return agent.drain ? { maxGracePeriodSeconds: agent.drain.maxGracePeriodSeconds, markGone: agent.drain.markGone } : undefined;
+export function persistedDrain(drain: { maxGracePeriodSeconds?: number; markGone: boolean } | undefined): { maxGracePeriodSeconds?: number; markGone: boolean } | undefined {
+  return drain ? { maxGracePeriodSeconds: drain.maxGracePeriodSeconds, markGone: drain.markGone } : undefined;
 }
 
 export function persistAgent(ctx: MasterContext, agent: AgentRecord): Promise<unknown> {
-  return ctx.deps.registry.putAgent({ id: agent.id, info: agent.info, state: "ADMITTED", deactivated: agent.deactivated, drain: persistedDrain(agent) });
+  return ctx.deps.registry.putAgent({ id: agent.id, info: agent.info, state: "ADMITTED", deactivated: agent.deactivated, drain: persistedDrain(agent.drain) });
 }
 
 export async function drainAgent(ctx: MasterContext, agent: AgentRecord, maxGracePeriodSeconds: number | undefined, markGoneAfter: boolean): Promise<void> {
