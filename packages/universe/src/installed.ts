@@ -8,7 +8,7 @@ import { CosmosError } from "./errors.js";
 import type { MarathonApp, MarathonClient } from "./marathon.js";
 import type { PackageEntry } from "./model.js";
 import type { Repositories } from "./repositories.js";
-import { decodePackageLabels } from "./render/labels.js";
+import { decodeOptionsLabel, decodePackageLabels } from "./render/labels.js";
 import { deepMerge } from "./render/options.js";
 import { renderPackage, resolveOptions } from "./render/render.js";
 
@@ -26,16 +26,6 @@ export function upgradePaths(installed: PackageEntry, releases: readonly Package
   };
 }
 
-function decodeOptions(label: string | undefined): Json {
-  if (!label) return {};
-  try {
-    const value = JSON.parse(Buffer.from(label, "base64").toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : {};
-  } catch {
-    return {};
-  }
-}
-
 export class InstalledServices {
   constructor(
     private readonly repos: Repositories,
@@ -48,7 +38,7 @@ export class InstalledServices {
     if (!app || !pkg || typeof pkg.packagingVersion !== "string") {
       throw new CosmosError("MarathonAppNotFound", `no app ${JSON.stringify(appId)} installed from a package is in Marathon; see /package/list for installed apps`, 404, { appId });
     }
-    return { app, pkg: pkg as PackageEntry, userOptions: decodeOptions(app.labels!.DCOS_PACKAGE_OPTIONS) };
+    return { app, pkg: pkg as PackageEntry, userOptions: decodeOptionsLabel(app.labels!.DCOS_PACKAGE_OPTIONS) };
   }
 
   /** The installed package, its options (as given and as resolved) and the versions it may move to. */

@@ -55,3 +55,14 @@ export function decodePackageLabels(labels: Record<string, string>): Record<stri
   if (!labels.DCOS_PACKAGE_NAME) return undefined;
   return { name: labels.DCOS_PACKAGE_NAME, version: labels.DCOS_PACKAGE_VERSION ?? "" };
 }
+
+/** The user's options stored in DCOS_PACKAGE_OPTIONS; {} when absent or not a JSON object (a hand-edited label). */
+export function decodeOptionsLabel(label: string | undefined): Record<string, unknown> {
+  if (!label) return {};
+  try {
+    const value = JSON.parse(Buffer.from(label, "base64").toString("utf8")) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
