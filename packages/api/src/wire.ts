@@ -29,7 +29,7 @@ export function stripNulls(value: unknown): unknown {
     for (const key in record) {
       if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
       const item = record[key];
-      if (item === null || (item !== undefined && typeof item === "object")) {
+      if (item === null || typeof item === "object") {
         const next = item === null ? undefined : stripNulls(item);
         if (next !== item) {
           out ??= { ...record };
