@@ -8,7 +8,7 @@
  * its session and stepped down.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AgentCall, CaravelError, describeZodError } from "@caravel/api";
+import { AgentCall, CaravelError } from "@caravel/api";
 import { sendError } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
@@ -17,7 +17,7 @@ import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";
 import { admit } from "./admission.js";
-import { checkContentType, requirePayload } from "./common.js";
+import { checkContentType, requirePayload, validateCall } from "./common.js";
 
 export function agentHandler(ctx: MasterContext) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -79,9 +79,7 @@ function parseCall(body: Buffer): AgentCall {
   } catch (error) {
     throw new CaravelError("MALFORMED_JSON", `request body is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = AgentCall.safeParse(json);
-  if (!parsed.success) throw new CaravelError("INVALID_REQUEST", `Failed to validate agent call: ${describeZodError(parsed.error)}`);
-  return parsed.data;
+  return validateCall(json, AgentCall, "agent call");
 }
 
 async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {

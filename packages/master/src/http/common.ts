@@ -30,22 +30,36 @@ export function acceptsJson(req: IncomingMessage): boolean {
 /** Reads a body and validates it with `schema`; errors are 400s that name the field. */
 export async function readCall<T extends z.ZodType>(req: IncomingMessage, schema: T, what: string, limit: number): Promise<z.output<T>> {
   checkContentType(req);
-  const body = await readJson(req, limit);
-  const parsed = schema.safeParse(body);
+  return validateCall(await readJson(req, limit), schema, what);
+}
+
+/** Validates a parsed body with `schema`; errors are 400s that name the field. */
+export function validateCall<T extends z.ZodType>(json: unknown, schema: T, what: string): z.output<T> {
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new CaravelError("INVALID_REQUEST", `Failed to validate ${what}: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
 }
 
+/**
+ * The `?jsonp=` callback name, `null` without one, or `undefined` after answering 400 for one that is
+ * not a JavaScript identifier.
+ */
+export function jsonpCallback(res: ServerResponse, url: URL): string | null | undefined {
+  const callback = url.searchParams.get("jsonp");
+  if (callback && !/^[A-Za-z_$][\w$.]*$/.test(callback)) {
+    sendText(res, 400, "'jsonp' must be a JavaScript identifier");
+    return undefined;
+  }
+  return callback;
+}
+
 /** Answers with JSON, or JSONP when `?jsonp=callback` is given (the stock Mesos web UI polls that way). */
 export function sendJsonp(res: ServerResponse, url: URL, body: string): void {
-  const callback = url.searchParams.get("jsonp");
+  const callback = jsonpCallback(res, url);
+  if (callback === undefined) return;
   if (callback) {
-    if (!/^[A-Za-z_$][\w$.]*$/.test(callback)) {
-      sendText(res, 400, "'jsonp' must be a JavaScript identifier");
-      return;
-    }
     const text = `${callback}(${body});`;
     res.writeHead(200, { "content-type": "text/javascript", "content-length": Buffer.byteLength(text) });
     res.end(text);

@@ -1,7 +1,7 @@
 /** Legacy JSON GET endpoints (`/master/state` and friends, mesos-core.md §4.3), with `.json` aliases and JSONP. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError } from "@caravel/api";
-import { sendText, type Router } from "@caravel/runtime";
+import type { Router } from "@caravel/runtime";
 import type { MasterContext } from "../core/context.js";
 import { MASTER_VERSION } from "../core/context.js";
 import { maintenanceStatus } from "../core/maintenance.js";
@@ -11,7 +11,7 @@ import { legacyTask } from "../views/legacy.js";
 import { slavesJson, writeFrameworks, writeState, writeStateSummary } from "../views/legacy-stream.js";
 import { taskPage } from "../views/task-page.js";
 import { redirectToLeader, type Leadership } from "../leadership.js";
-import { sendJsonp } from "./common.js";
+import { jsonpCallback, sendJsonp } from "./common.js";
 import type { OperatorDeps } from "./operator.js";
 
 /** Registers `path` under `/master` and at the root, each with a `.json` alias. */
@@ -85,8 +85,8 @@ function drained(res: ServerResponse): Promise<void> {
  * with backpressure: the body is never built as one string.
  */
 async function streamJsonp(ctx: MasterContext, res: ServerResponse, url: URL, write: (w: ChunkWriter) => Promise<void>): Promise<void> {
-  const callback = url.searchParams.get("jsonp");
-  if (callback && !/^[A-Za-z_$][\w$.]*$/.test(callback)) return sendText(res, 400, "'jsonp' must be a JavaScript identifier");
+  const callback = jsonpCallback(res, url);
+  if (callback === undefined) return;
   res.writeHead(200, { "content-type": callback ? "text/javascript" : "application/json" });
   const w = new ChunkWriter((chunk, release) => {
     if (res.destroyed) throw new Error("the client closed the connection");
