@@ -214,10 +214,10 @@ function disconnectAgent(ctx: MasterContext, agent: AgentRecord, stream: EventSt
  * interval but the cluster's PONGs arrive spread out, as with Mesos' per-agent timers, instead of in one burst
  * that delays every other call (a framework's first offer waited behind 1,000 PONGs).
  */
-export function pingAgents(ctx: MasterContext, slice = 0, slices = 1): void {
+export function pingAgents(ctx: MasterContext, slice: number, slices: number): void {
   for (const agent of ctx.agents.values()) {
     if (agent.state !== "REGISTERED" && agent.state !== "DISCONNECTED") continue;
-    if (slices > 1 && pingSlot(agent.id, slices) !== slice) continue;
+    if (pingSlot(agent.id, slices) !== slice) continue;
     if (agent.missedPings >= ctx.config.max_agent_ping_timeouts) {
       void markUnreachable(ctx, agent);
       continue;
