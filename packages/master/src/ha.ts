@@ -20,7 +20,8 @@ export interface Elector {
  * Logs event-loop stalls of `thresholdMs` or more: the ZooKeeper client pings from a timer, so a stall
  * near the session timeout is what makes a busy leader lose its session (and step down).
  */
-export function watchStalls(log: Logger, thresholdMs: number, periodMs = 100): () => void {
+function watchStalls(log: Logger, thresholdMs: number): () => void {
+  const periodMs = 100;
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
