@@ -155,6 +155,16 @@ export class AllocatorBook {
     if (role.activeClients === 0) this.roleSorter.deactivate(role.name);
   }
 
+  /**
+   * `refreshClient`, and a bump for this client either way (one, not two): its filters, capabilities
+   * or min-allocatable sets changed, which concerns only it.
+   */
+  refreshAndTouch(client: ClientState): void {
+    const epoch = this.epoch;
+    this.refreshClient(client);
+    if (this.epoch === epoch) this.touch(client);
+  }
+
   /** Removes a client that is neither subscribed nor holding anything. */
   dropClientIfIdle(client: ClientState): void {
     if (client.subscribed || client.allocations.size > 0) return;

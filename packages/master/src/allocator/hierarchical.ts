@@ -203,9 +203,7 @@ export class HierarchicalAllocator {
     for (const client of this.clientsOf(frameworkId, roles)) {
       client.suppressed = false;
       this.book.clearFilters(client);
-      const epoch = this.book.epoch;
-      this.book.refreshClient(client);
-      if (this.book.epoch === epoch) this.book.touch(client);
+      this.book.refreshAndTouch(client);
     }
   }
 
@@ -396,10 +394,8 @@ export class HierarchicalAllocator {
       const client = b.client(state, role);
       client.subscribed = true;
       if (suppressed) client.suppressed = suppressed.has(role);
-      const epoch = b.epoch;
-      b.refreshClient(client);
       // New capabilities or min-allocatable sets concern only this framework's clients.
-      if (b.epoch === epoch) b.touch(client);
+      b.refreshAndTouch(client);
     }
   }
 
