@@ -6,13 +6,13 @@
 import fc from "fast-check";
 import { get } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { isTerminalState, parseResources, type TaskInfo, type TaskState } from "@caravel/api";
+import { isTerminalState, parseResources, type Resource, type TaskInfo, type TaskState } from "@caravel/api";
 import { startTestMaster } from "../test-support/master.js";
 import type { MasterContext } from "../core/context.js";
 import { newAgentRecord, newFrameworkRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { ChunkWriter, collectingSink } from "./chunk-writer.js";
 import { withAgentPass } from "./fragments.js";
-import { legacyAgent, legacyFrameworkHead, legacyTask, runningResourcesByAgent, stateHead } from "./legacy.js";
+import { legacyAgent, legacyFrameworkHead, legacyTask, stateHead } from "./legacy.js";
 import { slavesJson, writeFrameworks, writeState, writeStateSummary } from "./legacy-stream.js";
 import { blockStats } from "./task-blocks.js";
 import { agentTasks, offersByAgent } from "./v1.js";
@@ -36,6 +36,20 @@ const fullFramework = (fw: FrameworkRecord) => ({
   completed_tasks: fw.completedTasks.map(legacyTask),
 });
 const recovered = (ctx: MasterContext) => [...ctx.recoveredAgents.entries()].map(([id, a]) => ({ id, hostname: a.hostname, port: a.port }));
+
+/** Resources of running tasks grouped by agent (the reference documents' `used_resources`). */
+function runningResourcesByAgent(ctx: MasterContext): Map<string, Resource[][]> {
+  const out = new Map<string, Resource[][]>();
+  for (const fw of ctx.frameworks.values()) {
+    for (const t of fw.tasks.values()) {
+      if (t.released || isTerminalState(t.state)) continue;
+      const list = out.get(t.agentId);
+      if (list) list.push(t.info.resources);
+      else out.set(t.agentId, [t.info.resources]);
+    }
+  }
+  return out;
+}
 
 /** `/master/state` as the master built it before it streamed cached fragments. */
 function referenceState(ctx: MasterContext, flags: Record<string, string>): string {

@@ -43,20 +43,6 @@ function reserved(resources: Resource[]): Record<string, Record<string, number |
   return Object.fromEntries([...byRole].map(([role, rs]) => [role, legacyResources(rs)]));
 }
 
-/** Resources of running tasks grouped by agent, in one pass over all tasks (for whole-state views). */
-export function runningResourcesByAgent(ctx: MasterContext): Map<string, Resource[][]> {
-  const out = new Map<string, Resource[][]>();
-  for (const fw of ctx.frameworks.values()) {
-    for (const t of fw.tasks.values()) {
-      if (t.released || isTerminalState(t.state)) continue;
-      const list = out.get(t.agentId);
-      if (list) list.push(t.info.resources);
-      else out.set(t.agentId, [t.info.resources]);
-    }
-  }
-  return out;
-}
-
 export function legacyAgent(
   ctx: MasterContext,
   agent: AgentRecord,
