@@ -16,7 +16,7 @@ import type { AgentRecord, FrameworkRecord } from "../state/types.js";
 export const MASTER_VERSION = "1.11.0";
 
 /** Allocation runs asked for by agent registrations are at least this far apart (see requestAgentAllocation). */
-export const AGENT_ALLOCATION_SPACING_MS = 50;
+const AGENT_ALLOCATION_SPACING_MS = 50;
 
 export interface MasterDeps {
   config: MasterConfig;
