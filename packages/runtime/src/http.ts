@@ -164,7 +164,7 @@ export function setListenGuard(guard: ((listener: RequestListenerFn) => RequestL
 }
 
 /** Accept queue length asked of the kernel (it caps it at net.core.somaxconn, 4096 here). */
-export const LISTEN_BACKLOG = 8192;
+const LISTEN_BACKLOG = 8192;
 
 /** Starts a server on host:port (0 = any free port) and resolves once it listens. */
 export async function listen(listener: RequestListenerFn, port: number, host = "127.0.0.1"): Promise<Listening> {
