@@ -26,7 +26,7 @@ export function toBag(registry: KindRegistry, resources: readonly Resource[]): B
   // Declines usually hand back the very array of the offer: recognising it (and checking that its
   // elements are still the offer's) skips parsing the resources again.
   const known = (resources as Tagged)[OFFERED];
-  if (known !== undefined && known.registry === registry && (resources === known.bag.memoPlain || sameWireForm(known.bag, resources))) return known.bag;
+  if (known !== undefined && known.registry === registry && sameWireForm(known.bag, resources)) return known.bag;
   const entries: Entry[] = [];
   for (const raw of resources) {
     let kind = registry.quickKind(raw);
@@ -94,7 +94,7 @@ export function withoutAllocationInfo(resources: readonly Resource[]): readonly 
  */
 export function offerMemo(resources: readonly Resource[]): Map<string, string> | undefined {
   const known = (resources as Tagged)[OFFERED];
-  if (known === undefined || !(resources === known.bag.memoPlain || sameWireForm(known.bag, resources))) return undefined;
+  if (known === undefined || !sameWireForm(known.bag, resources)) return undefined;
   return (known.bag.memoDerived ??= new Map());
 }
 
@@ -104,8 +104,9 @@ function stripAllocationInfo(r: Resource): Resource {
   return rest;
 }
 
-/** Whether `resources` still holds exactly the objects of the bag's wire form. */
+/** Whether `resources` is the bag's frozen plain form, or still holds exactly the objects of its wire form. */
 function sameWireForm(bag: Bag, resources: readonly Resource[]): boolean {
+  if (resources === bag.memoPlain) return true;
   const memo = bag.memoResources;
   if (memo === undefined || memo.length !== resources.length) return false;
   for (let i = 0; i < memo.length; i++) if (memo[i] !== resources[i]) return false;
