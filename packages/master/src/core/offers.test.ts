@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { AgentInfo, FrameworkInfo, parseAttributes, parseResources, toMesosJson, type Resource } from "@caravel/api";
 import { HierarchicalAllocator, withoutAllocationInfo } from "../allocator/index.js";
-import { newFrameworkRecord, type AgentRecord, type OfferRecord } from "../state/types.js";
+import { newAgentRecord, newFrameworkRecord, type AgentRecord, type OfferRecord } from "../state/types.js";
 import type { MasterContext } from "./context.js";
 import { offerJson, offerText } from "./offers.js";
 
@@ -14,7 +14,7 @@ const FLAVOURS: Array<Array<{ type: string }>> = [[], [{ type: "MULTI_ROLE" }], 
 
 function agentRecord(id: string, info: Record<string, unknown>): AgentRecord {
   const parsed = AgentInfo.parse(info);
-  return { id, info: parsed, ip: "127.0.0.1", pid: `slave(1)@127.0.0.1:${parsed.port}`, state: "REGISTERED", deactivated: false, total: parsed.resources, checkpointed: [], capabilities: [], containerizers: ["sim"], version: "test", registeredTime: 0, missedPings: 0, tasks: new Set() };
+  return { ...newAgentRecord(id, parsed, "127.0.0.1", parsed.port, 0), total: parsed.resources, containerizers: ["sim"], version: "test" };
 }
 
 function framework(id: string, capabilities: Array<{ type: string }>, role: string) {
