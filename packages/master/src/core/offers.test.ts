@@ -4,11 +4,11 @@
  * also when the cached parts are reused for a second offer of the same bag or another framework.
  */
 import { describe, expect, it } from "vitest";
-import { AgentInfo, FrameworkInfo, parseAttributes, parseResources, toMesosJson, type Resource } from "@caravel/api";
+import { AgentInfo, FrameworkInfo, hasCapability, parseAttributes, parseResources, toMesosJson, type Offer, type Resource } from "@caravel/api";
 import { HierarchicalAllocator, withoutAllocationInfo } from "../allocator/index.js";
-import { newAgentRecord, newFrameworkRecord, type AgentRecord, type OfferRecord } from "../state/types.js";
-import type { MasterContext } from "./context.js";
-import { offerJson, offerText } from "./offers.js";
+import { newAgentRecord, newFrameworkRecord, type AgentRecord, type FrameworkRecord, type OfferRecord } from "../state/types.js";
+import { forFramework } from "../views/resources.js";
+import { offerText } from "./offers.js";
 
 const FLAVOURS: Array<Array<{ type: string }>> = [[], [{ type: "MULTI_ROLE" }], [{ type: "RESERVATION_REFINEMENT" }], [{ type: "MULTI_ROLE" }, { type: "RESERVATION_REFINEMENT" }]];
 
@@ -22,7 +22,26 @@ function framework(id: string, capabilities: Array<{ type: string }>, role: stri
   return newFrameworkRecord(id, FrameworkInfo.parse({ user: "root", name: "fw ✓", capabilities, ...(multi ? { roles: [role] } : { role }) }), 0);
 }
 
-const expected = (fw: ReturnType<typeof framework>, agent: AgentRecord, offer: OfferRecord): string => toMesosJson(offerJson({} as MasterContext, fw, agent, offer));
+/** The reference: the Offer message built field by field, as the master built it before offerText. */
+function offerJson(fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord): Offer {
+  const multiRole = hasCapability(fw.info, "MULTI_ROLE");
+  const refinement = hasCapability(fw.info, "RESERVATION_REFINEMENT");
+  const executorIds = [...fw.executors.entries()].filter(([, e]) => e.agentId === agent.id).map(([id]) => ({ value: id }));
+  return {
+    id: { value: offer.id },
+    framework_id: { value: fw.id },
+    agent_id: { value: agent.id },
+    hostname: agent.info.hostname,
+    url: { scheme: "http", address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: "/slave(1)", query: [] },
+    domain: agent.info.domain,
+    resources: offer.resources.map((r) => forFramework(r, { multiRole, refinement, allocationRole: offer.role })),
+    attributes: agent.info.attributes,
+    executor_ids: executorIds,
+    allocation_info: multiRole ? { role: offer.role } : undefined,
+  };
+}
+
+const expected = (fw: ReturnType<typeof framework>, agent: AgentRecord, offer: OfferRecord): string => toMesosJson(offerJson(fw, agent, offer));
 
 const AGENTS = [
   agentRecord("a1", { hostname: "host-1", port: 5051, resources: [] }),

@@ -5,10 +5,10 @@
  * A new framework's first offers are on its critical path (1,000 idle agents = 1,000 offers in one
  * cycle), so OFFERS events are written from cached JSON text: per agent (id, hostname, url, domain,
  * attributes change only on re-registration) and per offered bag (the allocator offers an idle
- * agent's very same bag again after a decline or teardown). `offerText` equals
- * `toMesosJson(offerJson(...))` byte for byte (offers.test.ts in core/ checks it).
+ * agent's very same bag again after a decline or teardown). `offerText` equals the Mesos JSON of
+ * the Offer message byte for byte (offers.test.ts in core/ builds that message field by field).
  */
-import { hasCapability, toMesosJson, type AgentInfo, type Offer, type Resource } from "@caravel/api";
+import { hasCapability, toMesosJson, type AgentInfo, type Resource } from "@caravel/api";
 import { offerMemo, withoutAllocationInfo, type Allocation } from "../allocator/index.js";
 import type { AgentRecord, FrameworkRecord, OfferRecord } from "../state/types.js";
 import { forFramework } from "../views/resources.js";
@@ -145,7 +145,7 @@ interface Flavour {
 const flavourOf = (fw: FrameworkRecord): Flavour => ({ multiRole: hasCapability(fw.info, "MULTI_ROLE"), refinement: hasCapability(fw.info, "RESERVATION_REFINEMENT") });
 
 /**
- * One offer's JSON, exactly as `toMesosJson(offerJson(ctx, fw, agent, offer))` writes it, from cached
+ * One offer's JSON, exactly as `toMesosJson` writes the Offer message (see offers.test.ts), from cached
  * parts. `wire` is the allocation's own resources array when there is one (its serialised form is
  * cached with the allocator's bag); `executorIds` are the framework's executors on the agent.
  */
@@ -174,24 +174,6 @@ function textOf(fw: FrameworkRecord, flavour: Flavour, agent: AgentRecord, offer
 /** A JSON string as toMesosJson writes it; ids are nearly always plain ASCII, which needs no escaping. */
 function jsonString(value: string): string {
   return /^[\w.:@-]*$/.test(value) ? `"${value}"` : toMesosJson(value);
-}
-
-export function offerJson(ctx: MasterContext, fw: FrameworkRecord, agent: AgentRecord, offer: OfferRecord): Offer {
-  const multiRole = hasCapability(fw.info, "MULTI_ROLE");
-  const refinement = hasCapability(fw.info, "RESERVATION_REFINEMENT");
-  const executorIds = [...fw.executors.entries()].filter(([, e]) => e.agentId === agent.id).map(([id]) => ({ value: id }));
-  return {
-    id: { value: offer.id },
-    framework_id: { value: fw.id },
-    agent_id: { value: agent.id },
-    hostname: agent.info.hostname,
-    url: { scheme: "http", address: { hostname: agent.info.hostname, ip: agent.ip, port: agent.info.port }, path: "/slave(1)", query: [] },
-    domain: agent.info.domain,
-    resources: offer.resources.map((r) => forFramework(r, { multiRole, refinement, allocationRole: offer.role })),
-    attributes: agent.info.attributes,
-    executor_ids: executorIds,
-    allocation_info: multiRole ? { role: offer.role } : undefined,
-  };
 }
 
 /** Removes an offer without telling the framework (it used or declined it). */
