@@ -11,7 +11,7 @@
  * node's 1 MB), and changes to one bucket made while its write is in flight leave together in the next
  * write (group commit: a burst of registrations costs one write per bucket, not one per agent).
  */
-import type { AgentInfo, MaintenanceSchedule, QuotaConfig } from "@caravel/api";
+import { fnv1a32, type AgentInfo, type MaintenanceSchedule, type QuotaConfig } from "@caravel/api";
 
 /** The part of @caravel/coordination's Store the registry needs. */
 export interface RegistryStore {
@@ -49,12 +49,7 @@ export const AGENT_BUCKETS = 64;
 
 /** The bucket of an agent id (FNV-1a, so that ids spread evenly whatever their shape). */
 export function agentBucket(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % AGENT_BUCKETS;
+  return fnv1a32(id) % AGENT_BUCKETS;
 }
 
 interface Bucket {

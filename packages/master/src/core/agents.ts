@@ -4,6 +4,7 @@
  */
 import {
   addResources,
+  fnv1a32,
   hasCapability,
   isTerminalState,
   normalizeResource,
@@ -229,9 +230,7 @@ export function pingAgents(ctx: MasterContext, slice: number, slices: number): v
 
 /** A stable slot in [0, slices) for an agent id (FNV-1a), so an agent keeps its place in the ping rounds. */
 export function pingSlot(id: string, slices: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % slices;
+  return fnv1a32(id) % slices;
 }
 
 export function pong(agent: AgentRecord): void {

@@ -38,9 +38,6 @@ export async function reactivateAgent(ctx: MasterContext, agent: AgentRecord): P
   ctx.requestAllocation();
 }
 
-// Draining lives in drain.ts; re-exported here for the operator API.
-export { checkDrained, drainAgent } from "./drain.js";
-
 export async function setQuotas(ctx: MasterContext, state: MaintenanceState, configs: QuotaConfig[]): Promise<void> {
   for (const [i, config] of configs.entries()) {
     if (!config.role || config.role === "*") throw new CaravelError("INVALID_REQUEST", `quota_configs[${i}].role must name a role other than '*'`, { path: `quota_configs[${i}].role` });

@@ -12,7 +12,7 @@ import { AgentCall, CaravelError } from "@caravel/api";
 import { sendError } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
-import { checkDrained } from "../core/maintenance.js";
+import { checkDrained } from "../core/drain.js";
 import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";

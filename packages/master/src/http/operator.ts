@@ -8,7 +8,6 @@ import { MASTER_VERSION } from "../core/context.js";
 import { removeFramework } from "../core/frameworks.js";
 import {
   deactivateAgent,
-  drainAgent,
   maintenanceStatus,
   reactivateAgent,
   requireAgent,
@@ -17,6 +16,7 @@ import {
   setWeights,
   type MaintenanceState,
 } from "../core/maintenance.js";
+import { drainAgent } from "../core/drain.js";
 import { EventStream } from "../state/stream.js";
 import { getAgents, getExecutors, getFrameworks, getState, getTasks } from "../views/v1.js";
 import { acceptsJson, readCall, requirePayload } from "./common.js";
