@@ -14,13 +14,13 @@
  * Run: node --conditions=source --import tsx bench/agent.bench.ts
  */
 import { once } from "node:events";
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseResources } from "@caravel/api";
+import { record } from "./lib/record.js";
 import { SimContainerizer } from "../packages/agent/src/index.js";
 import { ProcessContainerizer } from "../packages/agent/src/containerizers/process/index.js";
 import { waitFor } from "../packages/agent/src/testing/fake-master.js";
@@ -93,18 +93,7 @@ async function processBench(): Promise<{ launch: number[]; own: number[]; exit: 
   }
 }
 
-function record(row: string): void {
-  if (process.env["BENCH_NO_RECORD"]) return;
-  const file = join(process.cwd(), "BENCHMARKS.md");
-  if (!existsSync(file)) {
-    writeFileSync(file, "# Benchmarks\n\n| date | benchmark | settings | Caravel | peer | ratio / goal | machine |\n|---|---|---|---|---|---|---|\n");
-  }
-  appendFileSync(file, row + "\n");
-}
-
 async function main(): Promise<void> {
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${loadavg()[0]!.toFixed(2)}`;
-  const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   // First round in a fresh process (cold JIT), then a second one, as a long-running agent would be.
   // One master process for both rounds: a real master is long-running too.
   const master = await startMasterProcess();
@@ -112,16 +101,26 @@ async function main(): Promise<void> {
   const warm = await simRound(SIM_TASKS, master);
   master.child.kill();
   console.log(`agent.bench: ${SIM_TASKS} sim tasks all reported RUNNING: cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms wall (agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes) (goal ≤ 1000 ms)`);
-  record(`| ${date} | agent: ${SIM_TASKS} sim tasks → all RUNNING at the master | 1 in-process agent, journal checkpoints (written before each update is forwarded, group commit, fdatasync in the background), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process | ${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes | — (no Mesos here) | goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"} | ${machine} |`);
+  record({
+    benchmark: `agent: ${SIM_TASKS} sim tasks → all RUNNING at the master`,
+    settings: "1 in-process agent, journal checkpoints (written before each update is forwarded, group commit, fdatasync in the background), sandboxes on disk; fake master in its own process (the other core, as a real master) acking at once; 2 rounds in one process",
+    caravel: `${warm.ms.toFixed(0)} ms wall, 2nd round (1st, cold JIT: ${cold.ms.toFixed(0)} ms); agent CPU ${warm.cpuMs.toFixed(0)} ms, fake master CPU ${warm.masterCpuMs.toFixed(0)} ms, ${warm.fsyncs} journal writes`,
+    peer: "— (no Mesos here)",
+    ratio: `goal ≤ 1000 ms: ${warm.ms <= 1000 ? "met" : "missed"}`,
+  });
   const p = await processBench();
   const line = (name: string, v: number[]) => `${name} p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (n=${v.length})`;
   console.log(
     `agent.bench: process tasks: ${line("RUN_TASK→started", p.launch)}; of which agent's own ${line("", p.own)}; ${line("exit→update sent", p.exit)} (goal ≤ 20 ms)`,
   );
   const worst = Math.max(pct(p.own, 0.99), pct(p.exit, 0.99));
-  record(
-    `| ${date} | agent overhead per short process task (\`true\`) | ${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), journal checkpoints as above, fake master in its own process | RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)} | — (no Mesos here) | goal ≤ 20 ms p99 (agent's own, both paths): ${worst <= 20 ? "met" : "missed"} | ${machine} |`,
-  );
+  record({
+    benchmark: "agent overhead per short process task (`true`)",
+    settings: `${PROCESS_TASKS} tasks one after another, process containerizer (perl supervisor, cgroups when root), journal checkpoints as above, fake master in its own process`,
+    caravel: `RUN_TASK→process started: ${line("agent's own part", p.own)} (${line("total incl. the process containerizer's spawn", p.launch)}); ${line("exit→update sent", p.exit)}`,
+    peer: "— (no Mesos here)",
+    ratio: `goal ≤ 20 ms p99 (agent's own, both paths): ${worst <= 20 ? "met" : "missed"}`,
+  });
 }
 
 main().catch((error: unknown) => {

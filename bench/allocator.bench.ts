@@ -138,7 +138,4 @@ rows.push({
   ratio: "—",
 });
 console.log("\nBENCHMARKS.md rows:");
-for (const row of rows) {
-  if (process.env.NO_RECORD === "1") console.log(`| ${row.benchmark} | ${row.settings} | ${row.caravel} | ${row.peer} | ${row.ratio} |`);
-  else record(row);
-}
+for (const row of rows) record(row);

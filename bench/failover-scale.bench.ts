@@ -170,15 +170,13 @@ if (process.env["PROFILE"]) {
   await new Promise((r) => second.once("exit", r));
   console.log(`profile of the new leader in ${PROFILE_DIR}`);
 }
-if (!process.env["NO_RECORD"]) {
-  record({
-    benchmark: `master failover at scale: ${AGENTS} agents / ${total} tasks re-registered with the new leader`,
-    settings: `3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol; each re-subscribes after a random [0, ${process.env["SPREAD_MS"] ?? 250} ms]; Caravel's agent waits up to 0.25 s, Mesos' up to 1 s), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
-    caravel: `${s(reregisteredMs)} from election to every agent re-registered (SUBSCRIBED, tasks merged; counted in metrics ${s(doneAt - electedAt)}; kill → election ${s(electedAt - killedAt)}; total ${s(subscribedAt - killedAt)})`,
-    peer: "Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)",
-    ratio: `${(reregisteredMs / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,
-  });
-}
+record({
+  benchmark: `master failover at scale: ${AGENTS} agents / ${total} tasks re-registered with the new leader`,
+  settings: `3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol; each re-subscribes after a random [0, ${process.env["SPREAD_MS"] ?? 250} ms]; Caravel's agent waits up to 0.25 s, Mesos' up to 1 s), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
+  caravel: `${s(reregisteredMs)} from election to every agent re-registered (SUBSCRIBED, tasks merged; counted in metrics ${s(doneAt - electedAt)}; kill → election ${s(electedAt - killedAt)}; total ${s(subscribedAt - killedAt)})`,
+  peer: "Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)",
+  ratio: `${(reregisteredMs / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,
+});
 detector.close();
 await detectorStore.close();
 children.forEach((c) => c.kill("SIGKILL"));

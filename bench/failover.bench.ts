@@ -118,15 +118,13 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-if (!process.env["NO_RECORD"]) {
-  record({
-    benchmark: `master failover: kill -9 leader → new leader accepting calls + ${AGENTS} agents / ${launched} tasks re-registered`,
-    settings: `3-node ZK (tickTime 500), 3 masters --zk_session_timeout ${SESSION} --quorum 2, agents: 1 process --simulate ${AGENTS} (sim), median of ${RUNS}`,
-    caravel: `${s(median(totals))} total (leader accepting calls ${s(median(electionTimes))})`,
-    peer: AGENTS > 100 ? `Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)${AGENTS < 10_000 ? "; this run is smaller" : ""}` : "Mesos defaults: no election before 10 s (published)",
-    ratio: AGENTS > 100 ? `goal ≤ 3 s at 10k/100k` : `goal ≤ 5 s`,
-  });
-}
+record({
+  benchmark: `master failover: kill -9 leader → new leader accepting calls + ${AGENTS} agents / ${launched} tasks re-registered`,
+  settings: `3-node ZK (tickTime 500), 3 masters --zk_session_timeout ${SESSION} --quorum 2, agents: 1 process --simulate ${AGENTS} (sim), median of ${RUNS}`,
+  caravel: `${s(median(totals))} total (leader accepting calls ${s(median(electionTimes))})`,
+  peer: AGENTS > 100 ? `Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)${AGENTS < 10_000 ? "; this run is smaller" : ""}` : "Mesos defaults: no election before 10 s (published)",
+  ratio: AGENTS > 100 ? `goal ≤ 3 s at 10k/100k` : `goal ≤ 5 s`,
+});
 children.forEach((c) => c.kill("SIGKILL"));
 await zk.stop();
 rmSync(work, { recursive: true, force: true });

@@ -118,10 +118,7 @@ try {
     rows.push(row(await firstOffers("incumbents", cycleAfter), `${AGENTS} idle simulated agents (cpus:24;mem:4096) that ${INCUMBENTS} subscribed frameworks declined for 1 h, ${FRAMEWORKS} frameworks one after another (after ${WARMUP} warm-up ones; an allocation cycle between), SUBSCRIBE sent → first OFFERS received, real processes`));
     for (const sub of incumbents) sub.close();
   }
-  for (const r of rows) {
-    if (process.env.NO_RECORD === "1") console.log(r);
-    else record(r);
-  }
+  for (const r of rows) record(r);
 } finally {
   await stopAllProcesses();
   rmSync(dir, { recursive: true, force: true });

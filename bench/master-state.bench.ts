@@ -113,8 +113,7 @@ await master.close();
 const ms = median(times);
 const rssGiB = peakRss / 2 ** 30;
 console.log({ cold: Math.round(cold), times: times.map((t) => Math.round(t)), bytes, rssGiB: rssGiB.toFixed(2), coldStallMs: Math.round(coldStallMs), warmStallMs: Math.round(warmStallMs) });
-// NO_RECORD=1 for exploratory runs (profiling) that should not add a row.
-if (!process.env["NO_RECORD"]) record({
+record({
   benchmark: "master /master/state, Mesos benchmark size",
   settings: `${AGENTS} agents, ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} running + ${FRAMEWORKS * RUNNING_PER_FRAMEWORK} completed tasks, ${(bytes / 2 ** 20).toFixed(0)} MiB body, curl client, median of ${RUNS} after one cold request that fills the caches${CHURN ? `, ${CHURN} random tasks updated before each request` : ""}`,
   caravel: `${(ms / 1000).toFixed(2)} s (cold ${(cold / 1000).toFixed(1)} s); peak RSS ${rssGiB.toFixed(2)} GiB; longest event-loop stall ${Math.round(warmStallMs)} ms warm, ${Math.round(coldStallMs)} ms cold`,

@@ -26,7 +26,6 @@ const PACKAGES = Number(process.env["PACKAGES"] ?? 2000);
 const ROUNDS = Number(process.env["ROUNDS"] ?? 500);
 const WARMUP = 50;
 const dir = mkdtempSync(join(tmpdir(), "caravel-bench-universe-"));
-const save = (row: Parameters<typeof record>[0]) => (process.env["NO_RECORD"] ? console.log(row) : record(row));
 
 // A repository the size of the public Universe (≈2,000 package releases), with realistic bodies.
 const config = { type: "object", properties: { service: { type: "object", properties: { name: { type: "string", default: "x" }, cpus: { type: "number", default: 0.1, minimum: 0.01 } } } } };
@@ -137,12 +136,12 @@ try {
   const search = await timeRounds((i, base) => rpcText("/package/search", "search", { query: queries[i % queries.length] }, 1, base), floor);
   const sp99 = percentile(search.caravel, 0.99);
   const fs99 = percentile(search.floor, 0.99);
-  save({ benchmark: "universe: /package/search over a generated repository", settings: `${PACKAGES} packages (v4 index file), ${ROUNDS} sequential requests over loopback HTTP (Node fetch), queries rotate over substring/tag/wildcard/miss/all (all = ${Math.round(Buffer.from(bodies["/package/search "]!, "base64").length / 1024)} KiB)`, caravel: `p99 ${sp99.toFixed(2)} ms, median ${median(search.caravel).toFixed(2)} ms (server-side p99 ${await serverP99("/package/search")})`, peer: `floor (bare node:http answering the same bytes, alternating requests): p99 ${fs99.toFixed(2)} ms, median ${median(search.floor).toFixed(2)} ms`, ratio: `p99 ${(sp99 / fs99).toFixed(2)}× the floor; goal ≤ 20 ms p99: ${sp99 <= 20 ? "met" : "MISSED"}` });
+  record({ benchmark: "universe: /package/search over a generated repository", settings: `${PACKAGES} packages (v4 index file), ${ROUNDS} sequential requests over loopback HTTP (Node fetch), queries rotate over substring/tag/wildcard/miss/all (all = ${Math.round(Buffer.from(bodies["/package/search "]!, "base64").length / 1024)} KiB)`, caravel: `p99 ${sp99.toFixed(2)} ms, median ${median(search.caravel).toFixed(2)} ms (server-side p99 ${await serverP99("/package/search")})`, peer: `floor (bare node:http answering the same bytes, alternating requests): p99 ${fs99.toFixed(2)} ms, median ${median(search.floor).toFixed(2)} ms`, ratio: `p99 ${(sp99 / fs99).toFixed(2)}× the floor; goal ≤ 20 ms p99: ${sp99 <= 20 ? "met" : "MISSED"}` });
 
   const describe = await timeRounds((i, base) => rpcText("/package/describe", "describe", { packageName: describeName(i) }, 3, base), floor);
   const dp99 = percentile(describe.caravel, 0.99);
   const fd99 = percentile(describe.floor, 0.99);
-  save({ benchmark: "universe: /package/describe", settings: `${PACKAGES} packages, ${ROUNDS} sequential requests (Node fetch), describe-response v3`, caravel: `p99 ${dp99.toFixed(2)} ms, median ${median(describe.caravel).toFixed(2)} ms (server-side p99 ${await serverP99("/package/describe")})`, peer: `floor (bare node:http answering the same bytes, alternating requests): p99 ${fd99.toFixed(2)} ms, median ${median(describe.floor).toFixed(2)} ms`, ratio: `p99 ${(dp99 / fd99).toFixed(2)}× the floor; goal ≤ 10 ms p99: ${dp99 <= 10 ? "met" : "MISSED"}` });
+  record({ benchmark: "universe: /package/describe", settings: `${PACKAGES} packages, ${ROUNDS} sequential requests (Node fetch), describe-response v3`, caravel: `p99 ${dp99.toFixed(2)} ms, median ${median(describe.caravel).toFixed(2)} ms (server-side p99 ${await serverP99("/package/describe")})`, peer: `floor (bare node:http answering the same bytes, alternating requests): p99 ${fd99.toFixed(2)} ms, median ${median(describe.floor).toFixed(2)} ms`, ratio: `p99 ${(dp99 / fd99).toFixed(2)}× the floor; goal ≤ 10 ms p99: ${dp99 <= 10 ? "met" : "MISSED"}` });
 
   if (!process.env["NO_INSTALL"]) {
     const master = `http://127.0.0.1:${mPort}`;
@@ -159,7 +158,7 @@ try {
       await rpc("/package/uninstall", "uninstall", { packageName: "static-web" });
     }
     const best = Math.min(...runs);
-    save({ benchmark: "universe: install static-web → running and healthy", settings: "built-in static-web (local/static-web:1, docker, host network, HTTP health check every 1 s, delaySeconds 0), master + 1 docker agent + marathon, 3 runs with uninstall between, polled every 20 ms", caravel: `median ${(median(runs) / 1000).toFixed(2)} s, best ${(best / 1000).toFixed(2)} s`, peer: "DC/OS: not runnable here (goal from issue 8)", ratio: `goal ≤ 5 s: ${median(runs) <= 5000 ? "met" : "MISSED"}` });
+    record({ benchmark: "universe: install static-web → running and healthy", settings: "built-in static-web (local/static-web:1, docker, host network, HTTP health check every 1 s, delaySeconds 0), master + 1 docker agent + marathon, 3 runs with uninstall between, polled every 20 ms", caravel: `median ${(median(runs) / 1000).toFixed(2)} s, best ${(best / 1000).toFixed(2)} s`, peer: "DC/OS: not runnable here (goal from issue 8)", ratio: `goal ≤ 5 s: ${median(runs) <= 5000 ? "met" : "MISSED"}` });
   }
 } finally {
   await stopAllProcesses();

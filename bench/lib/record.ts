@@ -21,13 +21,14 @@ export interface BenchRow {
   ratio: string;
 }
 
-/** Prints the row and appends it to BENCHMARKS.md. */
+/** Prints the row and appends it to BENCHMARKS.md, unless NO_RECORD is set (exploratory and profiling runs). */
 export function record(row: BenchRow): void {
-  const file = join(ROOT, "BENCHMARKS.md");
-  if (!existsSync(file)) writeFileSync(file, HEADER);
   const date = new Date().toISOString().slice(0, 16).replace("T", " ");
   const line = `| ${date} | ${row.benchmark} | ${row.settings} | ${row.caravel} | ${row.peer} | ${row.ratio} | ${machine()} |`;
   console.log(line);
+  if (process.env["NO_RECORD"]) return;
+  const file = join(ROOT, "BENCHMARKS.md");
+  if (!existsSync(file)) writeFileSync(file, HEADER);
   appendFileSync(file, line + "\n");
 }
 
