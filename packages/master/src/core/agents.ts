@@ -19,7 +19,6 @@ import type { MasterContext } from "./context.js";
 import { persistedDrain, startDrain } from "./drain.js";
 import { recoverFramework } from "./frameworks.js";
 import { rescindAgentOffers } from "./offers.js";
-import { normalizeTaskResource } from "./plain-resources.js";
 import { masterUpdate, sendToFramework } from "./tasks.js";
 
 type Subscribe = NonNullable<AgentCall["subscribe"]>;
@@ -170,7 +169,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       const task: TaskRecord = {
         frameworkId: fid,
         agentId: agent.id,
-        info: { ...t.info, resources: t.info.resources.map(normalizeTaskResource) },
+        info: { ...t.info, resources: t.info.resources.map(normalizeResource) },
         role,
         executorId: t.executor_id?.value,
         state: t.state,

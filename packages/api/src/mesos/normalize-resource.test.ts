@@ -1,21 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { normalizeResource, parseResources, type Resource } from "@caravel/api";
-import { normalizeTaskResource } from "./plain-resources.js";
+import type { Resource } from "./common.js";
+import { normalizeAnyResource, normalizeResource, parseResources } from "./resources.js";
 
 const sameAsGeneric = (r: Resource, order = true) => {
-  const fast = normalizeTaskResource(r);
-  expect(fast).toStrictEqual(normalizeResource(r));
-  if (order) expect(Object.keys(fast)).toEqual(Object.keys(normalizeResource(r)));
+  const fast = normalizeResource(r);
+  expect(fast).toStrictEqual(normalizeAnyResource(r));
+  if (order) expect(Object.keys(fast)).toEqual(Object.keys(normalizeAnyResource(r)));
 };
 
-describe("normalizeTaskResource", () => {
-  it("equals normalizeResource on parsed resources of every kind", () => {
+describe("normalizeResource of plain scalars", () => {
+  it("equals the general path on parsed resources of every kind", () => {
     for (const r of parseResources("cpus:0.1;mem:32;disk(role1):10;ports:[31000-31005];gpus:1")) sameAsGeneric(r, false);
     for (const r of parseResources("cpus(spark):2;mem(*):64")) sameAsGeneric(r, false);
   });
 
-  it("equals normalizeResource, key order included, on random scalars in the wire schema's order", () => {
+  it("equals the general path, key order included, on random scalars in the wire schema's order", () => {
     const resource = fc.record(
       {
         name: fc.constantFrom("cpus", "mem", "disk", "gpus"),
