@@ -11,47 +11,17 @@
  * process's CPU during the round) }, { type: "dropped" }.
  */
 import { connect, type Socket } from "node:net";
-import { AGENT_API_PATH, parseResources } from "@caravel/api";
+import { subscribeBody, subscribeRequest } from "./lib/simulated-agent.js";
 
 const AGENTS = Number(process.env["AGENTS"] ?? 10_000);
 const TASKS_PER_AGENT = Number(process.env["TASKS_PER_AGENT"] ?? 10);
-const FRAMEWORK_ID = "failover-scale-framework";
 /**
  * Each agent re-subscribes after a random delay in [0, SPREAD_MS]: Caravel's agent waits a random
  * [0, registration_backoff_factor] (0.25 s by default) before reconnecting, Mesos' agent [0, 1 s].
  */
 const SPREAD_MS = Number(process.env["SPREAD_MS"] ?? 250);
 
-const taskResources = parseResources("cpus:0.1;mem:32");
-const agentResources = parseResources("cpus:16;mem:16384;disk:10000");
-
-/** The SUBSCRIBE body of agent `index`: ids of its own, as an agent that had registered before. */
-function body(index: number): string {
-  const agentId = `bench-S${index}`;
-  const tasks = Array.from({ length: TASKS_PER_AGENT }, (_, k) => {
-    const id = `t-${index}-${k}`;
-    const status = { task_id: { value: id }, state: "TASK_RUNNING", source: "SOURCE_EXECUTOR", timestamp: 1_700_000_000 };
-    return {
-      framework_id: { value: FRAMEWORK_ID },
-      info: { name: id, task_id: { value: id }, agent_id: { value: agentId }, resources: taskResources, command: { shell: true, value: "sleep 1000" } },
-      state: "TASK_RUNNING",
-      latest_status: status,
-    };
-  });
-  return JSON.stringify({
-    type: "SUBSCRIBE",
-    subscribe: {
-      agent_info: { hostname: `sim-${index}`, port: 5051, resources: agentResources, attributes: [], id: { value: agentId } },
-      ip: "127.0.0.1",
-      version: "bench",
-      tasks,
-      frameworks: [{ user: "root", name: "failover-scale", id: { value: FRAMEWORK_ID }, failover_timeout: 3600, checkpoint: true, capabilities: [] }],
-      containerizers: ["sim"],
-    },
-  });
-}
-
-const bodies = Array.from({ length: AGENTS }, (_, i) => Buffer.from(body(i)));
+const bodies = Array.from({ length: AGENTS }, (_, i) => subscribeBody(i, TASKS_PER_AGENT));
 const sockets: Array<Socket | undefined> = new Array(AGENTS);
 
 interface Round {
@@ -61,13 +31,7 @@ interface Round {
   errors: Map<string, number>;
 }
 
-function request(url: URL, index: number): Buffer {
-  const payload = bodies[index]!;
-  const head =
-    `POST ${AGENT_API_PATH} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAccept: application/json\r\n` +
-    `Content-Length: ${payload.length}\r\nConnection: keep-alive\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head), payload]);
-}
+const request = (url: URL, index: number): Buffer => subscribeRequest(url.host, bodies[index]!);
 
 /** One agent's SUBSCRIBE, retried (after 100 ms) until SUBSCRIBED arrives. */
 function subscribe(url: URL, index: number, round: Round): Promise<void> {

@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMasterDetector, createZkStore, leaderEndpoint } from "@caravel/coordination";
 import { startZooKeeperEnsemble } from "@caravel/coordination/testing";
+import { MASTER_NODE_FLAGS } from "@caravel/launcher";
 import { binPath, freePort, waitFor } from "@caravel/testing";
 import { record } from "./lib/record.js";
 
@@ -46,7 +47,7 @@ const masterFlags = ["--zk", zkUrl, "--quorum", "2", "--zk_session_timeout", Str
 function startMaster(port: number, i: number, profile: boolean): ChildProcess {
   const dir = join(PROFILE_DIR, `master-${i}`);
   if (profile) mkdirSync(dir, { recursive: true });
-  const node = profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [];
+  const node = [...MASTER_NODE_FLAGS, ...(profile ? ["--cpu-prof", "--cpu-prof-dir", dir] : [])];
   const proc = spawn(process.execPath, [...node, binPath("master"), "--ip", "127.0.0.1", "--port", String(port), "--work_dir", join(work, `master-${i}`), ...masterFlags], { stdio: ["ignore", openSync(join(work, `master-${i}.log`), "a"), "inherit"] });
   children.push(proc);
   return proc;

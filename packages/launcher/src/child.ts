@@ -122,7 +122,7 @@ export class SupervisedProcess {
       writeFileSync(path, text);
     }
     const program = spec.exec ?? process.execPath;
-    const argv = spec.exec ? args : [bin, ...args];
+    const argv = spec.exec ? args : [...(spec.nodeFlags ?? []), bin, ...args];
     appendFileSync(logFile, `--- caravel-launch ${new Date().toISOString()}: starting ${name}: ${spec.exec ?? "node"} ${argv.join(" ")}\n`);
     const fd = openSync(logFile, "a");
     // Own process group: Ctrl-C reaches only the supervisor, which then stops children in order;

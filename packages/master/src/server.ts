@@ -12,6 +12,7 @@ import { pingAgents } from "./core/agents.js";
 import { MasterContext } from "./core/context.js";
 import type { MaintenanceState } from "./core/maintenance.js";
 import { runAllocation } from "./core/offers.js";
+import { AgentCallParser } from "./http/agent-call.js";
 import { agentHandler } from "./http/agent-api.js";
 import { registerLegacyRoutes } from "./http/legacy.js";
 import { operatorHandler, type OperatorDeps } from "./http/operator.js";
@@ -64,17 +65,33 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
   const router = new Router();
   router.on("POST", "/api/v1/scheduler", schedulerHandler(ctx));
   router.on("POST", "/api/v1", operatorHandler(ctx, deps));
-  router.on("POST", AGENT_API_PATH, agentHandler(ctx));
+  const agentCalls = new AgentCallParser();
+  router.on("POST", AGENT_API_PATH, agentHandler(ctx, agentCalls));
   router.on("GET", "/metrics", (_req, res) => sendText(res, 200, metrics.prometheus(), { "content-type": "text/plain; version=0.0.4" }));
   registerLegacyRoutes(router, ctx, deps, leadership);
   const routes = router.listener(log);
   let recovered = false;
+  /**
+   * Agent calls that arrived while the new leader recovered its registry. After a failover every
+   * agent re-subscribes at once; refused with a 503 (as Mesos drops them), 10,000 agents came back
+   * three times each and their refusals delayed the recovery they were waiting for.
+   */
+  let held: Array<() => void> = [];
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (FOLLOWER_PATHS.has(path)) return routes(req, res);
     if (!leadership.isLeader()) return redirectToLeader(res, leadership, req.url ?? "/");
-    if (!recovered) return sendText(res, 503, "Master has not finished recovery");
+    if (!recovered) {
+      if (path === AGENT_API_PATH) held.push(() => (recovered ? routes(req, res) : sendText(res, 503, "Master could not recover its registry")));
+      else sendText(res, 503, "Master has not finished recovery");
+      return;
+    }
     routes(req, res);
+  };
+  const releaseHeld = () => {
+    const waiting = held;
+    held = [];
+    for (const route of waiting) route();
   };
 
   ctx.onAllocationRequested(() => runAllocation(ctx));
@@ -92,7 +109,11 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
     },
     async lead() {
       const started = performance.now();
-      Object.assign(maintenance, await recoverRegistry(ctx, registry));
+      try {
+        Object.assign(maintenance, await recoverRegistry(ctx, registry));
+      } finally {
+        setImmediate(releaseHeld); // after `recovered` is set below, or with a 503 if recovery failed
+      }
       metrics.observe("registrar/state_fetch_ms", performance.now() - started);
       ctx.electedTime = ctx.now();
       recovered = true;
@@ -110,6 +131,7 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
       }
       for (const agent of ctx.agents.values()) agent.stream?.end();
       ctx.bus.closeAll();
+      await agentCalls.close();
       await listening?.close();
     },
   };

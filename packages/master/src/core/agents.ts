@@ -136,20 +136,23 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
 
 /** Merges the tasks an agent reports with what the master knows; returns tasks that came back from unreachable. */
 function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscribe): Array<{ fw: FrameworkRecord; task: TaskRecord }> {
-  const frameworkInfos = new Map(sub.frameworks.filter((f) => f.id).map((f) => [f.id!.value, f]));
+  // An agent this master has not seen since it started (every agent after a failover) has no tasks
+  // here that it could have failed to report.
+  const knewTasks = agent.tasks.size > 0;
   const reported = new Set<string>();
   const resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> = [];
   for (const t of sub.tasks) {
     const fid = t.framework_id.value;
     const tid = t.info.task_id.value;
-    reported.add(taskKey(fid, tid));
+    const key = taskKey(fid, tid);
+    reported.add(key);
     if (ctx.completedFrameworks.some((f) => f.id === fid)) {
       agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
       continue;
     }
     let fw = ctx.frameworks.get(fid);
     if (!fw) {
-      const fwInfo = frameworkInfos.get(fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
+      const fwInfo = sub.frameworks.find((f) => f.id?.value === fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
       fw = recoverFramework(ctx, fwInfo);
     }
     const known = fw.tasks.get(tid) ?? fw.unreachableTasks.get(tid);
@@ -166,10 +169,12 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       if (t.latest_status) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), t.latest_status];
     } else {
       const role = t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role ?? fw.roles[0] ?? "*";
+      // The call was parsed for this SUBSCRIBE alone: its TaskInfo becomes the record's, not a copy of it.
+      t.info.resources = t.info.resources.map(normalizeResource);
       const task: TaskRecord = {
         frameworkId: fid,
         agentId: agent.id,
-        info: { ...t.info, resources: t.info.resources.map(normalizeResource) },
+        info: t.info,
         role,
         executorId: t.executor_id?.value,
         state: t.state,
@@ -183,8 +188,9 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       // Built only for listeners: after a failover this runs for every task of the cluster.
       if (ctx.bus.size > 0) ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
     }
-    agent.tasks.add(taskKey(fid, tid));
+    agent.tasks.add(key);
   }
+  if (!knewTasks) return resurrected;
   // Tasks the master sent to this agent that the agent does not know: they never started.
   for (const key of [...agent.tasks]) {
     if (reported.has(key)) continue;

@@ -1,6 +1,10 @@
 /** The agent protocol endpoint: bad calls get a 4xx naming the problem, and calls are handled in order. */
 import { afterEach, describe, expect, it } from "vitest";
 import { AGENT_API_PATH } from "@caravel/api";
+import { silentLogger } from "@caravel/runtime";
+import { MasterConfig } from "../config.js";
+import { memoryRegistryStore } from "../registry.js";
+import { createMaster } from "../server.js";
 import { AgentDriver } from "../test-support/agent-driver.js";
 import { startTestMaster, type TestMaster } from "../test-support/master.js";
 
@@ -43,6 +47,41 @@ describe("agent API", () => {
       expect(master.server.ctx.agents.size).toBe(50);
     } finally {
       for (const a of agents) a.disconnect();
+    }
+  });
+
+  it("holds SUBSCRIBEs that arrive while a new leader recovers its registry, where other calls get 503", async () => {
+    // A registry whose read waits for the test: the leader is elected but not yet recovered.
+    let finishRecovery!: () => void;
+    const recovery = new Promise<void>((resolve) => (finishRecovery = resolve));
+    const store = memoryRegistryStore();
+    const slowStore = { ...store, children: async (path: string) => (await recovery, store.children(path)) };
+    const server = await createMaster({
+      config: MasterConfig.parse({ port: 0 }),
+      log: silentLogger(),
+      store: slowStore,
+      leadership: { isLeader: () => true, leader: () => undefined },
+    });
+    const { url } = await server.listen();
+    try {
+      const leading = server.lead();
+      const body = JSON.stringify({ type: "SUBSCRIBE", subscribe: { agent_info: { hostname: "early", port: 5051, resources: [] }, ip: "127.0.0.1" } });
+      const abort = new AbortController();
+      let answered = false;
+      const subscribe = fetch(`${url}${AGENT_API_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: abort.signal }).finally(() => (answered = true));
+      expect((await fetch(`${url}/master/state`)).status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(answered).toBe(false);
+      finishRecovery();
+      await leading;
+      const res = await subscribe;
+      expect(res.status).toBe(200);
+      const first = await res.body!.getReader().read();
+      expect(new TextDecoder().decode(first.value)).toContain('"SUBSCRIBED"');
+      expect(server.ctx.agents.size).toBe(1);
+      abort.abort();
+    } finally {
+      await server.close();
     }
   });
 });

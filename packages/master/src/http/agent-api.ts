@@ -1,14 +1,14 @@
 /**
  * `POST /internal/agent/v1`: Caravel's agent protocol (packages/api/src/agent-protocol.ts).
  *
- * Calls are read off the socket at once but handled in arrival order from a queue, a bounded slice of
- * work per event-loop turn (admission.ts): after a failover every agent of the cluster re-subscribes
- * within a second, and handling 10,000 SUBSCRIBEs with their tasks as they are read kept the event
- * loop busy for seconds in one stretch — the ZooKeeper client's pings waited, and the new leader lost
- * its session and stepped down.
+ * Calls are read off the socket at once and handled in arrival order from a queue, a bounded slice
+ * of work per event-loop turn (admission.ts); large ones are parsed on a worker thread (agent-call.ts).
+ * After a failover every agent of the cluster re-subscribes within a second, and handling 10,000
+ * SUBSCRIBEs with their tasks as they are read kept the event loop busy for seconds in one stretch:
+ * the ZooKeeper client's pings waited, and the new leader lost its session and stepped down.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AgentCall, CaravelError } from "@caravel/api";
+import { CaravelError } from "@caravel/api";
 import { sendError } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
@@ -17,9 +17,10 @@ import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";
 import { admit } from "./admission.js";
-import { checkContentType, requirePayload, validateCall } from "./common.js";
+import type { AgentCallParser, ReadCall } from "./agent-call.js";
+import { checkContentType, requirePayload } from "./common.js";
 
-export function agentHandler(ctx: MasterContext) {
+export function agentHandler(ctx: MasterContext, parser: AgentCallParser) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     try {
       checkContentType(req);
@@ -29,7 +30,16 @@ export function agentHandler(ctx: MasterContext) {
     }
     readAgentBody(req, ctx.config.max_body_bytes, (error, body) => {
       if (error) sendError(res, error, ctx.log, "text");
-      else admit(() => handle(ctx, req, res, body!));
+      else admit(() => {
+        try {
+          parser.parse(body!, (invalid, read) => {
+            if (invalid) sendError(res, invalid, ctx.log, "text");
+            else void handle(ctx, req, res, read!);
+          });
+        } catch (failure) {
+          sendError(res, failure, ctx.log, "text");
+        }
+      });
     });
   };
 }
@@ -70,22 +80,10 @@ function readAgentBody(req: IncomingMessage, limit: number, done: (error: unknow
   });
 }
 
-/** Parses a body as an agent call; errors are 400s that name the field. */
-function parseCall(body: Buffer): AgentCall {
-  if (body.length === 0) throw new CaravelError("MALFORMED_JSON", "request body is empty; expected a JSON document");
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch (error) {
-    throw new CaravelError("MALFORMED_JSON", `request body is not valid JSON: ${(error as Error).message}`);
-  }
-  return validateCall(json, AgentCall, "agent call");
-}
-
-async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, read: ReadCall): Promise<void> {
   try {
     if (req.socket.destroyed) return; // the agent gave up while its call waited
-    const call = parseCall(body);
+    const call = read();
     if (call.type === "SUBSCRIBE") {
       requirePayload(call, "subscribe");
       const streamId = newStreamId();

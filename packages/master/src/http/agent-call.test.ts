@@ -1,0 +1,79 @@
+/** AgentCallParser: large calls parsed on the worker thread give exactly what inline parsing gives. */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { CaravelError, type AgentCall } from "@caravel/api";
+import { AgentCallParser, parseAgentCall, type ReadCall } from "./agent-call.js";
+
+// Tests run from source, where the parser works inline; the worker is the built one.
+const BUILT_WORKER = new URL("../../dist/http/agent-call-worker.js", import.meta.url);
+if (!existsSync(fileURLToPath(BUILT_WORKER))) throw new Error(`${fileURLToPath(BUILT_WORKER)} is missing: build first (pnpm -r build)`);
+
+/** A SUBSCRIBE large enough (≥ 4 KiB) to go to the worker. */
+function subscribe(taskName = (k: number) => `task-${k}`, state = "TASK_RUNNING"): Buffer {
+  const tasks = Array.from({ length: 20 }, (_, k) => ({
+    framework_id: { value: "fw-1" },
+    info: { name: taskName(k), task_id: { value: `t-${k}` }, agent_id: { value: "S1" }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.1 } }] },
+    state,
+  }));
+  return Buffer.from(JSON.stringify({ type: "SUBSCRIBE", subscribe: { agent_info: { hostname: "h", port: 5051, resources: [], id: { value: "S1" } }, ip: "127.0.0.1", tasks } }));
+}
+
+function parse(parser: AgentCallParser, body: Buffer): Promise<AgentCall> {
+  return new Promise((resolve, reject) => {
+    parser.parse(body, (error, read?: ReadCall) => {
+      if (error) reject(error);
+      else {
+        try {
+          resolve(read!());
+        } catch (invalid) {
+          reject(invalid);
+        }
+      }
+    });
+  });
+}
+
+describe("AgentCallParser", () => {
+  it("parses a large SUBSCRIBE on the worker into exactly the inline result", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    try {
+      const body = subscribe();
+      expect(body.length).toBeGreaterThan(4096);
+      const calls = await Promise.all(Array.from({ length: 100 }, () => parse(parser, body))); // more than it holds at once
+      for (const call of calls) expect(call).toEqual(parseAgentCall(body));
+      expect(parser.parsedOffThread).toBeGreaterThanOrEqual(64);
+      // Text JSON would mangle travels as a structured clone, still equal.
+      const nullish = subscribe((k) => `null-${k}`);
+      expect(await parse(parser, nullish)).toEqual(parseAgentCall(nullish));
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it("answers a large invalid call with the 400 that names the field", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    try {
+      const error = await parse(parser, subscribe(undefined, "TASK_SLEEPING")).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CaravelError);
+      expect((error as CaravelError).code).toBe("INVALID_REQUEST");
+      expect((error as CaravelError).message).toMatch(/subscribe\.tasks\.0\.state/);
+      const malformed = await parse(parser, Buffer.from(`{"type":"SUBSCRIBE",${" ".repeat(5000)}`)).catch((e: unknown) => e);
+      expect((malformed as CaravelError).code).toBe("MALFORMED_JSON");
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it("parses inline when the worker cannot start", async () => {
+    const parser = new AgentCallParser(new URL("./no-such-worker.js", BUILT_WORKER));
+    try {
+      const body = subscribe();
+      const calls = await Promise.all([parse(parser, body), parse(parser, body)]);
+      for (const call of calls) expect(call).toEqual(parseAgentCall(body));
+      expect(parser.parsedOffThread).toBe(0);
+    } finally {
+      await parser.close();
+    }
+  });
+});
