@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AGENT_BUCKETS, Registry, agentBucket, memoryRegistryStore, type RegisteredAgent, type RegistryStore } from "./registry.js";
+import { AGENT_BUCKETS, Registry, agentBucket, memoryRegistryStore, sameJson, type RegisteredAgent, type RegistryStore } from "./registry.js";
 
 /** A store that counts writes, to see which ones the registry skips. */
 function countingStore(): RegistryStore & { writes: string[]; reads: string[] } {
@@ -38,6 +39,21 @@ describe("Registry", () => {
     expect(recovered.agent("a1")?.state).toBe("UNREACHABLE");
     await recovered.putAgent(agent("a1", { state: "UNREACHABLE", since: 5 }));
     expect(store.writes).toHaveLength(1);
+  });
+
+  it("compares records as JSON values: key order aside, undefined members absent", () => {
+    const canonical = (v: unknown): string =>
+      JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        expect(sameJson(a, JSON.parse(JSON.stringify(a)))).toBe(true);
+        expect(sameJson(a, b)).toBe(canonical(a) === canonical(b));
+      }),
+    );
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
+    expect(sameJson({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(sameJson({ a: {} }, { a: [] })).toBe(false);
   });
 
   it("writes again after a failed write", async () => {

@@ -66,11 +66,13 @@ export class Registry {
   /** Every agent's current record by bucket (including changes still being written). */
   private readonly records = new Map<number, Map<string, RegisteredAgent>>();
   /**
-   * The JSON the store holds for each agent. After a failover every agent re-registers with the record
-   * the registry already holds; like Mesos' registrar (which has no operation for a re-registration
-   * that changes nothing), an unchanged record is not written again.
+   * What the store holds for each agent: the JSON this master wrote, or the record as loaded. After a
+   * failover every agent re-registers with the record the registry already holds; like Mesos'
+   * registrar (which has no operation for a re-registration that changes nothing), an unchanged
+   * record is not written again. Loaded records are compared as values (they are the registry's own,
+   * and 10,000 of them serialized at recovery sat on the new leader's critical path).
    */
-  private readonly durable = new Map<string, string>();
+  private readonly durable = new Map<string, string | RegisteredAgent>();
   private readonly buckets = new Map<number, Bucket>();
 
   constructor(private readonly store: RegistryStore) {}
@@ -93,7 +95,7 @@ export class Registry {
     for (const bucket of buckets) {
       for (const agent of Object.values(bucket ?? {})) {
         this.bucketOf(agent.id).set(agent.id, agent);
-        this.durable.set(agent.id, JSON.stringify(agent));
+        this.durable.set(agent.id, agent);
         agents.push(agent);
       }
     }
@@ -125,8 +127,15 @@ export class Registry {
     const bucket = this.buckets.get(index);
     // Nothing to write when the store holds exactly this record and no write of the bucket is pending
     // (a write in flight or waiting may carry an older version of it).
-    if (!bucket?.writing && this.durable.get(agent.id) === JSON.stringify(agent)) return Promise.resolve();
+    if (!bucket?.writing && this.holds(agent)) return Promise.resolve();
     return this.change(index);
+  }
+
+  /** Whether the store holds exactly this record. */
+  private holds(agent: RegisteredAgent): boolean {
+    const stored = this.durable.get(agent.id);
+    if (stored === undefined) return false;
+    return typeof stored === "string" ? stored === JSON.stringify(agent) : sameJson(stored, agent);
   }
 
   /** The record last stored for an agent (as loaded or written by this master). */
@@ -214,4 +223,22 @@ export function memoryRegistryStore(): RegistryStore {
     children: async (path) =>
       [...nodes.keys()].filter((k) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes("/")).map((k) => k.slice(path.length + 1)),
   };
+}
+
+/** Whether two JSON-like values serialize alike, key order aside (`undefined` members count as absent). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const key in x) {
+    if (x[key] === undefined) continue;
+    defined++;
+    if (!sameJson(x[key], y[key])) return false;
+  }
+  for (const key in y) if (y[key] !== undefined) defined--;
+  return defined === 0;
 }

@@ -9,7 +9,9 @@ import {
   isTerminalState,
   normalizeResource,
   subtractResources,
+  toMesosJson,
   type AgentCall,
+  type MasterInfo,
   type Resource,
 } from "@caravel/api";
 import type { EventStream } from "../state/stream.js";
@@ -51,6 +53,23 @@ function usedByFramework(tasks: TaskRecord[]) {
     for (const r of t.info.resources) entry.resources.push(r);
   }
   return [...used.values()];
+}
+
+/** What follows the agent id in SUBSCRIBED, per master, with the pid it was built for (setPort changes it). */
+const subscribedTails = new WeakMap<MasterInfo, { pid: string | undefined; text: string }>();
+
+/**
+ * The SUBSCRIBED event as text (`toMesosJson` of the event, byte for byte): only the agent id differs
+ * from one agent to the next, and after a failover 10,000 of them are written in a few seconds.
+ */
+export function subscribedJson(ctx: MasterContext, agentId: string): string {
+  let tail = subscribedTails.get(ctx.masterInfo);
+  if (tail?.pid !== ctx.masterInfo.pid) {
+    // `"master_info":…,"ping_interval_seconds":N}`: the object without its opening brace.
+    tail = { pid: ctx.masterInfo.pid, text: toMesosJson({ master_info: ctx.masterInfo, ping_interval_seconds: ctx.config.agent_ping_timeout }).slice(1) };
+    subscribedTails.set(ctx.masterInfo, tail);
+  }
+  return `{"type":"SUBSCRIBED","subscribed":{"agent_id":${toMesosJson({ value: agentId })},${tail!.text}}`;
 }
 
 /** Handles an agent's SUBSCRIBE; returns a reason to shut the agent down instead, if any. */
@@ -116,10 +135,7 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   }
   if (agent.deactivated) ctx.allocator.deactivateAgent(id);
 
-  stream.send({
-    type: "SUBSCRIBED",
-    subscribed: { agent_id: { value: id }, master_info: ctx.masterInfo, ping_interval_seconds: ctx.config.agent_ping_timeout },
-  });
+  stream.sendRaw(subscribedJson(ctx, id));
   stream.onClose(() => disconnectAgent(ctx, agent, stream));
   for (const { fw, task } of resurrected) {
     const status = task.statuses.at(-1);

@@ -65,6 +65,13 @@ describe("AgentCallParser", () => {
     }
   });
 
+  it("accepts null as unset, with or without the word elsewhere", () => {
+    const call = parseAgentCall('{"type":"PONG","agent_id":{"value":"a"},"update":null}');
+    expect(call.type).toBe("PONG");
+    expect(call.update).toBeUndefined();
+    expect(parseAgentCall('{"type":"PONG","agent_id":{"value":"a"}}')).toEqual({ type: "PONG", agent_id: { value: "a" } });
+  });
+
   it("parses inline when the worker cannot start", async () => {
     const parser = new AgentCallParser(new URL("./no-such-worker.js", BUILT_WORKER));
     try {
