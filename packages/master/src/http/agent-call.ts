@@ -43,9 +43,8 @@ export type WorkerAnswer =
   | { id: number; error: { code: ErrorCode; message: string; path?: string } };
 
 /**
- * Gives the parsed call (or throws its 400). Materialized only when the call's turn comes: after a
- * failover thousands of calls wait in the admission queue, and waiting as text (or as the body) they
- * cost the garbage collector nothing, where waiting as parsed objects they were copied and promoted.
+ * Gives the parsed call, or throws its 400: the body parsed inline, or the worker's text parsed, only
+ * inside the handler, whose errors answer the agent.
  */
 export type ReadCall = () => AgentCall;
 type Done = (error: unknown, read?: ReadCall) => void;
@@ -60,7 +59,7 @@ export class AgentCallParser {
   private worker: Worker | undefined;
   private failed: boolean;
   private nextId = 0;
-  /** Calls the worker has parsed (for tests and metrics). */
+  /** Calls the worker has parsed (for tests). */
   parsedOffThread = 0;
   /** Bodies handed to the worker, by id, until it answers. */
   private readonly pending = new Map<number, { body: Buffer; done: Done }>();
