@@ -77,12 +77,13 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
    * three times each and their refusals delayed the recovery they were waiting for.
    */
   let held: Array<() => void> = [];
+  let recovering = false;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (FOLLOWER_PATHS.has(path)) return routes(req, res);
     if (!leadership.isLeader()) return redirectToLeader(res, leadership, req.url ?? "/");
     if (!recovered) {
-      if (path === AGENT_API_PATH) held.push(() => (recovered ? routes(req, res) : sendText(res, 503, "Master could not recover its registry")));
+      if (path === AGENT_API_PATH && recovering) held.push(() => (recovered ? routes(req, res) : sendText(res, 503, "Master could not recover its registry")));
       else sendText(res, 503, "Master has not finished recovery");
       return;
     }
@@ -109,9 +110,11 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
     },
     async lead() {
       const started = performance.now();
+      recovering = true;
       try {
         Object.assign(maintenance, await recoverRegistry(ctx, registry));
       } finally {
+        recovering = false;
         setImmediate(releaseHeld); // after `recovered` is set below, or with a 503 if recovery failed
       }
       metrics.observe("registrar/state_fetch_ms", performance.now() - started);

@@ -23,6 +23,20 @@ describe("AdmissionQueue", () => {
     expect(seen).toEqual(["job 1", "other", "job 2", "job 3"]);
   });
 
+  it("runs a job pushed first before the waiting ones", async () => {
+    const queue = new AdmissionQueue(0);
+    const seen: string[] = [];
+    queue.push(() => seen.push("a"));
+    queue.push(() => {
+      seen.push("b");
+      queue.pushFirst(() => seen.push("b, second step"));
+    });
+    queue.push(() => seen.push("c"));
+    queue.pushFirst(() => seen.push("first"));
+    while (queue.pending > 0) await turn();
+    expect(seen).toEqual(["first", "a", "b", "b, second step", "c"]);
+  });
+
   it("keeps going after a job that throws", async () => {
     const queue = new AdmissionQueue(1000);
     const seen: string[] = [];

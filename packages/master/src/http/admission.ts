@@ -24,6 +24,17 @@ export class AdmissionQueue {
 
   push(job: Job): void {
     this.jobs.push(job);
+    this.schedule();
+  }
+
+  /** Queues `job` ahead of every waiting one (work that has already waited its turn once). */
+  pushFirst(job: Job): void {
+    if (this.head > 0) this.jobs[--this.head] = job;
+    else this.jobs.unshift(job);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.drain());
@@ -62,4 +73,9 @@ const queue = new AdmissionQueue(TURN_BUDGET_MS);
 /** Runs `job` after the calls admitted before it, within a turn's budget. */
 export function admit(job: Job): void {
   queue.push(job);
+}
+
+/** Runs `job` before the calls waiting, within a turn's budget (the second step of an admitted call). */
+export function admitNext(job: Job): void {
+  queue.pushFirst(job);
 }

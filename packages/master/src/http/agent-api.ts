@@ -1,8 +1,9 @@
 /**
  * `POST /internal/agent/v1`: Caravel's agent protocol (packages/api/src/agent-protocol.ts).
  *
- * Calls are read off the socket at once and handled in arrival order from a queue, a bounded slice
- * of work per event-loop turn (admission.ts); large ones are parsed on a worker thread (agent-call.ts).
+ * Calls are read off the socket at once and handled from a queue, a bounded slice of work per
+ * event-loop turn (admission.ts), in arrival order except that a large call parsed on the worker
+ * thread (agent-call.ts) may be overtaken by later ones (an agent's own calls come one at a time).
  * After a failover every agent of the cluster re-subscribes within a second, and handling 10,000
  * SUBSCRIBEs with their tasks as they are read kept the event loop busy for seconds in one stretch:
  * the ZooKeeper client's pings waited, and the new leader lost its session and stepped down.
@@ -16,7 +17,7 @@ import { checkDrained } from "../core/drain.js";
 import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";
-import { admit } from "./admission.js";
+import { admit, admitNext } from "./admission.js";
 import type { AgentCallParser, ReadCall } from "./agent-call.js";
 import { checkContentType, requirePayload } from "./common.js";
 
@@ -31,10 +32,13 @@ export function agentHandler(ctx: MasterContext, parser: AgentCallParser) {
     readAgentBody(req, ctx.config.max_body_bytes, (error, body) => {
       if (error) sendError(res, error, ctx.log, "text");
       else admit(() => {
+        if (req.socket.destroyed) return; // the agent gave up while its call waited
         try {
+          // Handled within the queue's budget too, right after the parse (which may take a trip
+          // to the worker and come back with other calls' answers).
           parser.parse(body!, (invalid, read) => {
             if (invalid) sendError(res, invalid, ctx.log, "text");
-            else void handle(ctx, req, res, read!);
+            else admitNext(() => handle(ctx, req, res, read!));
           });
         } catch (failure) {
           sendError(res, failure, ctx.log, "text");

@@ -84,9 +84,15 @@ export class AgentCallParser {
     worker.postMessage({ id, text: body.toString("utf8") });
   }
 
+  /** Stops the worker; calls it still holds are dropped with the master's connections. */
   close(): Promise<number> | undefined {
     this.failed = true;
-    return this.worker?.terminate();
+    this.pending.clear();
+    const worker = this.worker;
+    worker?.removeAllListeners();
+    worker?.on("error", () => undefined);
+    this.worker = undefined;
+    return worker?.terminate();
   }
 
   private started(): Worker | undefined {
