@@ -8,6 +8,7 @@
  *
  *   node --import tsx bench/reregistration.bench.ts            # 10,000 agents / 100,000 tasks, RUNS=5
  *   AGENTS=3000 RUNS=1 PROFILE=1 node --import tsx bench/reregistration.bench.ts   # profiles in /tmp/caravel-reregistration-prof
+ *   RUNS=1 CHILD_FLAGS=--trace-gc node --import tsx bench/reregistration.bench.ts  # extra node flags for the runs; their output is printed
  *
  * The master is the built one (run `pnpm -r build` first), as caravel-launch runs it: its agent-call
  * worker is built code, and its node flags (MASTER_NODE_FLAGS) are the launcher's. Each run is a child
@@ -196,12 +197,13 @@ const results: number[] = [];
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 for (let run = 0; run < RUNS; run++) {
   const profile = process.env["PROFILE"] ? ["--cpu-prof", "--cpu-prof-dir", "/tmp/caravel-reregistration-prof"] : [];
-  const child = spawnSync(process.execPath, [...MASTER_NODE_FLAGS, "--expose-gc", ...profile, "--import", "tsx", fileURLToPath(import.meta.url)], {
+  const child = spawnSync(process.execPath, [...MASTER_NODE_FLAGS, "--expose-gc", ...profile, ...(process.env["CHILD_FLAGS"]?.split(" ") ?? []), "--import", "tsx", fileURLToPath(import.meta.url)], {
     env: { ...process.env, REREGISTRATION_ZK: zk.url(`/reregistration-${run}`) },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 * 1024 * 1024,
   });
+  if (process.env["CHILD_FLAGS"]) console.log(child.stdout);
   const line = child.stdout.split("\n").find((l) => l.startsWith(RESULT));
   if (!line) throw new Error(`run ${run + 1} failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
   const r = JSON.parse(line.slice(RESULT.length)) as RunResult;

@@ -30,7 +30,7 @@ export function registerMasterMetrics(ctx: MasterContext, registry: MetricsRegis
       for (const t of fw.tasks.values()) {
         states.set(t.state, (states.get(t.state) ?? 0) + 1);
         if (t.released || isTerminalState(t.state)) continue;
-        for (const r of t.info.resources) if (r.type === "SCALAR") used.set(r.name, (used.get(r.name) ?? 0) + (r.scalar?.value ?? 0));
+        for (const r of t.resources) if (r.type === "SCALAR") used.set(r.name, (used.get(r.name) ?? 0) + (r.scalar?.value ?? 0));
       }
       for (const t of fw.unreachableTasks.values()) states.set(t.state, (states.get(t.state) ?? 0) + 1);
     }

@@ -66,33 +66,22 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
   router.on("POST", "/api/v1/scheduler", schedulerHandler(ctx));
   router.on("POST", "/api/v1", operatorHandler(ctx, deps));
   const agentCalls = new AgentCallParser();
-  router.on("POST", AGENT_API_PATH, agentHandler(ctx, agentCalls));
+  const recovery = new RecoveryGate();
+  router.on("POST", AGENT_API_PATH, agentHandler(ctx, agentCalls, recovery.whenRecovered));
   router.on("GET", "/metrics", (_req, res) => sendText(res, 200, metrics.prometheus(), { "content-type": "text/plain; version=0.0.4" }));
   registerLegacyRoutes(router, ctx, deps, leadership);
   const routes = router.listener(log);
-  let recovered = false;
-  /**
-   * Agent calls that arrived while the new leader recovered its registry. After a failover every
-   * agent re-subscribes at once; refused with a 503 (as Mesos drops them), 10,000 agents came back
-   * three times each and their refusals delayed the recovery they were waiting for.
-   */
-  let held: Array<() => void> = [];
-  let recovering = false;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (FOLLOWER_PATHS.has(path)) return routes(req, res);
     if (!leadership.isLeader()) return redirectToLeader(res, leadership, req.url ?? "/");
-    if (!recovered) {
-      if (path === AGENT_API_PATH && recovering) held.push(() => (recovered ? routes(req, res) : sendText(res, 503, "Master could not recover its registry")));
-      else sendText(res, 503, "Master has not finished recovery");
-      return;
+    // Agent calls that arrive while a new leader recovers its registry wait for it (agent-api.ts).
+    // Refused with a 503, as Mesos drops them, 10,000 agents came back three times each after a
+    // failover and their refusals delayed the recovery they were waiting for.
+    if (recovery.state !== "recovered" && !(path === AGENT_API_PATH && recovery.state === "recovering")) {
+      return sendText(res, 503, "Master has not finished recovery");
     }
     routes(req, res);
-  };
-  const releaseHeld = () => {
-    const waiting = held;
-    held = [];
-    for (const route of waiting) route();
   };
 
   ctx.onAllocationRequested(() => runAllocation(ctx));
@@ -110,16 +99,16 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
     },
     async lead() {
       const started = performance.now();
-      recovering = true;
+      recovery.begin();
       try {
         Object.assign(maintenance, await recoverRegistry(ctx, registry));
-      } finally {
-        recovering = false;
-        setImmediate(releaseHeld); // after `recovered` is set below, or with a 503 if recovery failed
+      } catch (error) {
+        recovery.end(false);
+        throw error;
       }
       metrics.observe("registrar/state_fetch_ms", performance.now() - started);
       ctx.electedTime = ctx.now();
-      recovered = true;
+      recovery.end(true);
       timers.push(setInterval(() => runAllocation(ctx), config.allocation_interval * 1000));
       let pingRound = 0;
       const pingInterval = (config.agent_ping_timeout * 1000) / PING_SLICES;
@@ -168,4 +157,27 @@ async function recoverRegistry(ctx: MasterContext, registry: Registry): Promise<
     quotas: new Map(snapshot.quotas.map((q) => [q.role, q])),
     weights: new Map(Object.entries(snapshot.weights)),
   };
+}
+
+/** Whether a new leader has recovered its registry; what waits for that. */
+class RecoveryGate {
+  state: "not-leading" | "recovering" | "recovered" = "not-leading";
+  private held: Array<{ run: () => void; refuse: () => void }> = [];
+
+  readonly whenRecovered = (run: () => void, refuse: () => void): void => {
+    if (this.state === "recovered") run();
+    else if (this.state === "recovering") this.held.push({ run, refuse });
+    else refuse();
+  };
+
+  begin(): void {
+    this.state = "recovering";
+  }
+
+  end(recovered: boolean): void {
+    this.state = recovered ? "recovered" : "not-leading";
+    const held = this.held;
+    this.held = [];
+    for (const { run, refuse } of held) (recovered ? run : refuse)();
+  }
 }

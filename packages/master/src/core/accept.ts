@@ -154,6 +154,7 @@ function launch(
     frameworkId: fw.id,
     agentId: agent.id,
     info,
+    resources: info.resources,
     role,
     executorId: executor?.executor_id.value,
     state: "TASK_STAGING",

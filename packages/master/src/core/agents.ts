@@ -15,6 +15,7 @@ import {
   type Resource,
 } from "@caravel/api";
 import type { EventStream } from "../state/stream.js";
+import { latestStatus, reportedTaskRecord, type ReportedTask } from "../state/reported-task.js";
 import { newAgentRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
@@ -50,7 +51,7 @@ function usedByFramework(tasks: TaskRecord[]) {
     const key = `${t.frameworkId}\u0000${t.role}`;
     let entry = used.get(key);
     if (!entry) used.set(key, (entry = { frameworkId: t.frameworkId, role: t.role, resources: [] }));
-    for (const r of t.info.resources) entry.resources.push(r);
+    for (const r of t.resources) entry.resources.push(r);
   }
   return [...used.values()];
 }
@@ -72,8 +73,14 @@ export function subscribedJson(ctx: MasterContext, agentId: string): string {
   return `{"type":"SUBSCRIBED","subscribed":{"agent_id":${toMesosJson({ value: agentId })},${tail!.text}}`;
 }
 
-/** Handles an agent's SUBSCRIBE; returns a reason to shut the agent down instead, if any. */
-export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream: EventStream, streamId: string): Promise<AgentRecord | { shutdown: string }> {
+/** Handles an agent's SUBSCRIBE (its tasks as `reported`); returns a reason to shut the agent down instead, if any. */
+export async function subscribeAgent(
+  ctx: MasterContext,
+  sub: Subscribe,
+  reported: ReportedTask[],
+  stream: EventStream,
+  streamId: string,
+): Promise<AgentRecord | { shutdown: string }> {
   const requestedId = sub.agent_info.id?.value;
   if (requestedId && ctx.goneAgents.has(requestedId)) return { shutdown: "Agent has been marked gone by an operator" };
   const previous = requestedId ? ctx.agents.get(requestedId) : undefined;
@@ -118,7 +125,7 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   ctx.agents.set(id, agent);
   ctx.recoveredAgents.delete(id);
 
-  const resurrected = reconcileAgentTasks(ctx, agent, sub);
+  const resurrected = reconcileAgentTasks(ctx, agent, sub, reported);
 
   const tasks = [...agent.tasks].map((key) => {
     const slash = key.indexOf("/");
@@ -145,23 +152,23 @@ export async function subscribeAgent(ctx: MasterContext, sub: Subscribe, stream:
   ctx.count(returning ? "master/slave_reregistrations" : "master/slave_registrations");
   // Built only for listeners: after a failover this runs for every agent of the cluster.
   if (ctx.bus.size > 0) ctx.bus.publish({ type: "AGENT_ADDED", agent_added: { agent: v1Agent(ctx, agent) } });
-  ctx.log.info({ agentId: id, hostname: info.hostname, returning, wasUnreachable, tasks: sub.tasks.length }, "agent subscribed");
+  ctx.log.info({ agentId: id, hostname: info.hostname, returning, wasUnreachable, tasks: reported.length }, "agent subscribed");
   ctx.requestAgentAllocation();
   return agent;
 }
 
 /** Merges the tasks an agent reports with what the master knows; returns tasks that came back from unreachable. */
-function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscribe): Array<{ fw: FrameworkRecord; task: TaskRecord }> {
+function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscribe, reported: ReportedTask[]): Array<{ fw: FrameworkRecord; task: TaskRecord }> {
   // An agent this master has not seen since it started (every agent after a failover) has no tasks
   // here that it could have failed to report.
   const knewTasks = agent.tasks.size > 0;
-  const reported = new Set<string>();
+  const reportedKeys = new Set<string>();
   const resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> = [];
-  for (const t of sub.tasks) {
-    const fid = t.framework_id.value;
-    const tid = t.info.task_id.value;
+  for (const t of reported) {
+    const fid = t.frameworkId;
+    const tid = t.taskId;
     const key = taskKey(fid, tid);
-    reported.add(key);
+    reportedKeys.add(key);
     if (ctx.completedFrameworks.some((f) => f.id === fid)) {
       agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
       continue;
@@ -172,7 +179,6 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       fw = recoverFramework(ctx, fwInfo);
     }
     const known = fw.tasks.get(tid) ?? fw.unreachableTasks.get(tid);
-    const statuses = t.latest_status ? [t.latest_status] : [];
     if (known) {
       if (fw.unreachableTasks.delete(tid)) {
         fw.tasks.set(tid, known);
@@ -182,24 +188,23 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
       known.state = t.state;
       known.released = isTerminalState(t.state);
       known.unreachableTime = undefined;
-      if (t.latest_status) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), t.latest_status];
+      const latest = latestStatus(t);
+      if (latest) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), latest];
     } else {
-      const role = t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role ?? fw.roles[0] ?? "*";
-      // The call was parsed for this SUBSCRIBE alone: its TaskInfo becomes the record's, not a copy of it.
-      t.info.resources = t.info.resources.map(normalizeResource);
-      const task: TaskRecord = {
-        frameworkId: fid,
-        agentId: agent.id,
-        info: t.info,
-        role,
-        executorId: t.executor_id?.value,
-        state: t.state,
-        statuses,
-        released: isTerminalState(t.state),
-        revision: 0,
-        statusUpdateUuid: t.pending_uuid,
-        statusUpdateState: t.pending_uuid ? t.latest_status?.state : undefined,
-      };
+      const task = reportedTaskRecord(
+        {
+          frameworkId: fid,
+          agentId: agent.id,
+          role: t.allocationRole ?? fw.roles[0] ?? "*",
+          executorId: t.executorId,
+          state: t.state,
+          released: isTerminalState(t.state),
+          revision: 0,
+          statusUpdateUuid: t.pendingUuid,
+          statusUpdateState: t.pendingUuid ? t.latestState : undefined,
+        },
+        t,
+      );
       fw.tasks.set(tid, task);
       // Built only for listeners: after a failover this runs for every task of the cluster.
       if (ctx.bus.size > 0) ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
@@ -209,7 +214,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
   if (!knewTasks) return resurrected;
   // Tasks the master sent to this agent that the agent does not know: they never started.
   for (const key of [...agent.tasks]) {
-    if (reported.has(key)) continue;
+    if (reportedKeys.has(key)) continue;
     const slash = key.indexOf("/");
     const fw = ctx.frameworks.get(key.slice(0, slash));
     const task = fw?.tasks.get(key.slice(slash + 1)) ?? fw?.unreachableTasks.get(key.slice(slash + 1));

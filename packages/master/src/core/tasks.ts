@@ -28,7 +28,7 @@ export function releaseResources(ctx: MasterContext, task: TaskRecord): void {
   task.released = true;
   const agent = ctx.agents.get(task.agentId);
   if (agent && (agent.state === "REGISTERED" || agent.state === "DISCONNECTED") && ctx.frameworks.has(task.frameworkId)) {
-    ctx.allocator.recover(task.frameworkId, task.agentId, task.role, task.info.resources);
+    ctx.allocator.recover(task.frameworkId, task.agentId, task.role, task.resources);
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CaravelError } from "@caravel/api";
-import { sendError } from "@caravel/runtime";
+import { sendError, sendText } from "@caravel/runtime";
 import { agentTotal, pong, subscribeAgent } from "../core/agents.js";
 import type { MasterContext } from "../core/context.js";
 import { checkDrained } from "../core/drain.js";
@@ -21,7 +21,13 @@ import { admit, admitNext } from "./admission.js";
 import type { AgentCallParser, ReadCall } from "./agent-call.js";
 import { checkContentType, requirePayload } from "./common.js";
 
-export function agentHandler(ctx: MasterContext, parser: AgentCallParser) {
+/**
+ * Runs `run` once a new leader has recovered its registry (at once if it has), or `refuse` if the
+ * recovery fails.
+ */
+export type WhenRecovered = (run: () => void, refuse: () => void) => void;
+
+export function agentHandler(ctx: MasterContext, parser: AgentCallParser, whenRecovered: WhenRecovered) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     try {
       checkContentType(req);
@@ -30,20 +36,25 @@ export function agentHandler(ctx: MasterContext, parser: AgentCallParser) {
       return;
     }
     readAgentBody(req, ctx.config.max_body_bytes, (error, body) => {
-      if (error) sendError(res, error, ctx.log, "text");
-      else admit(() => {
-        if (req.socket.destroyed) return; // the agent gave up while its call waited
-        try {
-          // Handled within the queue's budget too, right after the parse (which may take a trip
-          // to the worker and come back with other calls' answers).
-          parser.parse(body!, (invalid, read) => {
-            if (invalid) sendError(res, invalid, ctx.log, "text");
-            else admitNext(() => handle(ctx, req, res, read!));
-          });
-        } catch (failure) {
-          sendError(res, failure, ctx.log, "text");
-        }
-      });
+      if (error) {
+        sendError(res, error, ctx.log, "text");
+        return;
+      }
+      const refuse = () => res.headersSent || sendText(res, 503, "Master could not recover its registry");
+      // Parsing starts at once (a large call on the worker, also while a new leader recovers its
+      // registry); handling waits for the recovery and runs within the queue's budget, right after
+      // the parse.
+      const call = parser.submit(body!, (invalid, read) =>
+        whenRecovered(() => (invalid ? sendError(res, invalid, ctx.log, "text") : admitNext(() => handle(ctx, req, res, read!))), refuse),
+      );
+      whenRecovered(
+        () =>
+          admit(() => {
+            if (req.socket.destroyed) parser.drop(call); // the agent gave up while its call waited
+            else parser.takeInline(call); // unless the worker has it already
+          }),
+        refuse,
+      );
     });
   };
 }
@@ -87,12 +98,12 @@ function readAgentBody(req: IncomingMessage, limit: number, done: (error: unknow
 async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, read: ReadCall): Promise<void> {
   try {
     if (req.socket.destroyed) return; // the agent gave up while its call waited
-    const call = read();
+    const { call, tasks } = read();
     if (call.type === "SUBSCRIBE") {
       requirePayload(call, "subscribe");
       const streamId = newStreamId();
       const stream = new EventStream(res, { "mesos-stream-id": streamId });
-      const result = await subscribeAgent(ctx, call.subscribe!, stream, streamId);
+      const result = await subscribeAgent(ctx, call.subscribe!, tasks, stream, streamId);
       if ("shutdown" in result) {
         stream.send({ type: "SHUTDOWN", shutdown: { message: result.shutdown } });
         stream.end();

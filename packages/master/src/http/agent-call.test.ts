@@ -2,8 +2,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CaravelError, type AgentCall } from "@caravel/api";
-import { AgentCallParser, parseAgentCall, type ReadCall } from "./agent-call.js";
+import { CaravelError } from "@caravel/api";
+import type { TaskDetails } from "../state/reported-task.js";
+import { AgentCallParser, parseAgentCall, readAgentCall, type ParsedAgentCall, type PendingCall, type ReadCall } from "./agent-call.js";
 
 // Tests run from source, where the parser works inline; the worker is the built one.
 const BUILT_WORKER = new URL("../../dist/http/agent-call-worker.js", import.meta.url);
@@ -19,13 +20,20 @@ function subscribe(taskName = (k: number) => `task-${k}`, state = "TASK_RUNNING"
   return Buffer.from(JSON.stringify({ type: "SUBSCRIBE", subscribe: { agent_info: { hostname: "h", port: 5051, resources: [], id: { value: "S1" } }, ip: "127.0.0.1", tasks } }));
 }
 
-function parse(parser: AgentCallParser, body: Buffer): Promise<AgentCall> {
+/** A parsed call with its tasks' details as objects, however they came. */
+function resolved({ call, tasks }: ParsedAgentCall): ParsedAgentCall {
+  return { call, tasks: tasks.map((t) => ({ ...t, details: typeof t.details === "string" ? (JSON.parse(t.details) as TaskDetails) : t.details })) };
+}
+
+const inline = (body: Buffer) => resolved(readAgentCall(body));
+
+function parse(parser: AgentCallParser, body: Buffer): Promise<ParsedAgentCall> {
   return new Promise((resolve, reject) => {
-    parser.parse(body, (error, read?: ReadCall) => {
+    parser.submit(body, (error, read?: ReadCall) => {
       if (error) reject(error);
       else {
         try {
-          resolve(read!());
+          resolve(resolved(read!()));
         } catch (invalid) {
           reject(invalid);
         }
@@ -40,12 +48,13 @@ describe("AgentCallParser", () => {
     try {
       const body = subscribe();
       expect(body.length).toBeGreaterThan(4096);
-      const calls = await Promise.all(Array.from({ length: 100 }, () => parse(parser, body))); // more than it holds at once
-      for (const call of calls) expect(call).toEqual(parseAgentCall(body));
-      expect(parser.parsedOffThread).toBeGreaterThanOrEqual(64);
+      // More than it holds at once: the rest wait, and it takes them in turn.
+      const calls = await Promise.all(Array.from({ length: 300 }, () => parse(parser, body)));
+      for (const call of calls) expect(call).toEqual(inline(body));
+      expect(parser.parsedOffThread).toBe(300);
       // Text JSON would mangle travels as a structured clone, still equal.
       const nullish = subscribe((k) => `null-${k}`);
-      expect(await parse(parser, nullish)).toEqual(parseAgentCall(nullish));
+      expect(await parse(parser, nullish)).toEqual(inline(nullish));
     } finally {
       await parser.close();
     }
@@ -65,6 +74,30 @@ describe("AgentCallParser", () => {
     }
   });
 
+  it("lets the main thread take calls still waiting for the worker, and forgets dropped ones", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    try {
+      const body = subscribe();
+      const results: Array<Promise<ParsedAgentCall>> = [];
+      const calls = Array.from({ length: 600 }, () => {
+        let call!: PendingCall;
+        results.push(new Promise((resolve, reject) => (call = parser.submit(body, (error, read) => (error ? reject(error) : resolve(resolved(read!())))))));
+        return call;
+      });
+      let dropped = false;
+      parser.drop(calls[599]!);
+      void results[599]!.then(() => (dropped = true));
+      // The worker holds the first IN_FLIGHT (256); the main thread takes every other one of the rest.
+      for (const [i, call] of calls.slice(0, 599).entries()) if (i % 2 === 0) parser.takeInline(call);
+      for (const call of await Promise.all(results.slice(0, 599))) expect(call).toEqual(inline(body));
+      expect(parser.parsedOffThread).toBeLessThan(599);
+      expect(parser.parsedOffThread).toBeGreaterThanOrEqual(256);
+      expect(dropped).toBe(false);
+    } finally {
+      await parser.close();
+    }
+  });
+
   it("accepts null as unset, with or without the word elsewhere", () => {
     const call = parseAgentCall('{"type":"PONG","agent_id":{"value":"a"},"update":null}');
     expect(call.type).toBe("PONG");
@@ -77,7 +110,7 @@ describe("AgentCallParser", () => {
     try {
       const body = subscribe();
       const calls = await Promise.all([parse(parser, body), parse(parser, body)]);
-      for (const call of calls) expect(call).toEqual(parseAgentCall(body));
+      for (const call of calls) expect(call).toEqual(inline(body));
       expect(parser.parsedOffThread).toBe(0);
     } finally {
       await parser.close();

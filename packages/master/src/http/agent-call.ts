@@ -4,23 +4,23 @@
  * After a failover every agent of the cluster re-subscribes within a second, each with its tasks
  * (10,000 agents with 10 tasks: 55 MB of JSON). JSON.parse plus the schema's validation was a third of
  * the new leader's work, all of it on the thread that also runs the master. Large calls (SUBSCRIBEs
- * with tasks) now go to a worker while it holds fewer than IN_FLIGHT, and the main thread parses the
- * rest itself: both threads take calls from the same queue at their own pace. The worker hands the
- * validated call back as JSON text; parsing that again costs the main thread less than the
- * validation it no longer does. Small calls (PONGs, status UPDATEs) are always parsed inline, where a
- * round trip to the worker would cost more than it saves.
+ * with tasks) queue for a worker, which is kept fed with up to IN_FLIGHT of them; when the main thread
+ * reaches a call still waiting in that queue it parses the call itself. Both threads so take calls from
+ * the same queue at their own pace, and the worker starts on the calls as they arrive, also while a new
+ * leader is still recovering its registry. The worker hands the validated call back as JSON text;
+ * parsing that again costs the main thread less than the validation it no longer does. Small calls
+ * (PONGs, status UPDATEs) are always parsed inline, where a round trip to the worker would cost more
+ * than it saves.
  */
 import { Worker } from "node:worker_threads";
 import { AgentCall, CaravelError, type ErrorCode } from "@caravel/api";
+import { reportTasks, type ReportedTask } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
 const OFF_THREAD_BYTES = 4096;
-/**
- * Calls the worker holds at most; beyond them the main thread parses itself. Both threads then take
- * their next call from the same queue (the admission queue, agent-api.ts), each at its own pace.
- */
-const IN_FLIGHT = 64;
+/** Calls handed to the worker at most at a time; the rest wait where the main thread can take them. */
+const IN_FLIGHT = 256;
 
 /** Parses a body as an agent call; errors are 400s that name the field. */
 export function parseAgentCall(body: Buffer | string): AgentCall {
@@ -36,18 +36,43 @@ export function parseAgentCall(body: Buffer | string): AgentCall {
   return validateCall(json, text.includes("null") ? AgentCall : AgentCall.out, "agent call");
 }
 
-/** What the worker answers: the call as JSON text, as a structured clone, or the error. */
+/** An agent call as the master reads it: a SUBSCRIBE's tasks are moved out of it into `tasks`. */
+export interface ParsedAgentCall {
+  call: AgentCall;
+  tasks: ReportedTask[];
+}
+
+/** Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks (`asText`: their details as JSON text). */
+export function readAgentCall(body: Buffer | string, asText = false): ParsedAgentCall {
+  const call = parseAgentCall(body);
+  if (!call.subscribe) return { call, tasks: [] };
+  const tasks = reportTasks(call.subscribe.tasks, asText);
+  call.subscribe.tasks = [];
+  return { call, tasks };
+}
+
+/**
+ * What the worker answers: the call as JSON text (each task's details apart, as text too), as a
+ * structured clone, or the error.
+ */
 export type WorkerAnswer =
-  | { id: number; json: string }
-  | { id: number; call: AgentCall }
+  | { id: number; json: string; details: string[] }
+  | { id: number; parsed: ParsedAgentCall }
   | { id: number; error: { code: ErrorCode; message: string; path?: string } };
 
 /**
  * Gives the parsed call, or throws its 400: the body parsed inline, or the worker's text parsed, only
  * inside the handler, whose errors answer the agent.
  */
-export type ReadCall = () => AgentCall;
+export type ReadCall = () => ParsedAgentCall;
 type Done = (error: unknown, read?: ReadCall) => void;
+
+/** A submitted call until it is parsed: waiting (for the worker or the main thread), or on the worker. */
+export interface PendingCall {
+  readonly body: Buffer;
+  readonly done: Done;
+  state: "waiting" | "on-worker" | "settled";
+}
 
 /**
  * The built worker. Code run from source (tests, tsx) parses inline: Node 20's loader hooks do not
@@ -61,38 +86,82 @@ export class AgentCallParser {
   private nextId = 0;
   /** Calls the worker has parsed (for tests). */
   parsedOffThread = 0;
-  /** Bodies handed to the worker, by id, until it answers. */
-  private readonly pending = new Map<number, { body: Buffer; done: Done }>();
+  /** Large calls not yet handed to the worker, oldest first (settled ones are skipped). */
+  private waiting: PendingCall[] = [];
+  private waitingHead = 0;
+  /** Calls on the worker, by id, until it answers. */
+  private readonly onWorker = new Map<number, PendingCall>();
 
   constructor(private readonly workerUrl: URL | undefined = BUILT_WORKER) {
     this.failed = workerUrl === undefined;
   }
 
   /**
-   * Calls `done` with a reader of the call, or with a 400-style error; synchronously for small bodies
-   * (whose reader then parses them, and throws their error).
+   * Queues a body. `done` is called once with a reader of the call or with its 400-style error: when
+   * the worker has parsed it, or when `takeInline` takes it first (then synchronously, and the reader
+   * parses).
    */
-  parse(body: Buffer, done: Done): void {
-    const worker = body.length >= OFF_THREAD_BYTES && this.pending.size < IN_FLIGHT ? this.started() : undefined;
-    if (!worker) {
-      done(undefined, () => parseAgentCall(body));
-      return;
+  submit(body: Buffer, done: Done): PendingCall {
+    const call: PendingCall = { body, done, state: "waiting" };
+    if (body.length >= OFF_THREAD_BYTES && !this.failed) {
+      this.waiting.push(call);
+      this.feed();
     }
-    const id = this.nextId++;
-    this.pending.set(id, { body, done });
-    // As text: a Buffer would carry the whole pooled ArrayBuffer it is a slice of.
-    worker.postMessage({ id, text: body.toString("utf8") });
+    return call;
+  }
+
+  /** Parses the call on this thread unless the worker has it (its answer then calls `done`). */
+  takeInline(call: PendingCall): void {
+    if (call.state !== "waiting") return;
+    call.state = "settled";
+    call.done(undefined, () => readAgentCall(call.body));
+  }
+
+  /** Forgets a call whose agent has gone: it is not parsed, and `done` is not called. */
+  drop(call: PendingCall): void {
+    call.state = "settled";
   }
 
   /** Stops the worker; calls it still holds are dropped with the master's connections. */
   close(): Promise<number> | undefined {
     this.failed = true;
-    this.pending.clear();
+    for (const call of this.onWorker.values()) call.state = "settled";
+    this.onWorker.clear();
+    this.waiting = [];
+    this.waitingHead = 0;
     const worker = this.worker;
     worker?.removeAllListeners();
     worker?.on("error", () => undefined);
     this.worker = undefined;
     return worker?.terminate();
+  }
+
+  /** Hands waiting calls to the worker while it holds fewer than IN_FLIGHT. */
+  private feed(): void {
+    while (this.onWorker.size < IN_FLIGHT && this.waitingHead < this.waiting.length) {
+      const call = this.waiting[this.waitingHead]!;
+      this.waiting[this.waitingHead++] = undefined as unknown as PendingCall;
+      if (call.state !== "waiting") continue;
+      const worker = this.started();
+      if (!worker) {
+        // Without a worker every call is the main thread's; its admitted job takes this one.
+        this.waiting = [];
+        this.waitingHead = 0;
+        return;
+      }
+      const id = this.nextId++;
+      call.state = "on-worker";
+      this.onWorker.set(id, call);
+      // As text: a Buffer would carry the whole pooled ArrayBuffer it is a slice of.
+      worker.postMessage({ id, text: call.body.toString("utf8") });
+    }
+    if (this.waitingHead === this.waiting.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    } else if (this.waitingHead > 4096) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
   }
 
   private started(): Worker | undefined {
@@ -106,13 +175,18 @@ export class AgentCallParser {
     }
     worker.unref(); // an idle parser never keeps the process alive
     worker.on("message", (answer: WorkerAnswer) => this.answered(answer));
-    // A worker that cannot start or dies: what it held, and every later call, is parsed inline.
+    // A worker that cannot start or dies: what it held is parsed inline, and so is every later call.
     const fail = (): void => {
       this.failed = true;
       this.worker = undefined;
-      const orphans = [...this.pending.values()];
-      this.pending.clear();
-      for (const { body, done } of orphans) done(undefined, () => parseAgentCall(body));
+      this.waiting = [];
+      this.waitingHead = 0;
+      const orphans = [...this.onWorker.values()];
+      this.onWorker.clear();
+      for (const call of orphans) {
+        call.state = "waiting";
+        this.takeInline(call);
+      }
     };
     worker.on("error", fail);
     worker.on("exit", fail);
@@ -120,14 +194,22 @@ export class AgentCallParser {
   }
 
   private answered(answer: WorkerAnswer): void {
-    const job = this.pending.get(answer.id);
-    if (!job) return;
-    this.pending.delete(answer.id);
+    const call = this.onWorker.get(answer.id);
+    if (!call) return;
+    this.onWorker.delete(answer.id);
+    this.feed();
+    if (call.state !== "on-worker") return; // dropped meanwhile
+    call.state = "settled";
     this.parsedOffThread++;
-    if ("error" in answer) job.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) job.done(undefined, () => JSON.parse(answer.json) as AgentCall);
-    else job.done(undefined, () => answer.call);
+    if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
+    else if ("json" in answer) call.done(undefined, () => withDetails(JSON.parse(answer.json) as ParsedAgentCall, answer.details));
+    else call.done(undefined, () => answer.parsed);
   }
+}
+
+function withDetails(parsed: ParsedAgentCall, details: string[]): ParsedAgentCall {
+  for (let i = 0; i < details.length; i++) parsed.tasks[i]!.details = details[i]!;
+  return parsed;
 }
 
 /**

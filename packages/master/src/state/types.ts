@@ -6,6 +6,11 @@ export interface TaskRecord {
   frameworkId: string;
   agentId: string;
   info: TaskInfo;
+  /**
+   * The TaskInfo's resources, normalized, for accounting: the info of a task re-registered after a
+   * failover may not be parsed yet (reported-task.ts).
+   */
+  resources: Resource[];
   /** Role the task's resources were allocated to. */
   role: string;
   /** Executor of a task group (LAUNCH_GROUP); absent for command tasks. */

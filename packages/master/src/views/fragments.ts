@@ -149,7 +149,7 @@ function beginAgentPass(ctx: MasterContext): AgentPass {
     for (const t of fw.tasks.values()) {
       if (t.released || isTerminalState(t.state)) continue;
       trail.see(pass, t);
-      trail.see(pass, t.info.resources);
+      trail.see(pass, t.resources);
     }
     if (trail.settle(pass)) changed = true;
     for (const o of fw.offers.values()) entryFor(entries, o.agentId).offers.see(pass, o);
@@ -198,7 +198,7 @@ export function frameworkHeadJson(fw: FrameworkRecord): string {
   let e = frameworkEntries.get(fw);
   if (!e) frameworkEntries.set(fw, (e = { fields: [], running: new RefTrail(), offers: new RefTrail(), executors: new RefTrail(), json: undefined }));
   const pass = ++passes;
-  for (const t of fw.tasks.values()) if (!t.released && !isTerminalState(t.state)) e.running.see(pass, t.info.resources);
+  for (const t of fw.tasks.values()) if (!t.released && !isTerminalState(t.state)) e.running.see(pass, t.resources);
   for (const o of fw.offers.values()) e.offers.see(pass, o);
   for (const [id, executor] of fw.executors) {
     e.executors.see(pass, id);

@@ -130,7 +130,7 @@ class Cluster {
     const id = `${name}.${this.n++}`;
     const info: TaskInfo = { name, task_id: { value: id }, agent_id: { value: agent.id }, resources: taskResources, labels: { labels: [{ key: "owner", value: "тест \u2028 \"q\"" }] } };
     const status = { task_id: info.task_id, state, timestamp: 1_700_000_000 + this.n, container_status: { network_infos: [{ ip_addresses: [{ protocol: "IPv4" as const, ip_address: agent.ip }], groups: [], port_mappings: [] }] } };
-    const task: TaskRecord = { frameworkId: fw.id, agentId: agent.id, info, role: "*", state, statuses: [status], released: false, revision: 0 };
+    const task: TaskRecord = { frameworkId: fw.id, agentId: agent.id, info, resources: info.resources, role: "*", state, statuses: [status], released: false, revision: 0 };
     fw.tasks.set(id, task);
     agent.tasks.add(taskKey(fw.id, id));
     return task;

@@ -47,7 +47,7 @@ export function legacyAgent(
   ctx: MasterContext,
   agent: AgentRecord,
   offers = offersByAgent(ctx),
-  running: Resource[][] = agentTasks(ctx, agent).filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.info.resources),
+  running: Resource[][] = agentTasks(ctx, agent).filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.resources),
 ): Record<string, unknown> {
   return {
     id: agent.id,
@@ -73,7 +73,7 @@ export function legacyAgent(
 
 /** A framework's fields apart from its task lists (which are streamed separately). */
 export function legacyFrameworkHead(fw: FrameworkRecord): Record<string, unknown> {
-  const used = [...fw.tasks.values()].filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.info.resources);
+  const used = [...fw.tasks.values()].filter((t) => !t.released && !isTerminalState(t.state)).map((t) => t.resources);
   const offered = [...fw.offers.values()].map((o) => o.resources);
   return {
     id: fw.id,

@@ -30,7 +30,7 @@ export function v1Task(task: TaskRecord): Record<string, unknown> {
 /** Resources held by the tasks that still run (not released to the allocator). */
 export function taskResources(tasks: Iterable<TaskRecord>): Resource[] {
   const lists: Resource[][] = [];
-  for (const t of tasks) if (!t.released && !isTerminalState(t.state)) lists.push(t.info.resources);
+  for (const t of tasks) if (!t.released && !isTerminalState(t.state)) lists.push(t.resources);
   return sumResources(lists);
 }
 

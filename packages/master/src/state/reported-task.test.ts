@@ -1,0 +1,47 @@
+/** Reported tasks: a record built from the details' text reads exactly as one built from the objects. */
+import { describe, expect, it } from "vitest";
+import type { AgentTask } from "@caravel/api";
+import { latestStatus, reportTasks, reportedTaskRecord } from "./reported-task.js";
+
+const agentTask = (k: number): AgentTask => ({
+  framework_id: { value: "fw" },
+  info: {
+    name: `t${k}`,
+    task_id: { value: `t${k}` },
+    agent_id: { value: "S1" },
+    resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.5 }, reservations: [], allocation_info: { role: "web" } }],
+  } as AgentTask["info"],
+  state: "TASK_RUNNING",
+  latest_status: { task_id: { value: `t${k}` }, state: "TASK_RUNNING", timestamp: 1_700_000_000 + k } as AgentTask["latest_status"],
+  pending_uuid: k === 1 ? "dXVpZA==" : undefined,
+});
+
+const fields = { frameworkId: "fw", agentId: "S1", role: "web", state: "TASK_RUNNING" as const, released: false, revision: 0 };
+
+describe("reported tasks", () => {
+  it("reads ids, states, the allocation role and normalized resources at once", () => {
+    const [a, b] = reportTasks([agentTask(0), agentTask(1)]);
+    expect(a).toMatchObject({ frameworkId: "fw", taskId: "t0", state: "TASK_RUNNING", latestState: "TASK_RUNNING", allocationRole: "web" });
+    expect(a!.resources[0]).toMatchObject({ name: "cpus", role: "*", scalar: { value: 0.5 } });
+    expect(b!.pendingUuid).toBe("dXVpZA==");
+    expect(latestStatus(reportTasks([agentTask(2)], true)[0]!)).toEqual(agentTask(2).latest_status);
+  });
+
+  it("builds the same record from text details as from objects, parsed once when first read", () => {
+    const [objects] = reportTasks([agentTask(0)]);
+    const [text] = reportTasks([agentTask(0)], true);
+    expect(typeof text!.details).toBe("string");
+    const eager = reportedTaskRecord(fields, objects!);
+    const lazy = reportedTaskRecord(fields, text!);
+    expect(lazy.info).toEqual(eager.info);
+    expect(lazy.statuses).toEqual(eager.statuses);
+    expect(lazy.info).toBe(lazy.info);
+    expect(lazy.resources).toBe(text!.resources);
+    lazy.statuses.push({ task_id: { value: "t0" }, state: "TASK_FINISHED" } as (typeof lazy.statuses)[number]);
+    expect(lazy.statuses.map((s) => s.state)).toEqual(["TASK_RUNNING", "TASK_FINISHED"]);
+    lazy.info = { ...lazy.info, name: "renamed" };
+    expect(lazy.info.name).toBe("renamed");
+    // Nothing but the record's fields shows: the text is private.
+    expect(Object.keys(lazy)).not.toContain("details");
+  });
+});
