@@ -174,6 +174,7 @@ async function measureOnce(zkUrl: string): Promise<RunResult> {
   const recoveredAt = performance.now();
   const { first, last, connections, retries } = await round;
   const used = process.cpuUsage(cpu);
+  if (process.env["HEAPSNAP"]) { (globalThis as { gc?: () => void }).gc?.(); (await import("node:v8")).writeHeapSnapshot(process.env["HEAPSNAP"]); }
   const leader = second.server;
   if (leader.ctx.agents.size !== AGENTS || runningTasks(leader) !== total) {
     throw new Error(`after the failover the new leader has ${leader.ctx.agents.size} agents and ${runningTasks(leader)} running tasks; expected ${AGENTS} and ${total}`);
