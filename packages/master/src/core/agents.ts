@@ -17,7 +17,7 @@ import {
 import type { EventStream } from "../state/stream.js";
 import { latestStatus, reportedTaskRecord, type ReportedTask } from "../state/reported-task.js";
 import { newAgentRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
-import { v1Agent, v1Task } from "../views/v1.js";
+import { agentTasks, v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
 import { persistedDrain, startDrain } from "./drain.js";
 import { recoverFramework } from "./frameworks.js";
@@ -125,12 +125,7 @@ export async function subscribeAgent(
   ctx.agents.set(id, agent);
   ctx.recoveredAgents.delete(id);
 
-  const resurrected = reconcileAgentTasks(ctx, agent, sub, reported);
-
-  const tasks = [...agent.tasks].map((key) => {
-    const slash = key.indexOf("/");
-    return ctx.frameworks.get(key.slice(0, slash))?.tasks.get(key.slice(slash + 1));
-  }).filter((t): t is TaskRecord => t !== undefined);
+  const { resurrected, tasks } = reconcileAgentTasks(ctx, agent, sub, reported);
   if (wasInAllocator) {
     ctx.allocator.updateAgentTotal(id, agent.total);
     ctx.allocator.activateAgent(id);
@@ -157,18 +152,27 @@ export async function subscribeAgent(
   return agent;
 }
 
-/** Merges the tasks an agent reports with what the master knows; returns tasks that came back from unreachable. */
-function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscribe, reported: ReportedTask[]): Array<{ fw: FrameworkRecord; task: TaskRecord }> {
+/**
+ * Merges the tasks an agent reports with what the master knows; returns the agent's tasks and those
+ * that came back from unreachable.
+ */
+function reconcileAgentTasks(
+  ctx: MasterContext,
+  agent: AgentRecord,
+  sub: Subscribe,
+  reported: ReportedTask[],
+): { tasks: TaskRecord[]; resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> } {
   // An agent this master has not seen since it started (every agent after a failover) has no tasks
-  // here that it could have failed to report.
+  // here that it could have failed to report, and its tasks are the reported ones.
   const knewTasks = agent.tasks.size > 0;
   const reportedKeys = new Set<string>();
+  const tasks: TaskRecord[] = [];
   const resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> = [];
   for (const t of reported) {
     const fid = t.frameworkId;
     const tid = t.taskId;
     const key = taskKey(fid, tid);
-    reportedKeys.add(key);
+    if (knewTasks) reportedKeys.add(key);
     if (ctx.completedFrameworks.some((f) => f.id === fid)) {
       agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
       continue;
@@ -184,6 +188,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
         fw.tasks.set(tid, known);
         if (!isTerminalState(t.state)) resurrected.push({ fw, task: known });
       }
+      if (!agent.tasks.has(key)) tasks.push(known);
       known.revision++;
       known.state = t.state;
       known.released = isTerminalState(t.state);
@@ -206,12 +211,13 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
         t,
       );
       fw.tasks.set(tid, task);
+      if (!agent.tasks.has(key)) tasks.push(task);
       // Built only for listeners: after a failover this runs for every task of the cluster.
       if (ctx.bus.size > 0) ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
     }
     agent.tasks.add(key);
   }
-  if (!knewTasks) return resurrected;
+  if (!knewTasks) return { tasks, resurrected };
   // Tasks the master sent to this agent that the agent does not know: they never started.
   for (const key of [...agent.tasks]) {
     if (reportedKeys.has(key)) continue;
@@ -222,7 +228,7 @@ function reconcileAgentTasks(ctx: MasterContext, agent: AgentRecord, sub: Subscr
     const aware = hasCapability(fw.info, "PARTITION_AWARE");
     masterUpdate(ctx, fw, task, aware ? "TASK_DROPPED" : "TASK_LOST", "REASON_AGENT_REREGISTERED", "Task not found on the agent after it re-registered");
   }
-  return resurrected;
+  return { tasks: agentTasks(ctx, agent), resurrected };
 }
 
 function disconnectAgent(ctx: MasterContext, agent: AgentRecord, stream: EventStream): void {

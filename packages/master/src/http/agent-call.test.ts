@@ -52,6 +52,8 @@ describe("AgentCallParser", () => {
       const calls = await Promise.all(Array.from({ length: 300 }, () => parse(parser, body)));
       for (const call of calls) expect(call).toEqual(inline(body));
       expect(parser.parsedOffThread).toBe(300);
+      // Alike resource lists arrive as one array, shared by the call's tasks.
+      expect(calls[0]!.tasks[0]!.resources).toBe(calls[0]!.tasks[1]!.resources);
       // Text JSON would mangle travels as a structured clone, still equal.
       const nullish = subscribe((k) => `null-${k}`);
       expect(await parse(parser, nullish)).toEqual(inline(nullish));

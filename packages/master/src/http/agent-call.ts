@@ -13,7 +13,7 @@
  * than it saves.
  */
 import { Worker } from "node:worker_threads";
-import { AgentCall, CaravelError, type ErrorCode } from "@caravel/api";
+import { AgentCall, CaravelError, type ErrorCode, type Resource } from "@caravel/api";
 import { reportTasks, type ReportedTask } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
@@ -202,14 +202,44 @@ export class AgentCallParser {
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => withDetails(JSON.parse(answer.json) as ParsedAgentCall, answer.details));
+    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, answer.details));
     else call.done(undefined, () => answer.parsed);
   }
 }
 
-function withDetails(parsed: ParsedAgentCall, details: string[]): ParsedAgentCall {
-  for (let i = 0; i < details.length; i++) parsed.tasks[i]!.details = details[i]!;
-  return parsed;
+/**
+ * A parsed call as the worker sends it to the main thread, or undefined when JSON text cannot carry
+ * it. The main thread parses only the call and the tasks' summaries: each task's details travel as
+ * text of their own (copied, not parsed, on the way) until they are first read, and the resources of
+ * an agent's tasks (usually alike) as one array per distinct list, shared by its tasks.
+ */
+export function encodeForMain(parsed: ParsedAgentCall): { json: string; details: string[] } | undefined {
+  const details: string[] = [];
+  const resourceLists: string[] = [];
+  const listIndex = new Map<string, number>();
+  const tasks = parsed.tasks.map((t) => {
+    details.push(t.details as string);
+    const list = JSON.stringify(t.resources);
+    let resources = listIndex.get(list);
+    if (resources === undefined) listIndex.set(list, (resources = resourceLists.push(list) - 1));
+    return { ...t, resources, details: "" };
+  });
+  const json = `{"call":${JSON.stringify(parsed.call)},"tasks":${JSON.stringify(tasks)},"resourceLists":[${resourceLists.join(",")}]}`;
+  // Nulls were stripped on the way in: a "null" in the text is a value JSON cannot carry (±Infinity),
+  // or text that merely contains the word.
+  if (json.includes("null") || details.some((d) => d.includes("null"))) return undefined;
+  return { json, details };
+}
+
+/** What `encodeForMain` gave, read on the main thread. */
+function decodeFromWorker(json: string, details: string[]): ParsedAgentCall {
+  const sent = JSON.parse(json) as { call: AgentCall; tasks: Array<Omit<ReportedTask, "resources"> & { resources: number }>; resourceLists: Resource[][] };
+  const tasks = sent.tasks as unknown as ReportedTask[];
+  for (let i = 0; i < tasks.length; i++) {
+    tasks[i]!.resources = sent.resourceLists[sent.tasks[i]!.resources]!;
+    tasks[i]!.details = details[i]!;
+  }
+  return { call: sent.call, tasks };
 }
 
 /**
