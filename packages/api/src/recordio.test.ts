@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { RecordIODecoder, encodeRecord } from "./recordio.js";
+import { RecordIODecoder, encodeRecord, encodeRecordText } from "./recordio.js";
 
 /** Splits a buffer at arbitrary cut points. */
 function split(buffer: Buffer, cuts: number[]): Buffer[] {
@@ -18,6 +18,7 @@ function split(buffer: Buffer, cuts: number[]): Buffer[] {
 describe("RecordIO", () => {
   it("frames a record with its byte length, not its character length", () => {
     expect(encodeRecord('{"a":"é"}').toString("utf8")).toBe('10\n{"a":"é"}');
+    expect(encodeRecordText('{"a":"é"}')).toBe('10\n{"a":"é"}');
   });
 
   it("decodes records split across and coalesced within chunks, multi-byte characters included", () => {

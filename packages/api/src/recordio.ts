@@ -6,10 +6,14 @@
 
 const encoder = new TextEncoder();
 
+/** Frames one record as text, for writers that take strings (an event stream: no Buffers per event). */
+export function encodeRecordText(payload: string): string {
+  return `${Buffer.byteLength(payload, "utf8")}\n${payload}`;
+}
+
 /** Frames one record. The payload is expected to be ASCII-safe JSON but any text works. */
 export function encodeRecord(payload: string): Buffer {
-  const body = Buffer.from(payload, "utf8");
-  return Buffer.concat([Buffer.from(`${body.length}\n`, "ascii"), body]);
+  return Buffer.from(encodeRecordText(payload), "utf8");
 }
 
 export function encodedLength(payload: string): number {

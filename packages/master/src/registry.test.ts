@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AGENT_BUCKETS, Registry, agentBucket, memoryRegistryStore, sameJson, type RegisteredAgent, type RegistryStore } from "./registry.js";
+import { AGENT_BUCKETS, Registry, agentBucket, memoryRegistryStore, type RegisteredAgent, type RegistryStore } from "./registry.js";
+import { sameJson } from "./state/same-json.js";
 
 /** A store that counts writes, to see which ones the registry skips. */
 function countingStore(): RegistryStore & { writes: string[]; reads: string[] } {

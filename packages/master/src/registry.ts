@@ -12,6 +12,7 @@
  * write (group commit: a burst of registrations costs one write per bucket, not one per agent).
  */
 import { fnv1a32, type AgentInfo, type MaintenanceSchedule, type QuotaConfig } from "@caravel/api";
+import { sameJson } from "./state/same-json.js";
 
 /** The part of @caravel/coordination's Store the registry needs. */
 export interface RegistryStore {
@@ -223,22 +224,4 @@ export function memoryRegistryStore(): RegistryStore {
     children: async (path) =>
       [...nodes.keys()].filter((k) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes("/")).map((k) => k.slice(path.length + 1)),
   };
-}
-
-/** Whether two JSON-like values serialize alike, key order aside (`undefined` members count as absent). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
-  if (Array.isArray(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let defined = 0;
-  for (const key in x) {
-    if (x[key] === undefined) continue;
-    defined++;
-    if (!sameJson(x[key], y[key])) return false;
-  }
-  for (const key in y) if (y[key] !== undefined) defined--;
-  return defined === 0;
 }

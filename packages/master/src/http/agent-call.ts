@@ -13,8 +13,9 @@
  * than it saves.
  */
 import { Worker } from "node:worker_threads";
-import { AgentCall, CaravelError, type ErrorCode, type Resource } from "@caravel/api";
+import { AgentCall, CaravelError, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
 import { reportTasks, type ReportedTask } from "../state/reported-task.js";
+import { sameJson } from "../state/same-json.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
@@ -209,37 +210,51 @@ export class AgentCallParser {
 
 /**
  * A parsed call as the worker sends it to the main thread, or undefined when JSON text cannot carry
- * it. The main thread parses only the call and the tasks' summaries: each task's details travel as
- * text of their own (copied, not parsed, on the way) until they are first read, and the resources of
- * an agent's tasks (usually alike) as one array per distinct list, shared by its tasks.
+ * it. The main thread parses only the call and a short summary of each task: each task's details
+ * travel as text of their own (copied, not parsed, on the way) until they are first read, and the
+ * resources of an agent's tasks (usually alike) as one array per distinct list, shared by its tasks.
  */
 export function encodeForMain(parsed: ParsedAgentCall): { json: string; details: string[] } | undefined {
   const details: string[] = [];
-  const resourceLists: string[] = [];
-  const listIndex = new Map<string, number>();
-  const tasks = parsed.tasks.map((t) => {
+  const resourceLists: Resource[][] = [];
+  const summaries = parsed.tasks.map((t): TaskSummary => {
     details.push(t.details as string);
-    const list = JSON.stringify(t.resources);
-    let resources = listIndex.get(list);
-    if (resources === undefined) listIndex.set(list, (resources = resourceLists.push(list) - 1));
-    return { ...t, resources, details: "" };
+    let list = resourceLists.findIndex((known) => sameJson(known, t.resources));
+    if (list === -1) list = resourceLists.push(t.resources) - 1;
+    return [t.frameworkId, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
   });
-  const json = `{"call":${JSON.stringify(parsed.call)},"tasks":${JSON.stringify(tasks)},"resourceLists":[${resourceLists.join(",")}]}`;
+  const json = JSON.stringify({ call: parsed.call, summaries, resourceLists } satisfies FromWorker);
   // Nulls were stripped on the way in: a "null" in the text is a value JSON cannot carry (±Infinity),
   // or text that merely contains the word.
   if (json.includes("null") || details.some((d) => d.includes("null"))) return undefined;
   return { json, details };
 }
 
+/** A reported task but its resources and details, as an array (0 where a field is absent). */
+type TaskSummary = [frameworkId: string, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
+interface FromWorker {
+  call: AgentCall;
+  summaries: TaskSummary[];
+  resourceLists: Resource[][];
+}
+
 /** What `encodeForMain` gave, read on the main thread. */
 function decodeFromWorker(json: string, details: string[]): ParsedAgentCall {
-  const sent = JSON.parse(json) as { call: AgentCall; tasks: Array<Omit<ReportedTask, "resources"> & { resources: number }>; resourceLists: Resource[][] };
-  const tasks = sent.tasks as unknown as ReportedTask[];
-  for (let i = 0; i < tasks.length; i++) {
-    tasks[i]!.resources = sent.resourceLists[sent.tasks[i]!.resources]!;
-    tasks[i]!.details = details[i]!;
-  }
-  return { call: sent.call, tasks };
+  const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
+  const tasks = summaries.map(
+    ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], i): ReportedTask => ({
+      frameworkId,
+      taskId,
+      state,
+      executorId: executorId || undefined,
+      latestState: latestState || undefined,
+      pendingUuid: pendingUuid || undefined,
+      allocationRole: allocationRole || undefined,
+      resources: resourceLists[list]!,
+      details: details[i]!,
+    }),
+  );
+  return { call, tasks };
 }
 
 /**

@@ -3,7 +3,7 @@
  * streams: chunked, one record per write, compact ASCII-escaped JSON, periodic HEARTBEATs.
  */
 import type { ServerResponse } from "node:http";
-import { encodeRecord, toMesosJson } from "@caravel/api";
+import { encodeRecordText, toMesosJson } from "@caravel/api";
 
 export class EventStream {
   private heartbeat: NodeJS.Timeout | undefined;
@@ -31,14 +31,14 @@ export class EventStream {
   /** Sends one event; returns false when the stream is gone. */
   send(event: unknown): boolean {
     if (this.closedFlag) return false;
-    this.write(encodeRecord(toMesosJson(event)));
+    this.write(encodeRecordText(toMesosJson(event)));
     return true;
   }
 
   /** Sends a pre-serialised JSON record (for fan-out of one event to many streams). */
   sendRaw(json: string): boolean {
     if (this.closedFlag) return false;
-    this.write(encodeRecord(json));
+    this.write(encodeRecordText(json));
     return true;
   }
 
@@ -49,7 +49,7 @@ export class EventStream {
    * framework's stream carries thousands of UPDATEs a second, and on loopback each write syscall
    * runs both ends' TCP path, so batching them is what keeps the master from spending its time there.
    */
-  private write(record: Buffer): void {
+  private write(record: string): void {
     this.cork();
     this.res.write(record);
   }
