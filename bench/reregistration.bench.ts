@@ -43,12 +43,12 @@ class AgentConnection extends Duplex {
   readonly remotePort = 5051;
   private head = "";
   constructor(private readonly onAnswer: (subscribed: boolean) => void) {
-    super();
+    super({ decodeStrings: false }); // as a net.Socket: what the master writes as text stays text
   }
   override _read(): void {}
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+  override _write(chunk: Buffer | string, _encoding: string, callback: () => void): void {
     if (this.head !== "done") {
-      this.head += chunk.toString("latin1");
+      this.head += typeof chunk === "string" ? chunk : chunk.toString("latin1");
       if (this.head.includes('"SUBSCRIBED"')) {
         this.head = "done";
         this.onAnswer(true);

@@ -173,11 +173,12 @@ function reconcileAgentTasks(
     const tid = t.taskId;
     const key = taskKey(fid, tid);
     if (knewTasks) reportedKeys.add(key);
-    if (ctx.completedFrameworks.some((f) => f.id === fid)) {
+    let fw = ctx.frameworks.get(fid);
+    // A completed framework is no longer among the frameworks (and cannot come back under its id).
+    if (!fw && ctx.completedFrameworks.some((f) => f.id === fid)) {
       agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
       continue;
     }
-    let fw = ctx.frameworks.get(fid);
     if (!fw) {
       const fwInfo = sub.frameworks.find((f) => f.id?.value === fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
       fw = recoverFramework(ctx, fwInfo);
@@ -196,20 +197,7 @@ function reconcileAgentTasks(
       const latest = latestStatus(t);
       if (latest) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), latest];
     } else {
-      const task = reportedTaskRecord(
-        {
-          frameworkId: fid,
-          agentId: agent.id,
-          role: t.allocationRole ?? fw.roles[0] ?? "*",
-          executorId: t.executorId,
-          state: t.state,
-          released: isTerminalState(t.state),
-          revision: 0,
-          statusUpdateUuid: t.pendingUuid,
-          statusUpdateState: t.pendingUuid ? t.latestState : undefined,
-        },
-        t,
-      );
+      const task = reportedTaskRecord(t, agent.id, t.allocationRole ?? fw.roles[0] ?? "*");
       fw.tasks.set(tid, task);
       if (!agent.tasks.has(key)) tasks.push(task);
       // Built only for listeners: after a failover this runs for every task of the cluster.

@@ -16,7 +16,6 @@ const agentTask = (k: number): AgentTask => ({
   pending_uuid: k === 1 ? "dXVpZA==" : undefined,
 });
 
-const fields = { frameworkId: "fw", agentId: "S1", role: "web", state: "TASK_RUNNING" as const, released: false, revision: 0 };
 
 describe("reported tasks", () => {
   it("reads ids, states, the allocation role and normalized resources at once", () => {
@@ -31,8 +30,9 @@ describe("reported tasks", () => {
     const [objects] = reportTasks([agentTask(0)]);
     const [text] = reportTasks([agentTask(0)], true);
     expect(typeof text!.details).toBe("string");
-    const eager = reportedTaskRecord(fields, objects!);
-    const lazy = reportedTaskRecord(fields, text!);
+    const eager = reportedTaskRecord(objects!, "S1", "web");
+    const lazy = reportedTaskRecord(text!, "S1", "web");
+    expect({ ...lazy, info: lazy.info, statuses: lazy.statuses }).toEqual(eager);
     expect(lazy.info).toEqual(eager.info);
     expect(lazy.statuses).toEqual(eager.statuses);
     expect(lazy.info).toBe(lazy.info);

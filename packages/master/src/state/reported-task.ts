@@ -7,7 +7,7 @@
  * once; a task's TaskInfo and latest status may stay JSON text, parsed on first use, when the call
  * was parsed on the worker thread (http/agent-call.ts), which has the text at hand.
  */
-import { normalizeResource, type AgentTask, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
+import { isTerminalState, normalizeResource, type AgentTask, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
 import type { TaskRecord } from "./types.js";
 
 /** A task's TaskInfo and the newest status its agent holds. */
@@ -57,17 +57,29 @@ export function latestStatus(task: ReportedTask): TaskStatus | undefined {
   return typeof task.details === "string" ? (JSON.parse(task.details) as TaskDetails).latest_status : task.details.latest_status;
 }
 
-type RecordFields = Omit<TaskRecord, "info" | "statuses" | "resources">;
-
-/** The record of a task first heard of from its agent. */
-export function reportedTaskRecord(fields: RecordFields, task: ReportedTask): TaskRecord {
-  if (typeof task.details === "string") return new TextDetailsRecord(fields, task.resources, task.details);
+/** The record of a task first heard of from its agent, its resources allocated to `role`. */
+export function reportedTaskRecord(task: ReportedTask, agentId: string, role: string): TaskRecord {
+  if (typeof task.details === "string") return new TaskWithTextDetails(task, agentId, role, task.details);
   const { info, latest_status } = task.details;
-  return { ...fields, info, resources: task.resources, statuses: latest_status ? [latest_status] : [] };
+  return { ...recordFields(task, agentId, role), info, resources: task.resources, statuses: latest_status ? [latest_status] : [] };
+}
+
+function recordFields(task: ReportedTask, agentId: string, role: string) {
+  return {
+    frameworkId: task.frameworkId,
+    agentId,
+    role,
+    executorId: task.executorId,
+    state: task.state,
+    released: isTerminalState(task.state),
+    revision: 0,
+    statusUpdateUuid: task.pendingUuid,
+    statusUpdateState: task.pendingUuid ? task.latestState : undefined,
+  };
 }
 
 /** A task record whose TaskInfo and statuses are parsed from their text when first read. */
-class TextDetailsRecord implements TaskRecord {
+class TaskWithTextDetails implements TaskRecord {
   frameworkId: string;
   agentId: string;
   role: string;
@@ -77,23 +89,21 @@ class TextDetailsRecord implements TaskRecord {
   statusUpdateUuid?: string;
   released: boolean;
   unreachableTime?: number;
-  revision: number;
+  revision = 0;
   resources: Resource[];
   #details: string | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(fields: RecordFields, resources: Resource[], text: string) {
-    this.frameworkId = fields.frameworkId;
-    this.agentId = fields.agentId;
-    this.role = fields.role;
-    this.executorId = fields.executorId;
-    this.state = fields.state;
-    this.statusUpdateState = fields.statusUpdateState;
-    this.statusUpdateUuid = fields.statusUpdateUuid;
-    this.released = fields.released;
-    this.unreachableTime = fields.unreachableTime;
-    this.revision = fields.revision;
-    this.resources = resources;
-    this.#details = text;
+  constructor(task: ReportedTask, agentId: string, role: string, details: string) {
+    this.frameworkId = task.frameworkId;
+    this.agentId = agentId;
+    this.role = role;
+    this.executorId = task.executorId;
+    this.state = task.state;
+    this.statusUpdateUuid = task.pendingUuid;
+    this.statusUpdateState = task.pendingUuid ? task.latestState : undefined;
+    this.released = isTerminalState(task.state);
+    this.resources = task.resources;
+    this.#details = details;
   }
 
   private parsed(): { info: TaskInfo; statuses: TaskStatus[] } {
