@@ -37,26 +37,16 @@ const SPREAD_MS = Number(process.env["SPREAD_MS"] ?? 250);
 const RETRY_MS = 100;
 const RUNS = Number(process.env["RUNS"] ?? 5);
 
-/** An agent's end of an in-memory connection: what the master writes arrives in `_write`. */
-class AgentConnection extends Duplex {
+/** The client's end of an in-memory connection: what the master writes arrives in `onWrite`. */
+class MemoryConnection extends Duplex {
   readonly remoteAddress = "127.0.0.1";
   readonly remotePort = 5051;
-  private head = "";
-  constructor(private readonly onAnswer: (subscribed: boolean) => void) {
+  constructor(private readonly onWrite: (text: string) => void) {
     super({ decodeStrings: false }); // as a net.Socket: what the master writes as text stays text
   }
   override _read(): void {}
   override _write(chunk: Buffer | string, _encoding: string, callback: () => void): void {
-    if (this.head !== "done") {
-      this.head += typeof chunk === "string" ? chunk : chunk.toString("latin1");
-      if (this.head.includes('"SUBSCRIBED"')) {
-        this.head = "done";
-        this.onAnswer(true);
-      } else if (this.head.length >= 12 && !this.head.startsWith("HTTP/1.1 200") && this.head.includes("\r\n\r\n")) {
-        this.head = "done";
-        this.onAnswer(false);
-      }
-    }
+    this.onWrite(typeof chunk === "string" ? chunk : chunk.toString("latin1"));
     callback();
   }
   // What the master's HTTP layer asks of a socket.
@@ -71,11 +61,49 @@ class AgentConnection extends Duplex {
   }
 }
 
+/** An agent's connection: `onAnswer` learns whether its SUBSCRIBE was answered with SUBSCRIBED. */
+function agentConnection(onAnswer: (subscribed: boolean) => void): MemoryConnection {
+  let head = "";
+  return new MemoryConnection((text) => {
+    if (head === "done") return;
+    head += text;
+    if (head.includes('"SUBSCRIBED"')) {
+      head = "done";
+      onAnswer(true);
+    } else if (head.length >= 12 && !head.startsWith("HTTP/1.1 200") && head.includes("\r\n\r\n")) {
+      head = "done";
+      onAnswer(false);
+    }
+  });
+}
+
+/**
+ * Reads `/master/state` as Mesos-DNS and the UIs poll it: its time and size. The first read after a
+ * failover also parses the TaskInfos that re-registration left as text.
+ */
+function readState(master: Master): Promise<{ ms: number; bytes: number }> {
+  const started = performance.now();
+  let bytes = 0;
+  let tail = "";
+  return new Promise((resolve) => {
+    const connection = new MemoryConnection((text) => {
+      bytes += text.length;
+      tail = (tail + text).slice(-7);
+      if (tail.endsWith("\r\n0\r\n\r\n")) {
+        connection.destroy();
+        resolve({ ms: performance.now() - started, bytes });
+      }
+    });
+    master.emitConnection(connection);
+    connection.push("GET /master/state HTTP/1.1\r\nHost: master\r\n\r\n");
+  });
+}
+
 // Built in the measuring child only (55 MB at 10,000 agents).
 const requests = process.env["REREGISTRATION_ZK"] ? Array.from({ length: AGENTS }, (_, i) => subscribeRequest("master", subscribeBody(i, TASKS_PER_AGENT))) : [];
 
 interface Round {
-  connections: AgentConnection[];
+  connections: MemoryConnection[];
   first: number;
   last: number;
   retries: number;
@@ -90,7 +118,7 @@ function subscribeAll(master: Master, spreadMs: number): Promise<Round> {
   let pending = AGENTS;
   return new Promise((resolve) => {
     const attempt = (index: number): void => {
-      const connection = new AgentConnection((subscribed) => {
+      const connection = agentConnection((subscribed) => {
         if (!subscribed) {
           round.retries++;
           connection.destroy();
@@ -157,6 +185,8 @@ interface RunResult {
   firstMs: number;
   cpuMs: number;
   retries: number;
+  firstState: { ms: number; bytes: number };
+  nextState: { ms: number; bytes: number };
 }
 
 /** One run (in a child process): admit, fail over, time the re-registration. */
@@ -174,14 +204,15 @@ async function measureOnce(zkUrl: string): Promise<RunResult> {
   const recoveredAt = performance.now();
   const { first, last, connections, retries } = await round;
   const used = process.cpuUsage(cpu);
-  if (process.env["HEAPSNAP"]) { (globalThis as { gc?: () => void }).gc?.(); (await import("node:v8")).writeHeapSnapshot(process.env["HEAPSNAP"]); }
   const leader = second.server;
   if (leader.ctx.agents.size !== AGENTS || runningTasks(leader) !== total) {
     throw new Error(`after the failover the new leader has ${leader.ctx.agents.size} agents and ${runningTasks(leader)} running tasks; expected ${AGENTS} and ${total}`);
   }
+  const firstState = await readState(second);
+  const nextState = await readState(second);
   connections.forEach((c) => c.destroy());
   await second.close();
-  return { ms: last - electedAt, recoveredMs: recoveredAt - electedAt, firstMs: first - electedAt, cpuMs: (used.user + used.system) / 1000, retries };
+  return { ms: last - electedAt, recoveredMs: recoveredAt - electedAt, firstMs: first - electedAt, cpuMs: (used.user + used.system) / 1000, retries, firstState, nextState };
 }
 
 const total = AGENTS * TASKS_PER_AGENT;
@@ -210,6 +241,8 @@ for (let run = 0; run < RUNS; run++) {
   const r = JSON.parse(line.slice(RESULT.length)) as RunResult;
   results.push(r.ms);
   console.log(`run ${run + 1}: election → every agent re-registered ${s(r.ms)} (registry recovered after ${r.recoveredMs.toFixed(0)} ms, first SUBSCRIBED after ${r.firstMs.toFixed(0)} ms); CPU ${s(r.cpuMs)} (both threads); ${r.retries} SUBSCRIBEs refused; load ${loadavg()[0]!.toFixed(2)}`);
+  const mb = (r.firstState.bytes / 1e6).toFixed(0);
+  console.log(`       then /master/state (${mb} MB) read in ${s(r.firstState.ms)} the first time, ${s(r.nextState.ms)} the next`);
 }
 
 record({
