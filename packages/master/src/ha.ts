@@ -45,6 +45,9 @@ export async function createElector(store: Store, log: Logger, onLost: (reason: 
         log.fatal({ reason }, "lost leadership; stepping down");
         onLost(reason);
       });
+      // Every follower reads the registry ahead while it waits, so that once elected it reads only
+      // the buckets written since (the election does not wait for it).
+      void master.standBy();
       await election.campaign(Buffer.from(JSON.stringify(master.ctx.masterInfo)));
       log.info({ node: election.memberName() }, "elected leading master");
       await master.lead();

@@ -46,6 +46,8 @@ export function registerMasterMetrics(ctx: MasterContext, registry: MetricsRegis
   for (const name of ["slave_registrations", "slave_reregistrations", "valid_status_updates", "invalid_status_updates", "messages_launch_tasks", "messages_decline_offers", "messages_accept_offers", "messages_revive_offers", "messages_suppress_offers", "messages_kill_task", "messages_reconcile_tasks"]) {
     registry.gauge(`master/${name}`, () => ctx.counters[`master/${name}`] ?? 0);
   }
+  // Of the registry's buckets, those the last recovery read itself (a warm standby read the others ahead).
+  registry.gauge("registrar/state_fetch_buckets_read", () => ctx.deps.registry.lastLoad?.read ?? 0);
   registry.gauge("allocator/mesos/allocation_runs", () => ctx.counters["allocator/mesos/allocation_runs"] ?? 0);
   for (const resource of ["cpus", "mem", "disk", "gpus"]) {
     const total = () => agents().filter((a) => a.state === "REGISTERED" || a.state === "DISCONNECTED").reduce((n, a) => n + (scalarTotals(a.total)[resource] ?? 0), 0);

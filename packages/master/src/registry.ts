@@ -12,6 +12,7 @@
  * write (group commit: a burst of registrations costs one write per bucket, not one per agent).
  */
 import { fnv1a32, type AgentInfo, type MaintenanceSchedule, type QuotaConfig } from "@caravel/api";
+import { BucketReadAhead, canWatch, type BucketContent } from "./read-ahead.js";
 import { sameJson } from "./state/same-json.js";
 
 /** The part of @caravel/coordination's Store the registry needs. */
@@ -20,6 +21,12 @@ export interface RegistryStore {
   putJson(path: string, value: unknown): Promise<unknown>;
   delete(path: string): Promise<unknown>;
   children(path: string): Promise<string[]>;
+  /** Calls `listener` whenever the node is created, changed or deleted; resolves once armed. */
+  watch?(path: string, listener: () => void): Promise<() => void>;
+  /** Calls `listener` with the children once armed, then whenever the set changes; resolves once armed. */
+  watchChildren?(path: string, listener: (children: string[]) => void): Promise<() => void>;
+  /** Calls `listener` when the store's session is lost (events may have been missed). */
+  onSessionLost?(listener: (reason: string) => void): () => void;
 }
 
 export type RegisteredAgentState = "ADMITTED" | "UNREACHABLE" | "GONE";
@@ -47,6 +54,8 @@ const LEGACY_AGENTS = `${ROOT}/agents`;
 const BUCKETS = `${ROOT}/agent-buckets`;
 /** Fixed forever: a record's bucket must not move between versions. */
 export const AGENT_BUCKETS = 64;
+/** How often a standby reads again the buckets written since it read them. */
+const STANDBY_REFRESH_MS = 30_000;
 
 /** The bucket of an agent id (FNV-1a, so that ids spread evenly whatever their shape). */
 export function agentBucket(id: string): number {
@@ -75,18 +84,50 @@ export class Registry {
    */
   private readonly durable = new Map<string, string | RegisteredAgent>();
   private readonly buckets = new Map<number, Bucket>();
+  /** The buckets read ahead while standing by, until `load()` takes them. */
+  private readAhead: BucketReadAhead | undefined;
+  private standingBy: Promise<boolean> | undefined;
+  private loaded = false;
+  /** What the last `load()` found: bucket nodes in all, and how many it read (the others were read ahead). */
+  lastLoad: { buckets: number; read: number } | undefined;
 
   constructor(private readonly store: RegistryStore) {}
 
+  /**
+   * Reads the agent buckets ahead while this master is not leading and tracks which change, so that
+   * `load()` once elected reads only those (read-ahead.ts). Resolves with false when the store cannot
+   * watch (`load()` then reads everything), with true once every bucket has been read once.
+   */
+  standBy(options: { refreshMs?: number } = {}): Promise<boolean> {
+    if (this.standingBy) return this.standingBy;
+    if (this.loaded || !canWatch(this.store)) return Promise.resolve(false);
+    const readAhead = new BucketReadAhead(this.store, BUCKETS);
+    this.readAhead = readAhead;
+    this.standingBy = readAhead.start(options.refreshMs ?? STANDBY_REFRESH_MS).then(
+      () => true,
+      (error: unknown) => {
+        readAhead.stop();
+        throw error;
+      },
+    );
+    return this.standingBy;
+  }
+
+  /** Stops reading ahead (a follower shutting down); `load()` then reads everything. */
+  stopStandingBy(): void {
+    this.readAhead?.stop();
+    this.readAhead = undefined;
+  }
+
   async load(): Promise<RegistrySnapshot> {
+    this.loaded = true;
+    const readAhead = this.readAhead;
+    this.readAhead = undefined;
     this.records.clear();
     this.durable.clear();
     // Everything is asked for at once: a new leader admits no agent before this returns.
     const [buckets, legacyAgents, quotas, weights, maintenance] = await Promise.all([
-      this.store.children(BUCKETS).then(
-        (names) => Promise.all(names.map((n) => this.store.getJson<Record<string, RegisteredAgent>>(`${BUCKETS}/${n}`))),
-        () => [],
-      ),
+      this.loadBuckets(readAhead),
       this.loadLegacy(),
       this.store.getJson<QuotaConfig[]>(`${ROOT}/quotas`),
       this.store.getJson<Record<string, number>>(`${ROOT}/weights`),
@@ -104,6 +145,30 @@ export class Registry {
     const legacy = legacyAgents.filter((a) => !this.durable.has(a.id));
     if (legacy.length > 0) await this.migrate(legacy);
     return { agents: [...agents, ...legacy], quotas: quotas ?? [], weights: weights ?? {}, maintenance: maintenance ?? { windows: [] } };
+  }
+
+  /** Every bucket node's content, in the order listed; those read ahead and unchanged since are not read again. */
+  private async loadBuckets(readAhead: BucketReadAhead | undefined): Promise<BucketContent[]> {
+    let names: string[];
+    try {
+      names = await this.store.children(BUCKETS);
+    } catch {
+      readAhead?.stop();
+      return [];
+    }
+    // Taken only now: this listing is what orders the election before the standby's stale marks.
+    const ahead = readAhead?.take(names);
+    let read = 0;
+    const contents = await Promise.all(
+      names.map(async (name, i) => {
+        const kept = await ahead?.[i];
+        if (kept) return kept.content;
+        read += 1;
+        return this.store.getJson<Record<string, RegisteredAgent>>(`${BUCKETS}/${name}`);
+      }),
+    );
+    this.lastLoad = { buckets: names.length, read };
+    return contents;
   }
 
   /** Agents written in the one-node-per-agent layout (a registry from before the buckets). */
@@ -211,17 +276,45 @@ export class Registry {
   }
 }
 
-/** A RegistryStore in memory, for tests and `--registry=in_memory`. */
+/** A RegistryStore in memory, for tests and `--registry=in_memory`; its watches fire as it changes. */
 export function memoryRegistryStore(): RegistryStore {
   const nodes = new Map<string, string>();
+  const nodeWatches = new Map<string, Set<() => void>>();
+  const childWatches = new Map<string, Set<(children: string[]) => void>>();
+  const children = (path: string) =>
+    [...nodes.keys()].filter((k) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes("/")).map((k) => k.slice(path.length + 1));
+  const subscribe = <L>(watches: Map<string, Set<L>>, path: string, listener: L) => {
+    const listeners = watches.get(path) ?? new Set<L>();
+    watches.set(path, listeners.add(listener));
+    return () => void listeners.delete(listener);
+  };
+  const changed = (path: string, setChanged: boolean) => {
+    for (const listener of [...(nodeWatches.get(path) ?? [])]) listener();
+    if (!setChanged) return;
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    for (const listener of [...(childWatches.get(parent) ?? [])]) listener(children(parent));
+  };
   return {
     getJson: async <T>(path: string) => {
       const text = nodes.get(path);
       return text === undefined ? undefined : (JSON.parse(text) as T);
     },
-    putJson: async (path, value) => nodes.set(path, JSON.stringify(value)),
-    delete: async (path) => nodes.delete(path),
-    children: async (path) =>
-      [...nodes.keys()].filter((k) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes("/")).map((k) => k.slice(path.length + 1)),
+    putJson: async (path, value) => {
+      const created = !nodes.has(path);
+      nodes.set(path, JSON.stringify(value));
+      changed(path, created);
+    },
+    delete: async (path) => {
+      const existed = nodes.delete(path);
+      if (existed) changed(path, true);
+      return existed;
+    },
+    children: async (path) => children(path),
+    watch: async (path, listener) => subscribe(nodeWatches, path, listener),
+    watchChildren: async (path, listener) => {
+      const unsubscribe = subscribe(childWatches, path, listener);
+      listener(children(path));
+      return unsubscribe;
+    },
   };
 }

@@ -40,6 +40,11 @@ export interface MasterServer {
   listen(): Promise<Listening>;
   /** Recovers the registry and starts the allocation and liveness loops (once elected). */
   lead(): Promise<void>;
+  /**
+   * A follower (HA) reads the registry ahead and tracks what changes, so that `lead()` reads only
+   * that. Resolves once the registry has been read ahead (or could not be); never rejects.
+   */
+  standBy(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,9 +118,19 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
       let pingRound = 0;
       const pingInterval = (config.agent_ping_timeout * 1000) / PING_SLICES;
       timers.push(setInterval(() => pingAgents(ctx, pingRound++ % PING_SLICES, PING_SLICES), pingInterval));
-      log.info({ masterId: ctx.masterInfo.id, recoveredAgents: ctx.recoveredAgents.size }, "leading");
+      const { buckets: registryBuckets, read: registryBucketsRead } = registry.lastLoad ?? {};
+      log.info({ masterId: ctx.masterInfo.id, recoveredAgents: ctx.recoveredAgents.size, registryBuckets, registryBucketsRead }, "leading");
+    },
+    async standBy() {
+      const started = performance.now();
+      try {
+        if (await registry.standBy()) log.info({ ms: Math.round(performance.now() - started) }, "registry read ahead while standing by");
+      } catch (error) {
+        log.warn({ err: error }, "could not read the registry ahead; once elected, recovery reads all of it");
+      }
     },
     async close() {
+      registry.stopStandingBy();
       for (const t of timers) clearInterval(t);
       for (const fw of ctx.frameworks.values()) {
         if (fw.failoverTimer) clearTimeout(fw.failoverTimer);

@@ -12,6 +12,10 @@ export function registryStoreOf(store: Store): RegistryStore {
     putJson: (path, value) => store.putJson(path, value),
     delete: (path) => store.delete(path),
     children: (path) => store.children(path),
+    // Watches are persistent (re-armed by the Store) until unsubscribed.
+    watch: (path, listener) => store.watch(path, () => listener()),
+    watchChildren: (path, listener) => store.watchChildren(path, listener),
+    onSessionLost: (listener) => store.onSessionLost(listener),
   };
 }
 
