@@ -15,7 +15,7 @@ import {
   type Resource,
 } from "@caravel/api";
 import type { EventStream } from "../state/stream.js";
-import { latestStatus, reportedTaskRecord, type ReportedTask } from "../state/reported-task.js";
+import { reportedTaskRecord, taskDetails, type ReportedTask } from "../state/reported-task.js";
 import { newAgentRecord, taskKey, type AgentRecord, type FrameworkRecord, type TaskRecord } from "../state/types.js";
 import { agentTasks, v1Agent, v1Task } from "../views/v1.js";
 import type { MasterContext } from "./context.js";
@@ -194,7 +194,7 @@ function reconcileAgentTasks(
       known.state = t.state;
       known.released = isTerminalState(t.state);
       known.unreachableTime = undefined;
-      const latest = latestStatus(t);
+      const latest = taskDetails(t).latest_status;
       if (latest) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), latest];
     } else {
       const task = reportedTaskRecord(t, agent.id, t.allocationRole ?? fw.roles[0] ?? "*");

@@ -7,7 +7,7 @@ const port = parentPort!;
 port.on("message", ({ id, text }: { id: number; text: string }) => {
   let answer: WorkerAnswer;
   try {
-    const encoded = encodeForMain(readAgentCall(text, true));
+    const encoded = encodeForMain(readAgentCall(text, "text"));
     // What text cannot carry travels as a structured clone.
     answer = encoded ? { id, ...encoded } : { id, parsed: readAgentCall(text) };
   } catch (error) {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CaravelError } from "@caravel/api";
-import type { TaskDetails } from "../state/reported-task.js";
+import { taskDetails } from "../state/reported-task.js";
 import { AgentCallParser, parseAgentCall, readAgentCall, type ParsedAgentCall, type PendingCall, type ReadCall } from "./agent-call.js";
 
 // Tests run from source, where the parser works inline; the worker is the built one.
@@ -22,10 +22,19 @@ function subscribe(taskName = (k: number) => `task-${k}`, state = "TASK_RUNNING"
 
 /** A parsed call with its tasks' details as objects, however they came. */
 function resolved({ call, tasks }: ParsedAgentCall): ParsedAgentCall {
-  return { call, tasks: tasks.map((t) => ({ ...t, details: typeof t.details === "string" ? (JSON.parse(t.details) as TaskDetails) : t.details })) };
+  return { call, tasks: tasks.map((t) => ({ ...t, details: taskDetails(t) })) };
 }
 
 const inline = (body: Buffer) => resolved(readAgentCall(body));
+
+it("reads a call's tasks the same whether their details are kept as objects, text or the body's text", () => {
+  const body = subscribe();
+  const objects = inline(body);
+  expect(resolved(readAgentCall(body, "text"))).toEqual(objects);
+  const fromBody = readAgentCall(body, "body");
+  expect(fromBody.tasks[3]!.details).toMatchObject({ index: 3 });
+  expect(resolved(fromBody)).toEqual(objects);
+});
 
 function parse(parser: AgentCallParser, body: Buffer): Promise<ParsedAgentCall> {
   return new Promise((resolve, reject) => {

@@ -14,8 +14,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { AgentCall, CaravelError, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
-import { reportTasks, type ReportedTask } from "../state/reported-task.js";
-import { sameJson } from "../state/same-json.js";
+import { CallText, reportTasks, type ReportedTask, type TaskDetails } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
@@ -43,13 +42,21 @@ export interface ParsedAgentCall {
   tasks: ReportedTask[];
 }
 
-/** Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks (`asText`: their details as JSON text). */
-export function readAgentCall(body: Buffer | string, asText = false): ParsedAgentCall {
-  const call = parseAgentCall(body);
+/**
+ * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks, their details kept as
+ * objects, as JSON text each (`"text"`, on the worker), or as the body's text (`"body"`).
+ */
+export function readAgentCall(body: Buffer | string, keep: "objects" | "text" | "body" = "objects"): ParsedAgentCall {
+  const text = typeof body === "string" ? body : body.toString("utf8");
+  const call = parseAgentCall(text);
   if (!call.subscribe) return { call, tasks: [] };
-  const tasks = reportTasks(call.subscribe.tasks, asText);
+  const tasks = reportTasks(call.subscribe.tasks, keep === "body" ? new CallText(text, detailsOfCall) : keep);
   call.subscribe.tasks = [];
   return { call, tasks };
+}
+
+function detailsOfCall(text: string): TaskDetails[] {
+  return readAgentCall(text).tasks.map((t) => t.details as TaskDetails);
 }
 
 /**
@@ -115,7 +122,7 @@ export class AgentCallParser {
   takeInline(call: PendingCall): void {
     if (call.state !== "waiting") return;
     call.state = "settled";
-    call.done(undefined, () => readAgentCall(call.body));
+    call.done(undefined, () => readAgentCall(call.body, "body"));
   }
 
   /** Forgets a call whose agent has gone: it is not parsed, and `done` is not called. */
@@ -219,7 +226,7 @@ export function encodeForMain(parsed: ParsedAgentCall): { json: string; details:
   const resourceLists: Resource[][] = [];
   const summaries = parsed.tasks.map((t): TaskSummary => {
     details.push(t.details as string);
-    let list = resourceLists.findIndex((known) => sameJson(known, t.resources));
+    let list = resourceLists.indexOf(t.resources); // alike lists are one array already (reportTasks)
     if (list === -1) list = resourceLists.push(t.resources) - 1;
     return [t.frameworkId, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
   });

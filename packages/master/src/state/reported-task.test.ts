@@ -1,7 +1,7 @@
 /** Reported tasks: a record built from the details' text reads exactly as one built from the objects. */
 import { describe, expect, it } from "vitest";
 import type { AgentTask } from "@caravel/api";
-import { latestStatus, reportTasks, reportedTaskRecord } from "./reported-task.js";
+import { CallText, reportTasks, reportedTaskRecord, taskDetails, type TaskDetails } from "./reported-task.js";
 
 const agentTask = (k: number): AgentTask => ({
   framework_id: { value: "fw" },
@@ -23,12 +23,14 @@ describe("reported tasks", () => {
     expect(a).toMatchObject({ frameworkId: "fw", taskId: "t0", state: "TASK_RUNNING", latestState: "TASK_RUNNING", allocationRole: "web" });
     expect(a!.resources[0]).toMatchObject({ name: "cpus", role: "*", scalar: { value: 0.5 } });
     expect(b!.pendingUuid).toBe("dXVpZA==");
-    expect(latestStatus(reportTasks([agentTask(2)], true)[0]!)).toEqual(agentTask(2).latest_status);
+    expect(taskDetails(reportTasks([agentTask(2)], "text")[0]!).latest_status).toEqual(agentTask(2).latest_status);
+    // Alike resource lists of one call are one array.
+    expect(a!.resources).toBe(b!.resources);
   });
 
   it("builds the same record from text details as from objects, parsed once when first read", () => {
     const [objects] = reportTasks([agentTask(0)]);
-    const [text] = reportTasks([agentTask(0)], true);
+    const [text] = reportTasks([agentTask(0)], "text");
     expect(typeof text!.details).toBe("string");
     const eager = reportedTaskRecord(objects!, "S1", "web");
     const lazy = reportedTaskRecord(text!, "S1", "web");
@@ -43,5 +45,18 @@ describe("reported tasks", () => {
     expect(lazy.info.name).toBe("renamed");
     // Nothing but the record's fields shows: the text is private.
     expect(Object.keys(lazy)).not.toContain("details");
+  });
+
+  it("parses a call's text once, when the first of its tasks' details is read", () => {
+    let reads = 0;
+    const call = new CallText("the call", () => {
+      reads++;
+      return reportTasks([agentTask(0), agentTask(1)]).map((t) => t.details as TaskDetails);
+    });
+    const [first, second] = reportTasks([agentTask(0), agentTask(1)], call).map((t) => reportedTaskRecord(t, "S1", "web"));
+    expect(reads).toBe(0);
+    expect(second!.info.name).toBe("t1");
+    expect(first!.statuses[0]!.timestamp).toBe(1_700_000_000);
+    expect(reads).toBe(1);
   });
 });

@@ -2,12 +2,14 @@
  * Tasks an agent reports when it (re-)subscribes, as the master reads them.
  *
  * After a failover every agent of the cluster reports its tasks within a second (100,000 tasks at
- * Mesos' benchmark size), and building each TaskInfo and status as objects on the master's thread
- * was the largest part of its work. What re-registration needs (ids, states, resources) is read at
- * once; a task's TaskInfo and latest status may stay JSON text, parsed on first use, when the call
- * was parsed on the worker thread (http/agent-call.ts), which has the text at hand.
+ * Mesos' benchmark size), and building each TaskInfo and status as objects on the master's thread,
+ * and keeping them (the new leader's garbage collector copied every one of them), was the largest
+ * part of its work. What re-registration needs (ids, states, resources) is read at once; a task's
+ * TaskInfo and latest status stay text until first read: their own JSON text when the worker thread
+ * parsed the call (http/agent-call.ts), or the call's text, parsed again once for all its tasks.
  */
 import { isTerminalState, normalizeResource, type AgentTask, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
+import { sameJson } from "./same-json.js";
 import type { TaskRecord } from "./types.js";
 
 /** A task's TaskInfo and the newest status its agent holds. */
@@ -15,6 +17,33 @@ export interface TaskDetails {
   info: TaskInfo;
   latest_status?: TaskStatus;
 }
+
+/**
+ * A call's text, kept for its tasks' details until one of them is first read: then the call is
+ * parsed again (`read` gives the details of its tasks, in order), once for all of them.
+ */
+export class CallText {
+  #text: string | undefined;
+  #details: TaskDetails[] | undefined;
+
+  constructor(
+    text: string,
+    private readonly read: (text: string) => TaskDetails[],
+  ) {
+    this.#text = text;
+  }
+
+  details(index: number): TaskDetails {
+    if (!this.#details) {
+      this.#details = this.read(this.#text!);
+      this.#text = undefined;
+    }
+    return this.#details[index]!;
+  }
+}
+
+/** A reported task's details: parsed, their own JSON text, or the call's text and the task's place in it. */
+export type DetailsSource = TaskDetails | string | { call: CallText; index: number };
 
 export interface ReportedTask {
   frameworkId: string;
@@ -27,17 +56,22 @@ export interface ReportedTask {
   pendingUuid?: string;
   /** The role the resources were allocated to, when they say. */
   allocationRole?: string;
-  /** The task's resources, normalized (as in its TaskInfo). */
+  /** The task's resources, normalized (as in its TaskInfo); alike lists of one call are one array. */
   resources: Resource[];
-  /** TaskDetails, or their JSON text. */
-  details: TaskDetails | string;
+  details: DetailsSource;
 }
 
-/** Reads the tasks of a SUBSCRIBE; `asText` keeps each one's details as JSON text. */
-export function reportTasks(tasks: AgentTask[], asText = false): ReportedTask[] {
-  return tasks.map((t) => {
-    const resources = t.info.resources.map(normalizeResource);
-    const details: TaskDetails = { info: { ...t.info, resources }, latest_status: t.latest_status };
+/**
+ * Reads the tasks of a SUBSCRIBE. Their details are kept as objects, as JSON text each (`"text"`), or
+ * as the call's text they came from.
+ */
+export function reportTasks(tasks: AgentTask[], keep: "objects" | "text" | CallText = "objects"): ReportedTask[] {
+  const resourceLists: Resource[][] = [];
+  return tasks.map((t, index) => {
+    const normalized = t.info.resources.map(normalizeResource);
+    let resources = resourceLists.find((list) => sameJson(list, normalized));
+    if (!resources) resourceLists.push((resources = normalized));
+    const details = (): TaskDetails => ({ info: { ...t.info, resources: normalized }, latest_status: t.latest_status });
     return {
       frameworkId: t.framework_id.value,
       taskId: t.info.task_id.value,
@@ -47,24 +81,26 @@ export function reportTasks(tasks: AgentTask[], asText = false): ReportedTask[] 
       pendingUuid: t.pending_uuid,
       allocationRole: t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role,
       resources,
-      details: asText ? JSON.stringify(details) : details,
+      details: keep === "objects" ? details() : keep === "text" ? JSON.stringify(details()) : { call: keep, index },
     };
   });
 }
 
-/** The newest status of a reported task (parses text details). */
-export function latestStatus(task: ReportedTask): TaskStatus | undefined {
-  return typeof task.details === "string" ? (JSON.parse(task.details) as TaskDetails).latest_status : task.details.latest_status;
+function detailsOf(source: Exclude<DetailsSource, TaskDetails>): TaskDetails {
+  return typeof source === "string" ? (JSON.parse(source) as TaskDetails) : source.call.details(source.index);
+}
+
+const isParsed = (source: DetailsSource): source is TaskDetails => typeof source !== "string" && "info" in source;
+
+/** A reported task's details, parsed if they are not yet. */
+export function taskDetails(task: ReportedTask): TaskDetails {
+  return isParsed(task.details) ? task.details : detailsOf(task.details);
 }
 
 /** The record of a task first heard of from its agent, its resources allocated to `role`. */
 export function reportedTaskRecord(task: ReportedTask, agentId: string, role: string): TaskRecord {
-  if (typeof task.details === "string") return new TaskWithTextDetails(task, agentId, role, task.details);
+  if (!isParsed(task.details)) return new TaskWithDeferredDetails(task, agentId, role, task.details);
   const { info, latest_status } = task.details;
-  return { ...recordFields(task, agentId, role), info, resources: task.resources, statuses: latest_status ? [latest_status] : [] };
-}
-
-function recordFields(task: ReportedTask, agentId: string, role: string) {
   return {
     frameworkId: task.frameworkId,
     agentId,
@@ -75,11 +111,14 @@ function recordFields(task: ReportedTask, agentId: string, role: string) {
     revision: 0,
     statusUpdateUuid: task.pendingUuid,
     statusUpdateState: task.pendingUuid ? task.latestState : undefined,
+    info,
+    resources: task.resources,
+    statuses: latest_status ? [latest_status] : [],
   };
 }
 
-/** A task record whose TaskInfo and statuses are parsed from their text when first read. */
-class TaskWithTextDetails implements TaskRecord {
+/** A task record whose TaskInfo and statuses are read from their text when first asked for. */
+class TaskWithDeferredDetails implements TaskRecord {
   frameworkId: string;
   agentId: string;
   role: string;
@@ -91,9 +130,9 @@ class TaskWithTextDetails implements TaskRecord {
   unreachableTime?: number;
   revision = 0;
   resources: Resource[];
-  #details: string | { info: TaskInfo; statuses: TaskStatus[] };
+  #details: Exclude<DetailsSource, TaskDetails> | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(task: ReportedTask, agentId: string, role: string, details: string) {
+  constructor(task: ReportedTask, agentId: string, role: string, details: Exclude<DetailsSource, TaskDetails>) {
     this.frameworkId = task.frameworkId;
     this.agentId = agentId;
     this.role = role;
@@ -107,11 +146,12 @@ class TaskWithTextDetails implements TaskRecord {
   }
 
   private parsed(): { info: TaskInfo; statuses: TaskStatus[] } {
-    if (typeof this.#details === "string") {
-      const { info, latest_status } = JSON.parse(this.#details) as TaskDetails;
+    const source = this.#details;
+    if (typeof source === "string" || "call" in source) {
+      const { info, latest_status } = detailsOf(source);
       this.#details = { info, statuses: latest_status ? [latest_status] : [] };
     }
-    return this.#details;
+    return this.#details as { info: TaskInfo; statuses: TaskStatus[] };
   }
 
   get info(): TaskInfo {
