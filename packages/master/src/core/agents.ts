@@ -171,11 +171,10 @@ function reconcileAgentTasks(
   for (const t of reported) {
     const fid = t.frameworkId;
     const tid = t.taskId;
-    const key = taskKey(fid, tid);
-    if (knewTasks) reportedKeys.add(key);
     let fw = ctx.frameworks.get(fid);
     // A completed framework is no longer among the frameworks (and cannot come back under its id).
     if (!fw && ctx.completedFrameworks.some((f) => f.id === fid)) {
+      if (knewTasks) reportedKeys.add(taskKey(fid, tid));
       agent.stream?.send({ type: "SHUTDOWN_FRAMEWORK", shutdown_framework: { framework_id: { value: fid } } });
       continue;
     }
@@ -183,6 +182,9 @@ function reconcileAgentTasks(
       const fwInfo = sub.frameworks.find((f) => f.id?.value === fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
       fw = recoverFramework(ctx, fwInfo);
     }
+    // Keys and records hold the framework's own id string, not one copy per task.
+    const key = taskKey(fw.id, tid);
+    if (knewTasks) reportedKeys.add(key);
     const known = fw.tasks.get(tid) ?? fw.unreachableTasks.get(tid);
     if (known) {
       if (fw.unreachableTasks.delete(tid)) {
@@ -190,6 +192,7 @@ function reconcileAgentTasks(
         if (!isTerminalState(t.state)) resurrected.push({ fw, task: known });
       }
       if (!agent.tasks.has(key)) tasks.push(known);
+      agent.tasks.add(key);
       known.revision++;
       known.state = t.state;
       known.released = isTerminalState(t.state);
@@ -197,13 +200,14 @@ function reconcileAgentTasks(
       const latest = taskDetails(t).latest_status;
       if (latest) known.statuses = [...known.statuses.filter((s) => s.state !== t.state), latest];
     } else {
-      const task = reportedTaskRecord(t, agent.id, t.allocationRole ?? fw.roles[0] ?? "*");
+      const task = reportedTaskRecord(t, fw.id, agent.id, t.allocationRole ?? fw.roles[0] ?? "*");
       fw.tasks.set(tid, task);
-      if (!agent.tasks.has(key)) tasks.push(task);
+      const before = agent.tasks.size;
+      agent.tasks.add(key);
+      if (agent.tasks.size > before) tasks.push(task); // (an agent may report a task twice)
       // Built only for listeners: after a failover this runs for every task of the cluster.
       if (ctx.bus.size > 0) ctx.bus.publish({ type: "TASK_ADDED", task_added: { task: v1Task(task) } });
     }
-    agent.tasks.add(key);
   }
   if (!knewTasks) return { tasks, resurrected };
   // Tasks the master sent to this agent that the agent does not know: they never started.

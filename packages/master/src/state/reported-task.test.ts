@@ -32,8 +32,8 @@ describe("reported tasks", () => {
     const [objects] = reportTasks([agentTask(0)]);
     const [text] = reportTasks([agentTask(0)], "text");
     expect(typeof text!.details).toBe("string");
-    const eager = reportedTaskRecord(objects!, "S1", "web");
-    const lazy = reportedTaskRecord(text!, "S1", "web");
+    const eager = reportedTaskRecord(objects!, "fw", "S1", "web");
+    const lazy = reportedTaskRecord(text!, "fw", "S1", "web");
     expect({ ...lazy, info: lazy.info, statuses: lazy.statuses }).toEqual(eager);
     expect(lazy.info).toEqual(eager.info);
     expect(lazy.statuses).toEqual(eager.statuses);
@@ -53,7 +53,7 @@ describe("reported tasks", () => {
       reads++;
       return reportTasks([agentTask(0), agentTask(1)]).map((t) => t.details as TaskDetails);
     });
-    const [first, second] = reportTasks([agentTask(0), agentTask(1)], call).map((t) => reportedTaskRecord(t, "S1", "web"));
+    const [first, second] = reportTasks([agentTask(0), agentTask(1)], call).map((t) => reportedTaskRecord(t, "fw", "S1", "web"));
     expect(reads).toBe(0);
     expect(second!.info.name).toBe("t1");
     expect(first!.statuses[0]!.timestamp).toBe(1_700_000_000);

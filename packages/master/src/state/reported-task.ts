@@ -97,12 +97,15 @@ export function taskDetails(task: ReportedTask): TaskDetails {
   return isParsed(task.details) ? task.details : detailsOf(task.details);
 }
 
-/** The record of a task first heard of from its agent, its resources allocated to `role`. */
-export function reportedTaskRecord(task: ReportedTask, agentId: string, role: string): TaskRecord {
-  if (!isParsed(task.details)) return new TaskWithDeferredDetails(task, agentId, role, task.details);
+/**
+ * The record of a task first heard of from its agent, its resources allocated to `role`. The ids
+ * given are the framework's and agent's own strings (one per framework, not one per task).
+ */
+export function reportedTaskRecord(task: ReportedTask, frameworkId: string, agentId: string, role: string): TaskRecord {
+  if (!isParsed(task.details)) return new TaskWithDeferredDetails(task, frameworkId, agentId, role, task.details);
   const { info, latest_status } = task.details;
   return {
-    frameworkId: task.frameworkId,
+    frameworkId,
     agentId,
     role,
     executorId: task.executorId,
@@ -132,8 +135,8 @@ class TaskWithDeferredDetails implements TaskRecord {
   resources: Resource[];
   #details: Exclude<DetailsSource, TaskDetails> | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(task: ReportedTask, agentId: string, role: string, details: Exclude<DetailsSource, TaskDetails>) {
-    this.frameworkId = task.frameworkId;
+  constructor(task: ReportedTask, frameworkId: string, agentId: string, role: string, details: Exclude<DetailsSource, TaskDetails>) {
+    this.frameworkId = frameworkId;
     this.agentId = agentId;
     this.role = role;
     this.executorId = task.executorId;
