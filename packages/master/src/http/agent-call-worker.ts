@@ -7,9 +7,10 @@ const port = parentPort!;
 port.on("message", ({ id, text }: { id: number; text: string }) => {
   let answer: WorkerAnswer;
   try {
-    const encoded = encodeForMain(readAgentCall(text, "text"));
+    const parsed = readAgentCall(text);
+    const encoded = encodeForMain(parsed);
     // What text cannot carry travels as a structured clone.
-    answer = encoded ? { id, ...encoded } : { id, parsed: readAgentCall(text) };
+    answer = encoded ? { id, ...encoded } : { id, parsed };
   } catch (error) {
     const e = error instanceof CaravelError ? error : new CaravelError("MALFORMED_JSON", (error as Error).message);
     answer = { id, error: { code: e.code, message: e.message, path: e.path } };

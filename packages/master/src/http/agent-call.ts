@@ -7,8 +7,9 @@
  * with tasks) queue for a worker, which is kept fed with up to IN_FLIGHT of them; when the main thread
  * reaches a call still waiting in that queue it parses the call itself. Both threads so take calls from
  * the same queue at their own pace, and the worker starts on the calls as they arrive, also while a new
- * leader is still recovering its registry. The worker hands the validated call back as JSON text;
- * parsing that again costs the main thread less than the validation it no longer does. Small calls
+ * leader is still recovering its registry. The worker hands back the validated call without its
+ * tasks and a short summary of each, as JSON text: what re-registration needs. A task's TaskInfo and
+ * status are read from the call's text when first asked for (state/reported-task.ts). Small calls
  * (PONGs, status UPDATEs) are always parsed inline, where a round trip to the worker would cost more
  * than it saves.
  */
@@ -43,14 +44,14 @@ export interface ParsedAgentCall {
 }
 
 /**
- * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks, their details kept as
- * objects, as JSON text each (`"text"`, on the worker), or as the body's text (`"body"`).
+ * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks. With `deferDetails`
+ * their TaskInfos and statuses are left in the body's text, parsed again when first read.
  */
-export function readAgentCall(body: Buffer | string, keep: "objects" | "text" | "body" = "objects"): ParsedAgentCall {
+export function readAgentCall(body: Buffer | string, deferDetails = false): ParsedAgentCall {
   const text = typeof body === "string" ? body : body.toString("utf8");
   const call = parseAgentCall(text);
   if (!call.subscribe) return { call, tasks: [] };
-  const tasks = reportTasks(call.subscribe.tasks, keep === "body" ? new CallText(text, detailsOfCall) : keep);
+  const tasks = reportTasks(call.subscribe.tasks, deferDetails ? new CallText(text, detailsOfCall) : undefined);
   call.subscribe.tasks = [];
   return { call, tasks };
 }
@@ -59,12 +60,9 @@ function detailsOfCall(text: string): TaskDetails[] {
   return readAgentCall(text).tasks.map((t) => t.details as TaskDetails);
 }
 
-/**
- * What the worker answers: the call as JSON text (each task's details apart, as text too), as a
- * structured clone, or the error.
- */
+/** What the worker answers: the call as JSON text (`encodeForMain`), as a structured clone, or the error. */
 export type WorkerAnswer =
-  | { id: number; json: string; details: string[] }
+  | { id: number; json: string }
   | { id: number; parsed: ParsedAgentCall }
   | { id: number; error: { code: ErrorCode; message: string; path?: string } };
 
@@ -80,6 +78,8 @@ export interface PendingCall {
   readonly body: Buffer;
   readonly done: Done;
   state: "waiting" | "on-worker" | "settled";
+  /** The body as sent to the worker, kept for the tasks' details. */
+  text?: string;
 }
 
 /**
@@ -122,7 +122,7 @@ export class AgentCallParser {
   takeInline(call: PendingCall): void {
     if (call.state !== "waiting") return;
     call.state = "settled";
-    call.done(undefined, () => readAgentCall(call.body, "body"));
+    call.done(undefined, () => readAgentCall(call.body, true));
   }
 
   /** Forgets a call whose agent has gone: it is not parsed, and `done` is not called. */
@@ -161,7 +161,8 @@ export class AgentCallParser {
       call.state = "on-worker";
       this.onWorker.set(id, call);
       // As text: a Buffer would carry the whole pooled ArrayBuffer it is a slice of.
-      worker.postMessage({ id, text: call.body.toString("utf8") });
+      call.text = call.body.toString("utf8");
+      worker.postMessage({ id, text: call.text });
     }
     if (this.waitingHead === this.waiting.length) {
       this.waiting = [];
@@ -210,22 +211,19 @@ export class AgentCallParser {
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, answer.details));
+    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, new CallText(call.text!, detailsOfCall)));
     else call.done(undefined, () => answer.parsed);
   }
 }
 
 /**
  * A parsed call as the worker sends it to the main thread, or undefined when JSON text cannot carry
- * it. The main thread parses only the call and a short summary of each task: each task's details
- * travel as text of their own (copied, not parsed, on the way) until they are first read, and the
- * resources of an agent's tasks (usually alike) as one array per distinct list, shared by its tasks.
+ * it: the call without its tasks, a summary of each task, and the resource lists of the tasks (alike
+ * lists once; usually one per agent), which the tasks then share.
  */
-export function encodeForMain(parsed: ParsedAgentCall): { json: string; details: string[] } | undefined {
-  const details: string[] = [];
+export function encodeForMain(parsed: ParsedAgentCall): { json: string } | undefined {
   const resourceLists: Resource[][] = [];
   const summaries = parsed.tasks.map((t): TaskSummary => {
-    details.push(t.details as string);
     let list = resourceLists.indexOf(t.resources); // alike lists are one array already (reportTasks)
     if (list === -1) list = resourceLists.push(t.resources) - 1;
     return [t.frameworkId, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
@@ -233,8 +231,7 @@ export function encodeForMain(parsed: ParsedAgentCall): { json: string; details:
   const json = JSON.stringify({ call: parsed.call, summaries, resourceLists } satisfies FromWorker);
   // Nulls were stripped on the way in: a "null" in the text is a value JSON cannot carry (±Infinity),
   // or text that merely contains the word.
-  if (json.includes("null") || details.some((d) => d.includes("null"))) return undefined;
-  return { json, details };
+  return json.includes("null") ? undefined : { json };
 }
 
 /** A reported task but its resources and details, as an array (0 where a field is absent). */
@@ -245,11 +242,11 @@ interface FromWorker {
   resourceLists: Resource[][];
 }
 
-/** What `encodeForMain` gave, read on the main thread. */
-function decodeFromWorker(json: string, details: string[]): ParsedAgentCall {
+/** What `encodeForMain` gave, read on the main thread; the tasks' details stay in `body`. */
+function decodeFromWorker(json: string, body: CallText): ParsedAgentCall {
   const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
   const tasks = summaries.map(
-    ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], i): ReportedTask => ({
+    ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
       frameworkId,
       taskId,
       state,
@@ -258,7 +255,7 @@ function decodeFromWorker(json: string, details: string[]): ParsedAgentCall {
       pendingUuid: pendingUuid || undefined,
       allocationRole: allocationRole || undefined,
       resources: resourceLists[list]!,
-      details: details[i]!,
+      details: { call: body, index },
     }),
   );
   return { call, tasks };

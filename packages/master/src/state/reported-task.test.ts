@@ -1,4 +1,4 @@
-/** Reported tasks: a record built from the details' text reads exactly as one built from the objects. */
+/** Reported tasks: a record whose details are left in the call's text reads exactly as one built from the objects. */
 import { describe, expect, it } from "vitest";
 import type { AgentTask } from "@caravel/api";
 import { CallText, reportTasks, reportedTaskRecord, taskDetails, type TaskDetails } from "./reported-task.js";
@@ -16,6 +16,15 @@ const agentTask = (k: number): AgentTask => ({
   pending_uuid: k === 1 ? "dXVpZA==" : undefined,
 });
 
+/** The details of `tasks` left in a call's text; `reads` counts how often that text is parsed. */
+function deferred(tasks: AgentTask[]) {
+  const counter = { reads: 0 };
+  const call = new CallText(JSON.stringify(tasks), (text) => {
+    counter.reads++;
+    return reportTasks(JSON.parse(text) as AgentTask[]).map((t) => t.details as TaskDetails);
+  });
+  return { tasks: reportTasks(tasks, call), counter };
+}
 
 describe("reported tasks", () => {
   it("reads ids, states, the allocation role and normalized resources at once", () => {
@@ -23,15 +32,15 @@ describe("reported tasks", () => {
     expect(a).toMatchObject({ frameworkId: "fw", taskId: "t0", state: "TASK_RUNNING", latestState: "TASK_RUNNING", allocationRole: "web" });
     expect(a!.resources[0]).toMatchObject({ name: "cpus", role: "*", scalar: { value: 0.5 } });
     expect(b!.pendingUuid).toBe("dXVpZA==");
-    expect(taskDetails(reportTasks([agentTask(2)], "text")[0]!).latest_status).toEqual(agentTask(2).latest_status);
+    expect(taskDetails(deferred([agentTask(2)]).tasks[0]!).latest_status).toEqual(agentTask(2).latest_status);
     // Alike resource lists of one call are one array.
     expect(a!.resources).toBe(b!.resources);
   });
 
-  it("builds the same record from text details as from objects, parsed once when first read", () => {
+  it("builds the same record from details left in the call's text as from objects", () => {
     const [objects] = reportTasks([agentTask(0)]);
-    const [text] = reportTasks([agentTask(0)], "text");
-    expect(typeof text!.details).toBe("string");
+    const [text] = deferred([agentTask(0)]).tasks;
+    expect(text!.details).toMatchObject({ index: 0 });
     const eager = reportedTaskRecord(objects!, "fw", "S1", "web");
     const lazy = reportedTaskRecord(text!, "fw", "S1", "web");
     expect({ ...lazy, info: lazy.info, statuses: lazy.statuses }).toEqual(eager);
@@ -48,15 +57,11 @@ describe("reported tasks", () => {
   });
 
   it("parses a call's text once, when the first of its tasks' details is read", () => {
-    let reads = 0;
-    const call = new CallText("the call", () => {
-      reads++;
-      return reportTasks([agentTask(0), agentTask(1)]).map((t) => t.details as TaskDetails);
-    });
-    const [first, second] = reportTasks([agentTask(0), agentTask(1)], call).map((t) => reportedTaskRecord(t, "fw", "S1", "web"));
-    expect(reads).toBe(0);
+    const { tasks, counter } = deferred([agentTask(0), agentTask(1)]);
+    const [first, second] = tasks.map((t) => reportedTaskRecord(t, "fw", "S1", "web"));
+    expect(counter.reads).toBe(0);
     expect(second!.info.name).toBe("t1");
     expect(first!.statuses[0]!.timestamp).toBe(1_700_000_000);
-    expect(reads).toBe(1);
+    expect(counter.reads).toBe(1);
   });
 });

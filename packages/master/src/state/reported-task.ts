@@ -5,8 +5,8 @@
  * Mesos' benchmark size), and building each TaskInfo and status as objects on the master's thread,
  * and keeping them (the new leader's garbage collector copied every one of them), was the largest
  * part of its work. What re-registration needs (ids, states, resources) is read at once; a task's
- * TaskInfo and latest status stay text until first read: their own JSON text when the worker thread
- * parsed the call (http/agent-call.ts), or the call's text, parsed again once for all its tasks.
+ * TaskInfo and latest status stay in the text of the call they came in, parsed again (once for all
+ * the call's tasks) when one of them is first read.
  */
 import { isTerminalState, normalizeResource, type AgentTask, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
 import { sameJson } from "./same-json.js";
@@ -42,8 +42,11 @@ export class CallText {
   }
 }
 
-/** A reported task's details: parsed, their own JSON text, or the call's text and the task's place in it. */
-export type DetailsSource = TaskDetails | string | { call: CallText; index: number };
+/** Details not read yet: the call's text they are in, and the task's place in the call. */
+export interface DeferredDetails {
+  call: CallText;
+  index: number;
+}
 
 export interface ReportedTask {
   frameworkId: string;
@@ -58,20 +61,16 @@ export interface ReportedTask {
   allocationRole?: string;
   /** The task's resources, normalized (as in its TaskInfo); alike lists of one call are one array. */
   resources: Resource[];
-  details: DetailsSource;
+  details: TaskDetails | DeferredDetails;
 }
 
-/**
- * Reads the tasks of a SUBSCRIBE. Their details are kept as objects, as JSON text each (`"text"`), or
- * as the call's text they came from.
- */
-export function reportTasks(tasks: AgentTask[], keep: "objects" | "text" | CallText = "objects"): ReportedTask[] {
+/** Reads the tasks of a SUBSCRIBE; their details are left in `call` when given. */
+export function reportTasks(tasks: AgentTask[], call?: CallText): ReportedTask[] {
   const resourceLists: Resource[][] = [];
   return tasks.map((t, index) => {
     const normalized = t.info.resources.map(normalizeResource);
     let resources = resourceLists.find((list) => sameJson(list, normalized));
     if (!resources) resourceLists.push((resources = normalized));
-    const details = (): TaskDetails => ({ info: { ...t.info, resources: normalized }, latest_status: t.latest_status });
     return {
       frameworkId: t.framework_id.value,
       taskId: t.info.task_id.value,
@@ -81,20 +80,16 @@ export function reportTasks(tasks: AgentTask[], keep: "objects" | "text" | CallT
       pendingUuid: t.pending_uuid,
       allocationRole: t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role,
       resources,
-      details: keep === "objects" ? details() : keep === "text" ? JSON.stringify(details()) : { call: keep, index },
+      details: call ? { call, index } : { info: { ...t.info, resources: normalized }, latest_status: t.latest_status },
     };
   });
 }
 
-function detailsOf(source: Exclude<DetailsSource, TaskDetails>): TaskDetails {
-  return typeof source === "string" ? (JSON.parse(source) as TaskDetails) : source.call.details(source.index);
-}
-
-const isParsed = (source: DetailsSource): source is TaskDetails => typeof source !== "string" && "info" in source;
+const isParsed = (details: TaskDetails | DeferredDetails): details is TaskDetails => "info" in details;
 
 /** A reported task's details, parsed if they are not yet. */
 export function taskDetails(task: ReportedTask): TaskDetails {
-  return isParsed(task.details) ? task.details : detailsOf(task.details);
+  return isParsed(task.details) ? task.details : task.details.call.details(task.details.index);
 }
 
 /**
@@ -133,9 +128,9 @@ class TaskWithDeferredDetails implements TaskRecord {
   unreachableTime?: number;
   revision = 0;
   resources: Resource[];
-  #details: Exclude<DetailsSource, TaskDetails> | { info: TaskInfo; statuses: TaskStatus[] };
+  #details: DeferredDetails | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(task: ReportedTask, frameworkId: string, agentId: string, role: string, details: Exclude<DetailsSource, TaskDetails>) {
+  constructor(task: ReportedTask, frameworkId: string, agentId: string, role: string, details: DeferredDetails) {
     this.frameworkId = frameworkId;
     this.agentId = agentId;
     this.role = role;
@@ -150,8 +145,8 @@ class TaskWithDeferredDetails implements TaskRecord {
 
   private parsed(): { info: TaskInfo; statuses: TaskStatus[] } {
     const source = this.#details;
-    if (typeof source === "string" || "call" in source) {
-      const { info, latest_status } = detailsOf(source);
+    if ("call" in source) {
+      const { info, latest_status } = source.call.details(source.index);
       this.#details = { info, statuses: latest_status ? [latest_status] : [] };
     }
     return this.#details as { info: TaskInfo; statuses: TaskStatus[] };
