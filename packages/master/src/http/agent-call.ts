@@ -51,7 +51,8 @@ export function readAgentCall(body: Buffer | string, deferDetails = false): Pars
   const text = typeof body === "string" ? body : body.toString("utf8");
   const call = parseAgentCall(text);
   if (!call.subscribe) return { call, tasks: [] };
-  const tasks = reportTasks(call.subscribe.tasks, deferDetails ? new CallText(text, detailsOfCall) : undefined);
+  const deferred = deferDetails && call.subscribe.tasks.length > 0;
+  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(text, detailsOfCall) : undefined);
   call.subscribe.tasks = [];
   return { call, tasks };
 }
@@ -211,7 +212,7 @@ export class AgentCallParser {
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, new CallText(call.text!, detailsOfCall)));
+    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.text!));
     else call.done(undefined, () => answer.parsed);
   }
 }
@@ -242,9 +243,11 @@ interface FromWorker {
   resourceLists: Resource[][];
 }
 
-/** What `encodeForMain` gave, read on the main thread; the tasks' details stay in `body`. */
-function decodeFromWorker(json: string, body: CallText): ParsedAgentCall {
+/** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body's text. */
+function decodeFromWorker(json: string, text: string): ParsedAgentCall {
   const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
+  if (summaries.length === 0) return { call, tasks: [] };
+  const body = new CallText(text, detailsOfCall);
   const tasks = summaries.map(
     ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
       frameworkId,

@@ -64,4 +64,13 @@ describe("reported tasks", () => {
     expect(first!.statuses[0]!.timestamp).toBe(1_700_000_000);
     expect(counter.reads).toBe(1);
   });
+
+  it("parses the texts nobody read in the background, once calls stop coming", async () => {
+    const { tasks, counter } = deferred([agentTask(0)]);
+    expect(counter.reads).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(counter.reads).toBe(1);
+    expect(taskDetails(tasks[0]!).info.name).toBe("t0");
+    expect(counter.reads).toBe(1);
+  });
 });

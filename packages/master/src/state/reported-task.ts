@@ -20,7 +20,9 @@ export interface TaskDetails {
 
 /**
  * A call's text, kept for its tasks' details until one of them is first read: then the call is
- * parsed again (`read` gives the details of its tasks, in order), once for all of them.
+ * parsed again (`read` gives the details of its tasks, in order), once for all of them. Texts nobody
+ * reads are parsed in the background once agents have stopped coming in for a while, a few
+ * milliseconds at a time, so that the first `/master/state` after a failover does not parse them all.
  */
 export class CallText {
   #text: string | undefined;
@@ -31,6 +33,9 @@ export class CallText {
     private readonly read: (text: string) => TaskDetails[],
   ) {
     this.#text = text;
+    unread.push(this);
+    lastDeferredAt = performance.now();
+    warming ??= setTimeout(warmSlice, QUIET_MS).unref();
   }
 
   details(index: number): TaskDetails {
@@ -40,6 +45,26 @@ export class CallText {
     }
     return this.#details[index]!;
   }
+}
+
+/** Background parsing of unread calls: after QUIET_MS without new ones, SLICE_MS of work every PAUSE_MS. */
+const QUIET_MS = 1000;
+const SLICE_MS = 10;
+const PAUSE_MS = 10;
+let unread: CallText[] = [];
+let lastDeferredAt = 0;
+let warming: NodeJS.Timeout | undefined;
+
+function warmSlice(): void {
+  const quietFor = performance.now() - lastDeferredAt;
+  if (quietFor < QUIET_MS) {
+    warming = setTimeout(warmSlice, QUIET_MS - quietFor).unref();
+    return;
+  }
+  const started = performance.now();
+  while (unread.length > 0 && performance.now() - started < SLICE_MS) unread.pop()!.details(0);
+  warming = unread.length > 0 ? setTimeout(warmSlice, PAUSE_MS).unref() : undefined;
+  if (!warming) unread = [];
 }
 
 /** Details not read yet: the call's text they are in, and the task's place in the call. */
