@@ -257,7 +257,7 @@ for (let run = 0; run < RUNS; run++) {
 
 record({
   benchmark: `re-registration after a master failover: ${AGENTS} agents / ${total} tasks, agents in the master's process (as Mesos measures it)`,
-  settings: `in-memory connections through the master's HTTP server (no TCP), registry on a 3-node ZK (tickTime 500), each agent re-subscribes after a random [0, ${SPREAD_MS} ms] from the election, while the new leader recovers its registry; master node flags ${MASTER_NODE_FLAGS.join(" ")}; median of ${RUNS} runs, each in a fresh process`,
+  settings: `in-memory connections through the master's HTTP server (no TCP), registry on a 3-node ZK (tickTime 500), the new leader a warm standby (registry read ahead), each agent re-subscribes after a random [0, ${SPREAD_MS} ms] from the election; master node flags ${MASTER_NODE_FLAGS.join(" ")}; median of ${RUNS} runs, each in a fresh process`,
   caravel: `${s(median(results))} from election to every agent re-registered (runs: ${results.map(s).join(", ")})`,
   peer: "Mesos 1.5 ≈4.5 s at 10k agents/100k tasks (published; agents as in-process actors, 2015 MacBook Pro 2.8 GHz i7)",
   ratio: `${(median(results) / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,
