@@ -1,7 +1,6 @@
 /** Masters electing through a real ZooKeeper: Mesos' znode layout, follower redirects, failover with registry recovery. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createStore, type Store } from "@caravel/coordination";
-import { startZooKeeper, type ZooKeeperServer } from "@caravel/coordination/testing";
 import { silentLogger } from "@caravel/runtime";
 import { waitFor } from "@caravel/testing";
 import { MasterConfig } from "./config.js";
@@ -9,14 +8,9 @@ import { createElector, type Elector } from "./ha.js";
 import { createMaster, type MasterServer } from "./server.js";
 import { registryStoreOf } from "./store.js";
 import { AgentDriver } from "./test-support/agent-driver.js";
+import { zooKeeperForFile } from "./test-support/zookeeper.js";
 
-let zk: ZooKeeperServer;
-beforeAll(async () => {
-  zk = await startZooKeeper();
-}, 120_000);
-afterAll(async () => {
-  await zk?.stop();
-});
+const zk = zooKeeperForFile();
 
 interface HaMaster {
   master: MasterServer;

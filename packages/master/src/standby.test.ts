@@ -2,9 +2,8 @@
  * A warm standby over a real ZooKeeper: the follower reads the registry ahead, and once elected after
  * the leader died reads only the buckets the leader wrote since, loading what a cold load would.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLeaderElection, createStore, type Store } from "@caravel/coordination";
-import { startZooKeeper, type ZooKeeperServer } from "@caravel/coordination/testing";
 import { silentLogger, type Logger } from "@caravel/runtime";
 import { waitFor } from "@caravel/testing";
 import { MasterConfig } from "./config.js";
@@ -13,15 +12,9 @@ import { Registry, agentBucket, type RegisteredAgent, type RegistrySnapshot } fr
 import { createMaster, type MasterServer } from "./server.js";
 import { registryStoreOf } from "./store.js";
 import { AgentDriver } from "./test-support/agent-driver.js";
+import { zooKeeperForFile } from "./test-support/zookeeper.js";
 
-let zk: ZooKeeperServer;
-beforeAll(async () => {
-  // Throws with the install command when ZooKeeper is missing: this test never skips.
-  zk = await startZooKeeper();
-}, 120_000);
-afterAll(async () => {
-  await zk?.stop();
-});
+const zk = zooKeeperForFile();
 
 /** A master campaigning through ZooKeeper, with what it logs at info level and the snapshot it loads. */
 async function haMaster(chroot: string) {
