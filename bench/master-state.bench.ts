@@ -59,7 +59,7 @@ function makeTask(fw: FrameworkRecord, n: number, state: "TASK_RUNNING" | "TASK_
     labels: { labels: [{ key: "owner", value: "bench" }] },
   };
   const status = { task_id: info.task_id, state, timestamp: Date.now() / 1000, container_status: { network_infos: [{ ip_addresses: [{ protocol: "IPv4" as const, ip_address: agent.ip }], groups: [], port_mappings: [] }] } };
-  return { frameworkId: fw.id, agentId: agent.id, info, role: "*", state, statuses: [status], released: state !== "TASK_RUNNING", revision: 0 };
+  return { frameworkId: fw.id, agentId: agent.id, info, resources: info.resources, role: "*", state, statuses: [status], released: state !== "TASK_RUNNING", revision: 0 };
 }
 
 for (let f = 0; f < FRAMEWORKS; f++) {

@@ -239,7 +239,7 @@ const results: number[] = [];
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 for (let run = 0; run < RUNS; run++) {
   const profile = process.env["PROFILE"] ? ["--cpu-prof", "--cpu-prof-dir", "/tmp/caravel-reregistration-prof"] : [];
-  const child = spawnSync(process.execPath, [...MASTER_NODE_FLAGS, "--expose-gc", ...profile, ...(process.env["CHILD_FLAGS"]?.split(" ") ?? []), "--import", "tsx", fileURLToPath(import.meta.url)], {
+  const child = spawnSync(process.execPath, [...MASTER_NODE_FLAGS, "--expose-gc", ...profile, ...(process.env["CHILD_FLAGS"]?.split(" ").filter(Boolean) ?? []), "--import", "tsx", fileURLToPath(import.meta.url)], {
     env: { ...process.env, REREGISTRATION_ZK: zk.url(`/reregistration-${run}`) },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],

@@ -66,11 +66,6 @@ export class BucketReadAhead {
     }
   }
 
-  /** How many buckets are read ahead and still fresh (logs, tests). */
-  get fresh(): number {
-    return [...this.entries.values()].filter((e) => e.read !== undefined).length;
-  }
-
   /**
    * Stops watching and hands over the buckets among `names` (the directory as the new leader lists
    * it): each one's content as read ahead, or undefined where the leader must read it.

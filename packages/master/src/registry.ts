@@ -96,7 +96,8 @@ export class Registry {
   /**
    * Reads the agent buckets ahead while this master is not leading and tracks which change, so that
    * `load()` once elected reads only those (read-ahead.ts). Resolves with false when the store cannot
-   * watch (`load()` then reads everything), with true once every bucket has been read once.
+   * watch (`load()` then reads everything), with true once every bucket has been read once; rejects
+   * when the buckets cannot be watched (`load()` then reads everything too).
    */
   standBy(options: { refreshMs?: number } = {}): Promise<boolean> {
     if (this.standingBy) return this.standingBy;

@@ -124,7 +124,7 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
     async standBy() {
       const started = performance.now();
       try {
-        if (await registry.standBy()) log.info({ ms: Math.round(performance.now() - started) }, "registry read ahead while standing by");
+        if (await registry.standBy()) log.info({ ms: Math.round(performance.now() - started) }, "registry read ahead (standing by)");
       } catch (error) {
         log.warn({ err: error }, "could not read the registry ahead; once elected, recovery reads all of it");
       }

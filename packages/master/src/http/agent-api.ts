@@ -18,12 +18,12 @@ import { agentUpdate } from "../core/tasks.js";
 import { streamId as newStreamId } from "../state/ids.js";
 import { EventStream } from "../state/stream.js";
 import { admit, admitNext } from "./admission.js";
-import type { AgentCallParser, ReadCall } from "./agent-call.js";
+import type { AgentCallParser, PendingCall, ReadCall } from "./agent-call.js";
 import { checkContentType, requirePayload } from "./common.js";
 
 /**
- * Runs `run` once a new leader has recovered its registry (at once if it has), or `refuse` if the
- * recovery fails.
+ * Runs `run` once this master, leading, has recovered its registry (at once if it has); runs `refuse`
+ * if the recovery fails or the master is not leading.
  */
 export type WhenRecovered = (run: () => void, refuse: () => void) => void;
 
@@ -40,11 +40,14 @@ export function agentHandler(ctx: MasterContext, parser: AgentCallParser, whenRe
         sendError(res, error, ctx.log, "text");
         return;
       }
-      const refuse = () => res.headersSent || sendText(res, 503, "Master could not recover its registry");
+      const refuse = (): void => {
+        parser.drop(call);
+        if (!res.headersSent) sendText(res, 503, "Master could not recover its registry");
+      };
       // Parsing starts at once (a large call on the worker, also while a new leader recovers its
       // registry); handling waits for the recovery and runs within the queue's budget, right after
       // the parse.
-      const call = parser.submit(body!, (invalid, read) =>
+      const call: PendingCall = parser.submit(body!, (invalid, read) =>
         whenRecovered(() => (invalid ? sendError(res, invalid, ctx.log, "text") : admitNext(() => handle(ctx, req, res, read!))), refuse),
       );
       whenRecovered(

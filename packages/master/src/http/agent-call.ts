@@ -108,7 +108,7 @@ export class AgentCallParser {
   /**
    * Queues a body. `done` is called once with a reader of the call or with its 400-style error: when
    * the worker has parsed it, or when `takeInline` takes it first (then synchronously, and the reader
-   * parses).
+   * parses). Without a worker (none built, or it died) every call waits for `takeInline`.
    */
   submit(body: Buffer, done: Done): PendingCall {
     const call: PendingCall = { body, done, state: "waiting" };
@@ -194,6 +194,7 @@ export class AgentCallParser {
       const orphans = [...this.onWorker.values()];
       this.onWorker.clear();
       for (const call of orphans) {
+        if (call.state !== "on-worker") continue; // dropped meanwhile
         call.state = "waiting";
         this.takeInline(call);
       }

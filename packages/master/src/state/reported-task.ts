@@ -20,51 +20,77 @@ export interface TaskDetails {
 
 /**
  * A call's text, kept for its tasks' details until one of them is first read: then the call is
- * parsed again (`read` gives the details of its tasks, in order), once for all of them. Texts nobody
- * reads are parsed in the background once agents have stopped coming in for a while, a few
- * milliseconds at a time, so that the first `/master/state` after a failover does not parse them all.
+ * parsed again (`read` gives the details of its tasks, in order), once for all of them, and each
+ * task takes its own. Texts nobody reads are parsed in the background once agents have stopped
+ * coming in for a while (or after MAX_DEFER_MS at most), a few milliseconds at a time, so that the
+ * first `/master/state` after a failover does not parse them all.
  */
 export class CallText {
   #text: string | undefined;
-  #details: TaskDetails[] | undefined;
+  #details: Array<TaskDetails | undefined> | undefined;
+  #untaken = 0;
 
   constructor(
     text: string,
     private readonly read: (text: string) => TaskDetails[],
   ) {
     this.#text = text;
-    unread.push(this);
+    unread.add(this);
     lastDeferredAt = performance.now();
+    firstDeferredAt ??= lastDeferredAt;
     warming ??= setTimeout(warmSlice, QUIET_MS).unref();
   }
 
-  details(index: number): TaskDetails {
-    if (!this.#details) {
-      this.#details = this.read(this.#text!);
-      this.#text = undefined;
-    }
-    return this.#details[index]!;
+  /** Parses the text (once). */
+  parse(): void {
+    if (this.#text === undefined) return;
+    unread.delete(this);
+    this.#details = this.read(this.#text);
+    this.#untaken = this.#details.length;
+    this.#text = undefined;
+  }
+
+  /** Hands over the details of the task at `index` (each task takes its own once). */
+  take(index: number): TaskDetails {
+    this.parse();
+    const details = this.#details![index]!;
+    this.#details![index] = undefined;
+    // Once every task has its own, the call keeps nothing (a finished task's details go with it).
+    if (--this.#untaken === 0) this.#details = undefined;
+    return details;
   }
 }
 
-/** Background parsing of unread calls: after QUIET_MS without new ones, SLICE_MS of work every PAUSE_MS. */
+/**
+ * Background parsing of unread calls: once QUIET_MS have passed without new ones (or MAX_DEFER_MS
+ * since the first of them), SLICE_MS of work every PAUSE_MS.
+ */
 const QUIET_MS = 1000;
+const MAX_DEFER_MS = 10_000;
 const SLICE_MS = 10;
 const PAUSE_MS = 10;
-let unread: CallText[] = [];
+const unread = new Set<CallText>();
+let firstDeferredAt: number | undefined;
 let lastDeferredAt = 0;
 let warming: NodeJS.Timeout | undefined;
 
 function warmSlice(): void {
-  const quietFor = performance.now() - lastDeferredAt;
-  if (quietFor < QUIET_MS) {
-    warming = setTimeout(warmSlice, QUIET_MS - quietFor).unref();
+  const now = performance.now();
+  const wait = Math.min(QUIET_MS - (now - lastDeferredAt), MAX_DEFER_MS - (now - firstDeferredAt!));
+  if (wait > 0) {
+    warming = setTimeout(warmSlice, wait).unref();
     return;
   }
-  const started = performance.now();
-  while (unread.length > 0 && performance.now() - started < SLICE_MS) unread.pop()!.details(0);
-  warming = unread.length > 0 ? setTimeout(warmSlice, PAUSE_MS).unref() : undefined;
-  if (!warming) unread = [];
+  for (const call of unread) {
+    if (performance.now() - now >= SLICE_MS) break;
+    try {
+      call.parse();
+    } catch {
+      unread.delete(call); // validated once already: a text that no longer parses is read (and fails) when asked for
+    }
+  }
+  warming = unread.size > 0 ? setTimeout(warmSlice, PAUSE_MS).unref() : undefined;
+  if (!warming) firstDeferredAt = undefined;
 }
 
 /** Details not read yet: the call's text they are in, and the task's place in the call. */
@@ -114,7 +140,7 @@ const isParsed = (details: TaskDetails | DeferredDetails): details is TaskDetail
 
 /** A reported task's details, parsed if they are not yet. */
 export function taskDetails(task: ReportedTask): TaskDetails {
-  return isParsed(task.details) ? task.details : task.details.call.details(task.details.index);
+  return isParsed(task.details) ? task.details : task.details.call.take(task.details.index);
 }
 
 /**
@@ -122,9 +148,7 @@ export function taskDetails(task: ReportedTask): TaskDetails {
  * given are the framework's and agent's own strings (one per framework, not one per task).
  */
 export function reportedTaskRecord(task: ReportedTask, frameworkId: string, agentId: string, role: string): TaskRecord {
-  if (!isParsed(task.details)) return new TaskWithDeferredDetails(task, frameworkId, agentId, role, task.details);
-  const { info, latest_status } = task.details;
-  return {
+  const fields: RecordFields = {
     frameworkId,
     agentId,
     role,
@@ -134,44 +158,39 @@ export function reportedTaskRecord(task: ReportedTask, frameworkId: string, agen
     revision: 0,
     statusUpdateUuid: task.pendingUuid,
     statusUpdateState: task.pendingUuid ? task.latestState : undefined,
-    info,
     resources: task.resources,
-    statuses: latest_status ? [latest_status] : [],
   };
+  if (!isParsed(task.details)) return new TaskWithDeferredDetails(fields, task.details);
+  const { info, latest_status } = task.details;
+  return { ...fields, info, statuses: latest_status ? [latest_status] : [] };
 }
+
+type RecordFields = Omit<TaskRecord, "info" | "statuses">;
 
 /** A task record whose TaskInfo and statuses are read from their text when first asked for. */
 class TaskWithDeferredDetails implements TaskRecord {
-  frameworkId: string;
-  agentId: string;
-  role: string;
-  executorId?: string;
-  state: TaskState;
-  statusUpdateState?: TaskState;
-  statusUpdateUuid?: string;
-  released: boolean;
-  unreachableTime?: number;
-  revision = 0;
-  resources: Resource[];
+  declare frameworkId: string;
+  declare agentId: string;
+  declare role: string;
+  declare executorId?: string;
+  declare state: TaskState;
+  declare statusUpdateState?: TaskState;
+  declare statusUpdateUuid?: string;
+  declare released: boolean;
+  declare unreachableTime?: number;
+  declare revision: number;
+  declare resources: Resource[];
   #details: DeferredDetails | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(task: ReportedTask, frameworkId: string, agentId: string, role: string, details: DeferredDetails) {
-    this.frameworkId = frameworkId;
-    this.agentId = agentId;
-    this.role = role;
-    this.executorId = task.executorId;
-    this.state = task.state;
-    this.statusUpdateUuid = task.pendingUuid;
-    this.statusUpdateState = task.pendingUuid ? task.latestState : undefined;
-    this.released = isTerminalState(task.state);
-    this.resources = task.resources;
+  constructor(fields: RecordFields, details: DeferredDetails) {
+    Object.assign(this, fields);
     this.#details = details;
   }
 
   private parsed(): { info: TaskInfo; statuses: TaskStatus[] } {
     const source = this.#details;
     if ("call" in source) {
-      const { info, latest_status } = source.call.details(source.index);
+      const { info, latest_status } = source.call.take(source.index);
       this.#details = { info, statuses: latest_status ? [latest_status] : [] };
     }
     return this.#details as { info: TaskInfo; statuses: TaskStatus[] };
