@@ -4,8 +4,6 @@
  * one chunk.
  */
 
-const encoder = new TextEncoder();
-
 /** Frames one record as text, for writers that take strings (an event stream: no Buffers per event). */
 export function encodeRecordText(payload: string): string {
   return `${Buffer.byteLength(payload, "utf8")}\n${payload}`;
@@ -14,10 +12,6 @@ export function encodeRecordText(payload: string): string {
 /** Frames one record. The payload is expected to be ASCII-safe JSON but any text works. */
 export function encodeRecord(payload: string): Buffer {
   return Buffer.from(encodeRecordText(payload), "utf8");
-}
-
-export function encodedLength(payload: string): number {
-  return encoder.encode(payload).length;
 }
 
 /** Incremental decoder: feed chunks, get whole records back as strings. */
