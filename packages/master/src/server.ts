@@ -42,7 +42,8 @@ export interface MasterServer {
   lead(): Promise<void>;
   /**
    * A follower (HA) reads the registry ahead and tracks what changes, so that `lead()` reads only
-   * that. Resolves once the registry has been read ahead (or could not be); never rejects.
+   * that, and starts its agent-call worker. Resolves once both are done (or could not be); never
+   * rejects.
    */
   standBy(): Promise<void>;
   close(): Promise<void>;
@@ -123,11 +124,13 @@ export async function createMaster(options: MasterServerOptions): Promise<Master
     },
     async standBy() {
       const started = performance.now();
+      const workerReady = agentCalls.warmUp();
       try {
         if (await registry.standBy()) log.info({ ms: Math.round(performance.now() - started) }, "registry read ahead (standing by)");
       } catch (error) {
         log.warn({ err: error }, "could not read the registry ahead; once elected, recovery reads all of it");
       }
+      await workerReady;
     },
     async close() {
       registry.stopStandingBy();

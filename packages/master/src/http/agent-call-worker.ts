@@ -1,9 +1,10 @@
 /** The worker thread of AgentCallParser (agent-call.ts): parses and validates large agent calls. */
 import { parentPort } from "node:worker_threads";
 import { CaravelError } from "@caravel/api";
-import { encodeForMain, readAgentCall, type WorkerAnswer } from "./agent-call.js";
+import { encodeForMain, readAgentCall, type WorkerAnswer, type WorkerMessage } from "./agent-call.js";
 
 const port = parentPort!;
+port.postMessage({ ready: true } satisfies WorkerMessage);
 port.on("message", ({ id, text }: { id: number; text: string }) => {
   let answer: WorkerAnswer;
   try {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CaravelError } from "@caravel/api";
-import { taskDetails } from "../state/reported-task.js";
+import { taskDetails, UnreadCalls } from "../state/reported-task.js";
 import { AgentCallParser, parseAgentCall, readAgentCall, type ParsedAgentCall, type PendingCall, type ReadCall } from "./agent-call.js";
 
 // Tests run from source, where the parser works inline; the worker is the built one.
@@ -30,7 +30,7 @@ const inline = (body: Buffer) => resolved(readAgentCall(body));
 it("reads a call's tasks the same whether their details are parsed at once or left in the body", () => {
   const body = subscribe();
   const objects = inline(body);
-  const fromBody = readAgentCall(body, true);
+  const fromBody = readAgentCall(body, new UnreadCalls());
   expect(fromBody.tasks[3]!.details).toMatchObject({ index: 3 });
   expect(resolved(fromBody)).toEqual(objects);
 });
@@ -54,6 +54,7 @@ describe("AgentCallParser", () => {
   it("parses a large SUBSCRIBE on the worker into exactly the inline result", async () => {
     const parser = new AgentCallParser(BUILT_WORKER);
     try {
+      await parser.warmUp(); // started ahead, as a standby master does
       const body = subscribe();
       expect(body.length).toBeGreaterThan(4096);
       // More than it holds at once: the rest wait, and it takes them in turn.
@@ -122,6 +123,13 @@ describe("AgentCallParser", () => {
       const calls = await Promise.all([parse(parser, body), parse(parser, body)]);
       for (const call of calls) expect(call).toEqual(inline(body));
       expect(parser.parsedOffThread).toBe(0);
+      // Once it has failed, every call waits for the main thread.
+      await parser.warmUp();
+      let read: ReadCall | undefined;
+      const call = parser.submit(body, (_error, reader) => (read = reader));
+      expect(read).toBeUndefined();
+      parser.takeInline(call);
+      expect(resolved(read!())).toEqual(inline(body));
     } finally {
       await parser.close();
     }

@@ -15,7 +15,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { AgentCall, CaravelError, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
-import { CallText, reportTasks, type ReportedTask, type TaskDetails } from "../state/reported-task.js";
+import { CallText, reportTasks, UnreadCalls, type ReportedTask, type TaskDetails } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
@@ -44,15 +44,15 @@ export interface ParsedAgentCall {
 }
 
 /**
- * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks. With `deferDetails`
- * their TaskInfos and statuses are left in the body's text, parsed again when first read.
+ * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks. Given `unread`, their
+ * TaskInfos and statuses are left in the body's text, parsed again when first read.
  */
-export function readAgentCall(body: Buffer | string, deferDetails = false): ParsedAgentCall {
+export function readAgentCall(body: Buffer | string, unread?: UnreadCalls): ParsedAgentCall {
   const text = typeof body === "string" ? body : body.toString("utf8");
   const call = parseAgentCall(text);
   if (!call.subscribe) return { call, tasks: [] };
-  const deferred = deferDetails && call.subscribe.tasks.length > 0;
-  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(text, detailsOfCall) : undefined);
+  const deferred = unread && call.subscribe.tasks.length > 0;
+  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(text, detailsOfCall, unread) : undefined);
   call.subscribe.tasks = [];
   return { call, tasks };
 }
@@ -61,7 +61,11 @@ function detailsOfCall(text: string): TaskDetails[] {
   return readAgentCall(text).tasks.map((t) => t.details as TaskDetails);
 }
 
-/** What the worker answers: the call as JSON text (`encodeForMain`), as a structured clone, or the error. */
+/**
+ * What the worker sends: that it is ready (once, when loaded), or its answer to a call: the call as
+ * JSON text (`encodeForMain`), as a structured clone, or the error.
+ */
+export type WorkerMessage = { ready: true } | WorkerAnswer;
 export type WorkerAnswer =
   | { id: number; json: string }
   | { id: number; parsed: ParsedAgentCall }
@@ -100,6 +104,10 @@ export class AgentCallParser {
   private waitingHead = 0;
   /** Calls on the worker, by id, until it answers. */
   private readonly onWorker = new Map<number, PendingCall>();
+  /** Calls whose tasks' details are still text. */
+  private readonly unread = new UnreadCalls();
+  /** Settles once the worker is ready to parse, or has failed. */
+  private ready = Promise.resolve();
 
   constructor(private readonly workerUrl: URL | undefined = BUILT_WORKER) {
     this.failed = workerUrl === undefined;
@@ -123,7 +131,7 @@ export class AgentCallParser {
   takeInline(call: PendingCall): void {
     if (call.state !== "waiting") return;
     call.state = "settled";
-    call.done(undefined, () => readAgentCall(call.body, true));
+    call.done(undefined, () => readAgentCall(call.body, this.unread));
   }
 
   /** Forgets a call whose agent has gone: it is not parsed, and `done` is not called. */
@@ -131,9 +139,20 @@ export class AgentCallParser {
     call.state = "settled";
   }
 
+  /**
+   * Starts the worker ahead of the calls (a standby master: after its election every agent's call
+   * comes at once, and loading the worker then took a tenth of a second of its time). Resolves once
+   * the worker is ready, or at once without one.
+   */
+  warmUp(): Promise<void> {
+    this.started();
+    return this.ready;
+  }
+
   /** Stops the worker; calls it still holds are dropped with the master's connections. */
   close(): Promise<number> | undefined {
     this.failed = true;
+    this.unread.clear();
     for (const call of this.onWorker.values()) call.state = "settled";
     this.onWorker.clear();
     this.waiting = [];
@@ -184,7 +203,7 @@ export class AgentCallParser {
       return undefined;
     }
     worker.unref(); // an idle parser never keeps the process alive
-    worker.on("message", (answer: WorkerAnswer) => this.answered(answer));
+    this.ready = new Promise((resolve) => worker.once("exit", resolve).on("message", (message: WorkerMessage) => ("id" in message ? this.answered(message) : resolve())));
     // A worker that cannot start or dies: what it held is parsed inline, and so is every later call.
     const fail = (): void => {
       this.failed = true;
@@ -213,7 +232,7 @@ export class AgentCallParser {
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.text!));
+    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.text!, this.unread));
     else call.done(undefined, () => answer.parsed);
   }
 }
@@ -245,10 +264,10 @@ interface FromWorker {
 }
 
 /** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body's text. */
-function decodeFromWorker(json: string, text: string): ParsedAgentCall {
+function decodeFromWorker(json: string, text: string, unread: UnreadCalls): ParsedAgentCall {
   const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
   if (summaries.length === 0) return { call, tasks: [] };
-  const body = new CallText(text, detailsOfCall);
+  const body = new CallText(text, detailsOfCall, unread);
   const tasks = summaries.map(
     ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
       frameworkId,

@@ -1,7 +1,7 @@
 /** Reported tasks: a record whose details are left in the call's text reads exactly as one built from the objects. */
 import { describe, expect, it } from "vitest";
 import type { AgentTask } from "@caravel/api";
-import { CallText, reportTasks, reportedTaskRecord, taskDetails, type TaskDetails } from "./reported-task.js";
+import { CallText, reportTasks, reportedTaskRecord, taskDetails, UnreadCalls, type TaskDetails } from "./reported-task.js";
 
 const agentTask = (k: number): AgentTask => ({
   framework_id: { value: "fw" },
@@ -17,12 +17,13 @@ const agentTask = (k: number): AgentTask => ({
 });
 
 /** The details of `tasks` left in a call's text; `reads` counts how often that text is parsed. */
-function deferred(tasks: AgentTask[]) {
+function deferred(tasks: AgentTask[], unread = new UnreadCalls()) {
   const counter = { reads: 0 };
-  const call = new CallText(JSON.stringify(tasks), (text) => {
+  const read = (text: string): TaskDetails[] => {
     counter.reads++;
     return reportTasks(JSON.parse(text) as AgentTask[]).map((t) => t.details as TaskDetails);
-  });
+  };
+  const call = new CallText(JSON.stringify(tasks), read, unread);
   return { tasks: reportTasks(tasks, call), counter };
 }
 
@@ -72,5 +73,14 @@ describe("reported tasks", () => {
     expect(counter.reads).toBe(1);
     expect(taskDetails(tasks[0]!).info.name).toBe("t0");
     expect(counter.reads).toBe(1);
+  });
+
+  it("stops parsing in the background when its master closes", async () => {
+    const unread = new UnreadCalls();
+    const { tasks, counter } = deferred([agentTask(0)], unread);
+    unread.clear();
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(counter.reads).toBe(0);
+    expect(taskDetails(tasks[0]!).info.name).toBe("t0"); // still read when asked for
   });
 });

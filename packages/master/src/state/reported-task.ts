@@ -21,9 +21,7 @@ export interface TaskDetails {
 /**
  * A call's text, kept for its tasks' details until one of them is first read: then the call is
  * parsed again (`read` gives the details of its tasks, in order), once for all of them, and each
- * task takes its own. Texts nobody reads are parsed in the background once agents have stopped
- * coming in for a while (or after MAX_DEFER_MS at most), a few milliseconds at a time, so that the
- * first `/master/state` after a failover does not parse them all.
+ * task takes its own. Until then it waits in its master's UnreadCalls.
  */
 export class CallText {
   #text: string | undefined;
@@ -33,18 +31,16 @@ export class CallText {
   constructor(
     text: string,
     private readonly read: (text: string) => TaskDetails[],
+    private readonly unread: UnreadCalls,
   ) {
     this.#text = text;
     unread.add(this);
-    lastDeferredAt = performance.now();
-    firstDeferredAt ??= lastDeferredAt;
-    warming ??= setTimeout(warmSlice, QUIET_MS).unref();
   }
 
   /** Parses the text (once). */
   parse(): void {
     if (this.#text === undefined) return;
-    unread.delete(this);
+    this.unread.delete(this);
     this.#details = this.read(this.#text);
     this.#untaken = this.#details.length;
     this.#text = undefined;
@@ -61,36 +57,58 @@ export class CallText {
   }
 }
 
-/**
- * Background parsing of unread calls: once QUIET_MS have passed without new ones (or MAX_DEFER_MS
- * since the first of them), SLICE_MS of work every PAUSE_MS.
- */
 const QUIET_MS = 1000;
 const MAX_DEFER_MS = 10_000;
 const SLICE_MS = 10;
 const PAUSE_MS = 10;
-const unread = new Set<CallText>();
-let firstDeferredAt: number | undefined;
-let lastDeferredAt = 0;
-let warming: NodeJS.Timeout | undefined;
 
-function warmSlice(): void {
-  const now = performance.now();
-  const wait = Math.min(QUIET_MS - (now - lastDeferredAt), MAX_DEFER_MS - (now - firstDeferredAt!));
-  if (wait > 0) {
-    warming = setTimeout(warmSlice, wait).unref();
-    return;
+/**
+ * One master's calls whose texts nobody has read yet. They are parsed in the background once agents
+ * have stopped coming in for QUIET_MS (or MAX_DEFER_MS after the first at most), SLICE_MS of work
+ * every PAUSE_MS, so that the first `/master/state` after a failover does not parse them all.
+ */
+export class UnreadCalls {
+  readonly #calls = new Set<CallText>();
+  #first: number | undefined;
+  #last = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  add(call: CallText): void {
+    this.#calls.add(call);
+    this.#last = performance.now();
+    this.#first ??= this.#last;
+    this.#timer ??= setTimeout(this.#slice, QUIET_MS).unref();
   }
-  for (const call of unread) {
-    if (performance.now() - now >= SLICE_MS) break;
-    try {
-      call.parse();
-    } catch {
-      unread.delete(call); // validated once already: a text that no longer parses is read (and fails) when asked for
+
+  delete(call: CallText): void {
+    this.#calls.delete(call);
+  }
+
+  /** Stops parsing in the background (the master closes; its tasks still parse their own when read). */
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#timer = this.#first = undefined;
+    this.#calls.clear();
+  }
+
+  readonly #slice = (): void => {
+    const now = performance.now();
+    const wait = Math.min(QUIET_MS - (now - this.#last), MAX_DEFER_MS - (now - this.#first!));
+    if (wait > 0) {
+      this.#timer = setTimeout(this.#slice, wait).unref();
+      return;
     }
-  }
-  warming = unread.size > 0 ? setTimeout(warmSlice, PAUSE_MS).unref() : undefined;
-  if (!warming) firstDeferredAt = undefined;
+    for (const call of this.#calls) {
+      if (performance.now() - now >= SLICE_MS) break;
+      try {
+        call.parse();
+      } catch {
+        this.#calls.delete(call); // validated once already: a text that no longer parses is read (and fails) when asked for
+      }
+    }
+    this.#timer = this.#calls.size > 0 ? setTimeout(this.#slice, PAUSE_MS).unref() : undefined;
+    if (!this.#timer) this.#first = undefined;
+  };
 }
 
 /** Details not read yet: the call's text they are in, and the task's place in the call. */
