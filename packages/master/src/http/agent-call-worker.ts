@@ -1,14 +1,15 @@
 /** The worker thread of AgentCallParser (agent-call.ts): parses and validates large agent calls. */
 import { parentPort } from "node:worker_threads";
 import { CaravelError } from "@caravel/api";
-import { encodeForMain, readAgentCall, type WorkerAnswer, type WorkerMessage } from "./agent-call.js";
+import { encodeForMain, readAgentCall, UNCLAIMED, WORKER, type ToWorker, type WorkerAnswer, type WorkerMessage } from "./agent-call.js";
 
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies WorkerMessage);
-port.on("message", ({ id, text }: { id: number; text: string }) => {
+port.on("message", ({ id, body, claim }: ToWorker) => {
+  if (Atomics.compareExchange(claim, 0, UNCLAIMED, WORKER) !== UNCLAIMED) return; // the main thread has it
   let answer: WorkerAnswer;
   try {
-    const parsed = readAgentCall(text);
+    const parsed = readAgentCall(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     const encoded = encodeForMain(parsed);
     // What text cannot carry travels as a structured clone.
     answer = encoded ? { id, ...encoded } : { id, parsed };

@@ -2,16 +2,16 @@
  * Parsing and validating agent calls, large ones on a worker thread.
  *
  * After a failover every agent of the cluster re-subscribes within a second, each with its tasks
- * (10,000 agents with 10 tasks: 55 MB of JSON). JSON.parse plus the schema's validation was a third of
- * the new leader's work, all of it on the thread that also runs the master. Large calls (SUBSCRIBEs
- * with tasks) queue for a worker, which is kept fed with up to IN_FLIGHT of them; when the main thread
- * reaches a call still waiting in that queue it parses the call itself. Both threads so take calls from
- * the same queue at their own pace, and the worker starts on the calls as they arrive, also while a new
- * leader is still recovering its registry. The worker hands back the validated call without its
- * tasks and a short summary of each, as JSON text: what re-registration needs. A task's TaskInfo and
- * status are read from the call's text when first asked for (state/reported-task.ts). Small calls
- * (PONGs, status UPDATEs) are always parsed inline, where a round trip to the worker would cost more
- * than it saves.
+ * (10,000 agents with 10 tasks: about 100 MB of JSON). JSON.parse plus the schema's validation was
+ * most of the new leader's work, all of it on the thread that also runs the master. Large calls
+ * (SUBSCRIBEs with tasks) go to a worker as they arrive, also while a new leader is still recovering
+ * its registry; when the main thread reaches a call the worker has not started on, it parses the call
+ * itself. Who parses a call is settled by a flag in shared memory that the first of the two threads
+ * sets, so that the worker never waits for the main thread to hand it more work. The worker hands
+ * back the validated call without its tasks and a short summary of each, as JSON text: what
+ * re-registration needs. A task's TaskInfo and status are read from the call's body when first asked
+ * for (state/reported-task.ts). Small calls (PONGs, status UPDATEs) are always parsed inline, where a
+ * round trip to the worker would cost more than it saves.
  */
 import { Worker } from "node:worker_threads";
 import { AgentCall, CaravelError, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
@@ -20,8 +20,10 @@ import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
 const OFF_THREAD_BYTES = 4096;
-/** Calls handed to the worker at most at a time; the rest wait where the main thread can take them. */
-const IN_FLIGHT = 256;
+/** A call's claim (an Int32 in shared memory): who parses it, set once by whichever thread comes first. */
+export const UNCLAIMED = 0;
+export const WORKER = 1;
+const MAIN = 2;
 
 /** Parses a body as an agent call; errors are 400s that name the field. */
 export function parseAgentCall(body: Buffer | string): AgentCall {
@@ -48,17 +50,23 @@ export interface ParsedAgentCall {
  * TaskInfos and statuses are left in the body's text, parsed again when first read.
  */
 export function readAgentCall(body: Buffer | string, unread?: UnreadCalls): ParsedAgentCall {
-  const text = typeof body === "string" ? body : body.toString("utf8");
-  const call = parseAgentCall(text);
+  const call = parseAgentCall(body);
   if (!call.subscribe) return { call, tasks: [] };
   const deferred = unread && call.subscribe.tasks.length > 0;
-  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(text, detailsOfCall, unread) : undefined);
+  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(body, detailsOfCall, unread) : undefined);
   call.subscribe.tasks = [];
   return { call, tasks };
 }
 
-function detailsOfCall(text: string): TaskDetails[] {
-  return readAgentCall(text).tasks.map((t) => t.details as TaskDetails);
+function detailsOfCall(body: Buffer | string): TaskDetails[] {
+  return readAgentCall(body).tasks.map((t) => t.details as TaskDetails);
+}
+
+/** A call as the worker gets it: the body (its own copy) and the call's claim. */
+export interface ToWorker {
+  id: number;
+  body: Uint8Array;
+  claim: Int32Array;
 }
 
 /**
@@ -78,13 +86,14 @@ export type WorkerAnswer =
 export type ReadCall = () => ParsedAgentCall;
 type Done = (error: unknown, read?: ReadCall) => void;
 
-/** A submitted call until it is parsed: waiting (for the worker or the main thread), or on the worker. */
+/** A submitted call: waiting until it is parsed (by the worker or the main thread) or dropped. */
 export interface PendingCall {
   readonly body: Buffer;
   readonly done: Done;
-  state: "waiting" | "on-worker" | "settled";
-  /** The body as sent to the worker, kept for the tasks' details. */
-  text?: string;
+  state: "waiting" | "settled";
+  /** Sent to the worker: its id there, and its claim. */
+  id?: number;
+  claim?: Int32Array;
 }
 
 /**
@@ -99,10 +108,7 @@ export class AgentCallParser {
   private nextId = 0;
   /** Calls the worker has parsed (for tests). */
   parsedOffThread = 0;
-  /** Large calls not yet handed to the worker, oldest first (settled ones are skipped). */
-  private waiting: PendingCall[] = [];
-  private waitingHead = 0;
-  /** Calls on the worker, by id, until it answers. */
+  /** Calls sent to the worker, by id, until it answers or the main thread claims them. */
   private readonly onWorker = new Map<number, PendingCall>();
   /** Calls whose tasks' details are still text. */
   private readonly unread = new UnreadCalls();
@@ -120,22 +126,28 @@ export class AgentCallParser {
    */
   submit(body: Buffer, done: Done): PendingCall {
     const call: PendingCall = { body, done, state: "waiting" };
-    if (body.length >= OFF_THREAD_BYTES && !this.failed) {
-      this.waiting.push(call);
-      this.feed();
+    const worker = body.length >= OFF_THREAD_BYTES ? this.started() : undefined;
+    if (worker) {
+      call.id = this.nextId++;
+      call.claim = new Int32Array(new SharedArrayBuffer(4));
+      this.onWorker.set(call.id, call);
+      // A copy of its own: posting a view would copy all of the buffer it is a view of.
+      const exact = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+      worker.postMessage({ id: call.id, body: exact ? body : new Uint8Array(body), claim: call.claim } satisfies ToWorker);
     }
     return call;
   }
 
-  /** Parses the call on this thread unless the worker has it (its answer then calls `done`). */
+  /** Parses the call on this thread unless the worker has started on it (its answer then calls `done`). */
   takeInline(call: PendingCall): void {
-    if (call.state !== "waiting") return;
+    if (call.state !== "waiting" || !this.claim(call)) return;
     call.state = "settled";
     call.done(undefined, () => readAgentCall(call.body, this.unread));
   }
 
-  /** Forgets a call whose agent has gone: it is not parsed, and `done` is not called. */
+  /** Forgets a call whose agent has gone: it is not parsed (unless the worker has started), and `done` is not called. */
   drop(call: PendingCall): void {
+    this.claim(call);
     call.state = "settled";
   }
 
@@ -155,8 +167,6 @@ export class AgentCallParser {
     this.unread.clear();
     for (const call of this.onWorker.values()) call.state = "settled";
     this.onWorker.clear();
-    this.waiting = [];
-    this.waitingHead = 0;
     const worker = this.worker;
     worker?.removeAllListeners();
     worker?.on("error", () => undefined);
@@ -164,33 +174,12 @@ export class AgentCallParser {
     return worker?.terminate();
   }
 
-  /** Hands waiting calls to the worker while it holds fewer than IN_FLIGHT. */
-  private feed(): void {
-    while (this.onWorker.size < IN_FLIGHT && this.waitingHead < this.waiting.length) {
-      const call = this.waiting[this.waitingHead]!;
-      this.waiting[this.waitingHead++] = undefined as unknown as PendingCall;
-      if (call.state !== "waiting") continue;
-      const worker = this.started();
-      if (!worker) {
-        // Without a worker every call is the main thread's; its admitted job takes this one.
-        this.waiting = [];
-        this.waitingHead = 0;
-        return;
-      }
-      const id = this.nextId++;
-      call.state = "on-worker";
-      this.onWorker.set(id, call);
-      // As text: a Buffer would carry the whole pooled ArrayBuffer it is a slice of.
-      call.text = call.body.toString("utf8");
-      worker.postMessage({ id, text: call.text });
-    }
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting = [];
-      this.waitingHead = 0;
-    } else if (this.waitingHead > 4096) {
-      this.waiting = this.waiting.slice(this.waitingHead);
-      this.waitingHead = 0;
-    }
+  /** Claims a call for this thread: false if the worker has it. */
+  private claim(call: PendingCall): boolean {
+    if (!call.claim) return true;
+    if (Atomics.compareExchange(call.claim, 0, UNCLAIMED, MAIN) !== UNCLAIMED) return false;
+    this.onWorker.delete(call.id!);
+    return true;
   }
 
   private started(): Worker | undefined {
@@ -208,13 +197,10 @@ export class AgentCallParser {
     const fail = (): void => {
       this.failed = true;
       this.worker = undefined;
-      this.waiting = [];
-      this.waitingHead = 0;
       const orphans = [...this.onWorker.values()];
       this.onWorker.clear();
       for (const call of orphans) {
-        if (call.state !== "on-worker") continue; // dropped meanwhile
-        call.state = "waiting";
+        call.claim = undefined; // whatever the dead worker claimed is this thread's now
         this.takeInline(call);
       }
     };
@@ -227,12 +213,11 @@ export class AgentCallParser {
     const call = this.onWorker.get(answer.id);
     if (!call) return;
     this.onWorker.delete(answer.id);
-    this.feed();
-    if (call.state !== "on-worker") return; // dropped meanwhile
+    if (call.state !== "waiting") return; // dropped meanwhile
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.text!, this.unread));
+    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.body, this.unread));
     else call.done(undefined, () => answer.parsed);
   }
 }
@@ -263,8 +248,8 @@ interface FromWorker {
   resourceLists: Resource[][];
 }
 
-/** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body's text. */
-function decodeFromWorker(json: string, text: string, unread: UnreadCalls): ParsedAgentCall {
+/** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body. */
+function decodeFromWorker(json: string, text: Buffer, unread: UnreadCalls): ParsedAgentCall {
   const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
   if (summaries.length === 0) return { call, tasks: [] };
   const body = new CallText(text, detailsOfCall, unread);

@@ -19,9 +19,9 @@ const agentTask = (k: number): AgentTask => ({
 /** The details of `tasks` left in a call's text; `reads` counts how often that text is parsed. */
 function deferred(tasks: AgentTask[], unread = new UnreadCalls()) {
   const counter = { reads: 0 };
-  const read = (text: string): TaskDetails[] => {
+  const read = (text: Buffer | string): TaskDetails[] => {
     counter.reads++;
-    return reportTasks(JSON.parse(text) as AgentTask[]).map((t) => t.details as TaskDetails);
+    return reportTasks(JSON.parse(text.toString()) as AgentTask[]).map((t) => t.details as TaskDetails);
   };
   const call = new CallText(JSON.stringify(tasks), read, unread);
   return { tasks: reportTasks(tasks, call), counter };
