@@ -1,4 +1,5 @@
 export * from "./wire.js";
+export * from "./quick-accept.js";
 export * from "./errors.js";
 export * from "./recordio.js";
 export * from "./mesos/common.js";

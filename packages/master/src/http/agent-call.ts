@@ -14,8 +14,8 @@
  * round trip to the worker would cost more than it saves.
  */
 import { Worker } from "node:worker_threads";
-import { AgentCall, CaravelError, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
-import { CallText, reportTasks, UnreadCalls, type ReportedTask, type TaskDetails } from "../state/reported-task.js";
+import { AgentCall, AgentTask, CaravelError, quickAccept, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
+import { CallText, reportTasks, summarizeTasks, UnreadCalls, type ReportedTask, type TaskDetails, type TaskSummary } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
@@ -27,17 +27,25 @@ const MAIN = 2;
 
 /** Parses a body as an agent call; errors are 400s that name the field. */
 export function parseAgentCall(body: Buffer | string): AgentCall {
+  const text = bodyText(body);
+  return validateCall(parseJson(text), schemaFor(text), "agent call");
+}
+
+function bodyText(body: Buffer | string): string {
   if (body.length === 0) throw new CaravelError("MALFORMED_JSON", "request body is empty; expected a JSON document");
-  const text = typeof body === "string" ? body : body.toString("utf8");
-  let json: unknown;
+  return typeof body === "string" ? body : body.toString("utf8");
+}
+
+function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new CaravelError("MALFORMED_JSON", `request body is not valid JSON: ${(error as Error).message}`);
   }
-  // Stripping nulls walks every object of the call; a body without the word has none to strip.
-  return validateCall(json, text.includes("null") ? AgentCall : AgentCall.out, "agent call");
 }
+
+/** Stripping nulls walks every object of the call; a body without the word has none to strip. */
+const schemaFor = (text: string) => (text.includes("null") ? AgentCall : AgentCall.out);
 
 /** An agent call as the master reads it: a SUBSCRIBE's tasks are moved out of it into `tasks`. */
 export interface ParsedAgentCall {
@@ -45,17 +53,58 @@ export interface ParsedAgentCall {
   tasks: ReportedTask[];
 }
 
+/** An agent call with what re-registration needs of a SUBSCRIBE's tasks, moved out of it. */
+export interface SummarizedCall {
+  call: AgentCall;
+  tasks: TaskSummary[];
+}
+
+const acceptsTask = quickAccept(AgentTask);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Parses a body as an agent call and reads what re-registration needs of a SUBSCRIBE's tasks. Tasks
+ * that quickAccept accepts are checked but not built by the schema (that was most of the cost of a
+ * large SUBSCRIBE; their details are parsed from the body when first read); if it is not sure of
+ * one, the schema parses the whole call, and answers its 400.
+ */
+export function summarizeAgentCall(body: Buffer | string): SummarizedCall {
+  const text = bodyText(body);
+  const json = parseJson(text);
+  const subscribe = isRecord(json) && isRecord(json["subscribe"]) ? json["subscribe"] : undefined;
+  const tasks = subscribe?.["tasks"];
+  if (subscribe && Array.isArray(tasks) && schemaFor(text) === AgentCall.out && tasks.every(acceptsTask)) {
+    subscribe["tasks"] = [];
+    return { call: validateCall(json, AgentCall.out, "agent call"), tasks: summarizeTasks(tasks as AgentTask[], true) };
+  }
+  const call = validateCall(json, schemaFor(text), "agent call");
+  if (!call.subscribe) return { call, tasks: [] };
+  const summaries = summarizeTasks(call.subscribe.tasks);
+  call.subscribe.tasks = [];
+  return { call, tasks: summaries };
+}
+
 /**
  * Parses a body as an agent call, a SUBSCRIBE's tasks read as ReportedTasks. Given `unread`, their
- * TaskInfos and statuses are left in the body's text, parsed again when first read.
+ * TaskInfos and statuses are left in the body, parsed again when first read.
  */
 export function readAgentCall(body: Buffer | string, unread?: UnreadCalls): ParsedAgentCall {
+  if (unread) {
+    const { call, tasks } = summarizeAgentCall(body);
+    return { call, tasks: withDetailsIn(body, tasks, unread) };
+  }
   const call = parseAgentCall(body);
   if (!call.subscribe) return { call, tasks: [] };
-  const deferred = unread && call.subscribe.tasks.length > 0;
-  const tasks = reportTasks(call.subscribe.tasks, deferred ? new CallText(body, detailsOfCall, unread) : undefined);
+  const tasks = reportTasks(call.subscribe.tasks);
   call.subscribe.tasks = [];
   return { call, tasks };
+}
+
+/** Tasks whose details stay in the body of their call until first read. */
+function withDetailsIn(body: Buffer | string, tasks: TaskSummary[], unread: UnreadCalls): ReportedTask[] {
+  if (tasks.length === 0) return [];
+  const call = new CallText(body, detailsOfCall, unread);
+  return tasks.map((task, index) => ({ ...task, details: { call, index } }));
 }
 
 function detailsOfCall(body: Buffer | string): TaskDetails[] {
@@ -76,7 +125,7 @@ export interface ToWorker {
 export type WorkerMessage = { ready: true } | WorkerAnswer;
 export type WorkerAnswer =
   | { id: number; json: string }
-  | { id: number; parsed: ParsedAgentCall }
+  | { id: number; clone: FromWorker }
   | { id: number; error: { code: ErrorCode; message: string; path?: string } };
 
 /**
@@ -217,42 +266,41 @@ export class AgentCallParser {
     call.state = "settled";
     this.parsedOffThread++;
     if ("error" in answer) call.done(new CaravelError(answer.error.code, answer.error.message, { path: answer.error.path }));
-    else if ("json" in answer) call.done(undefined, () => decodeFromWorker(answer.json, call.body, this.unread));
-    else call.done(undefined, () => answer.parsed);
+    else call.done(undefined, () => decodeFromWorker("json" in answer ? (JSON.parse(answer.json) as FromWorker) : answer.clone, call.body, this.unread));
   }
 }
 
 /**
- * A parsed call as the worker sends it to the main thread, or undefined when JSON text cannot carry
- * it: the call without its tasks, a summary of each task, and the resource lists of the tasks (alike
- * lists once; usually one per agent), which the tasks then share.
+ * A call as the worker sends it to the main thread: the call without its tasks, a summary of each
+ * task, and the resource lists of the tasks (alike lists once; usually one per agent), which the
+ * tasks then share. As JSON text, unless text cannot carry it.
  */
-export function encodeForMain(parsed: ParsedAgentCall): { json: string } | undefined {
+export function encodeForMain({ call, tasks }: SummarizedCall): { json: string } | { clone: FromWorker } {
   const resourceLists: Resource[][] = [];
-  const summaries = parsed.tasks.map((t): TaskSummary => {
-    let list = resourceLists.indexOf(t.resources); // alike lists are one array already (reportTasks)
+  const summaries = tasks.map((t): SummaryTuple => {
+    let list = resourceLists.indexOf(t.resources); // alike lists are one array already (summarizeTasks)
     if (list === -1) list = resourceLists.push(t.resources) - 1;
     return [t.frameworkId, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
   });
-  const json = JSON.stringify({ call: parsed.call, summaries, resourceLists } satisfies FromWorker);
+  const clone: FromWorker = { call, summaries, resourceLists };
+  const json = JSON.stringify(clone);
   // Nulls were stripped on the way in: a "null" in the text is a value JSON cannot carry (±Infinity),
   // or text that merely contains the word.
-  return json.includes("null") ? undefined : { json };
+  return json.includes("null") ? { clone } : { json };
 }
 
-/** A reported task but its resources and details, as an array (0 where a field is absent). */
-type TaskSummary = [frameworkId: string, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
-interface FromWorker {
+/** A task summary as an array (0 where a field is absent), its resources an index into the call's lists. */
+type SummaryTuple = [frameworkId: string, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
+export interface FromWorker {
   call: AgentCall;
-  summaries: TaskSummary[];
+  summaries: SummaryTuple[];
   resourceLists: Resource[][];
 }
 
 /** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body. */
-function decodeFromWorker(json: string, text: Buffer, unread: UnreadCalls): ParsedAgentCall {
-  const { call, summaries, resourceLists } = JSON.parse(json) as FromWorker;
+function decodeFromWorker({ call, summaries, resourceLists }: FromWorker, body: Buffer, unread: UnreadCalls): ParsedAgentCall {
   if (summaries.length === 0) return { call, tasks: [] };
-  const body = new CallText(text, detailsOfCall, unread);
+  const text = new CallText(body, detailsOfCall, unread);
   const tasks = summaries.map(
     ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
       frameworkId,
@@ -263,7 +311,7 @@ function decodeFromWorker(json: string, text: Buffer, unread: UnreadCalls): Pars
       pendingUuid: pendingUuid || undefined,
       allocationRole: allocationRole || undefined,
       resources: resourceLists[list]!,
-      details: { call: body, index },
+      details: { call: text, index },
     }),
   );
   return { call, tasks };

@@ -8,7 +8,7 @@
  * TaskInfo and latest status stay in the text of the call they came in, parsed again (once for all
  * the call's tasks) when one of them is first read.
  */
-import { isTerminalState, normalizeResource, type AgentTask, type Resource, type TaskInfo, type TaskState, type TaskStatus } from "@caravel/api";
+import { isTerminalState, normalizeResource, TaskInfo, type AgentTask, type Resource, type TaskState, type TaskStatus } from "@caravel/api";
 import { sameJson } from "./same-json.js";
 import type { TaskRecord } from "./types.js";
 
@@ -135,13 +135,25 @@ export interface ReportedTask {
   details: TaskDetails | DeferredDetails;
 }
 
-/** Reads the tasks of a SUBSCRIBE; their details are left in `call` when given. */
-export function reportTasks(tasks: AgentTask[], call?: CallText): ReportedTask[] {
-  const resourceLists: Resource[][] = [];
-  return tasks.map((t, index) => {
-    const normalized = t.info.resources.map(normalizeResource);
-    let resources = resourceLists.find((list) => sameJson(list, normalized));
-    if (!resources) resourceLists.push((resources = normalized));
+/** What re-registration reads of a reported task at once: all but its details. */
+export type TaskSummary = Omit<ReportedTask, "details">;
+
+/**
+ * Reads what re-registration needs of a SUBSCRIBE's tasks: of the schema's output, or (`raw`) of
+ * tasks that quickAccept accepted and the schema has not parsed, of which only the resource lists
+ * are parsed here (once per distinct list).
+ */
+export function summarizeTasks(tasks: AgentTask[], raw = false): TaskSummary[] {
+  const given: unknown[] = [];
+  const lists: Array<{ resources: Resource[]; allocationRole?: string }> = [];
+  return tasks.map((t) => {
+    let list = given.findIndex((resources) => sameJson(resources, t.info.resources));
+    if (list === -1) {
+      const parsed = raw ? TaskInfo.shape.resources.parse(t.info.resources) : t.info.resources;
+      const allocationRole = parsed.find((r) => r.allocation_info?.role)?.allocation_info?.role;
+      list = given.push(t.info.resources) - 1;
+      lists.push({ resources: parsed.map(normalizeResource), allocationRole });
+    }
     return {
       frameworkId: t.framework_id.value,
       taskId: t.info.task_id.value,
@@ -149,10 +161,16 @@ export function reportTasks(tasks: AgentTask[], call?: CallText): ReportedTask[]
       executorId: t.executor_id?.value,
       latestState: t.latest_status?.state,
       pendingUuid: t.pending_uuid,
-      allocationRole: t.info.resources.find((r) => r.allocation_info?.role)?.allocation_info?.role,
-      resources,
-      details: call ? { call, index } : { info: { ...t.info, resources: normalized }, latest_status: t.latest_status },
+      ...lists[list]!,
     };
+  });
+}
+
+/** Reads the tasks of a SUBSCRIBE (the schema's output), with their details as objects. */
+export function reportTasks(tasks: AgentTask[]): ReportedTask[] {
+  return summarizeTasks(tasks).map((summary, index) => {
+    const { info, latest_status } = tasks[index]!;
+    return { ...summary, details: { info: { ...info, resources: summary.resources }, latest_status } };
   });
 }
 
@@ -168,43 +186,36 @@ export function taskDetails(task: ReportedTask): TaskDetails {
  * given are the framework's and agent's own strings (one per framework, not one per task).
  */
 export function reportedTaskRecord(task: ReportedTask, frameworkId: string, agentId: string, role: string): TaskRecord {
-  const fields: RecordFields = {
-    frameworkId,
-    agentId,
-    role,
-    executorId: task.executorId,
-    state: task.state,
-    released: isTerminalState(task.state),
-    revision: 0,
-    statusUpdateUuid: task.pendingUuid,
-    statusUpdateState: task.pendingUuid ? task.latestState : undefined,
-    resources: task.resources,
-  };
-  if (!isParsed(task.details)) return new TaskWithDeferredDetails(fields, task.details);
-  const { info, latest_status } = task.details;
-  return { ...fields, info, statuses: latest_status ? [latest_status] : [] };
+  return new ReportedTaskRecord(task, frameworkId, agentId, role);
 }
 
-type RecordFields = Omit<TaskRecord, "info" | "statuses">;
-
-/** A task record whose TaskInfo and statuses are read from their text when first asked for. */
-class TaskWithDeferredDetails implements TaskRecord {
-  declare frameworkId: string;
-  declare agentId: string;
-  declare role: string;
-  declare executorId?: string;
-  declare state: TaskState;
-  declare statusUpdateState?: TaskState;
-  declare statusUpdateUuid?: string;
-  declare released: boolean;
-  declare unreachableTime?: number;
-  declare revision: number;
-  declare resources: Resource[];
+/** A reported task's record; a TaskInfo and status left in their call's body are read when first asked for. */
+class ReportedTaskRecord implements TaskRecord {
+  frameworkId: string;
+  agentId: string;
+  role: string;
+  executorId?: string;
+  state: TaskState;
+  statusUpdateState?: TaskState;
+  statusUpdateUuid?: string;
+  released: boolean;
+  unreachableTime?: number;
+  revision = 0;
+  resources: Resource[];
   #details: DeferredDetails | { info: TaskInfo; statuses: TaskStatus[] };
 
-  constructor(fields: RecordFields, details: DeferredDetails) {
-    Object.assign(this, fields);
-    this.#details = details;
+  constructor(task: ReportedTask, frameworkId: string, agentId: string, role: string) {
+    this.frameworkId = frameworkId;
+    this.agentId = agentId;
+    this.role = role;
+    this.executorId = task.executorId;
+    this.state = task.state;
+    this.statusUpdateUuid = task.pendingUuid;
+    this.statusUpdateState = task.pendingUuid ? task.latestState : undefined;
+    this.released = isTerminalState(task.state);
+    this.resources = task.resources;
+    const { details } = task;
+    this.#details = isParsed(details) ? { info: details.info, statuses: details.latest_status ? [details.latest_status] : [] } : details;
   }
 
   private parsed(): { info: TaskInfo; statuses: TaskStatus[] } {
