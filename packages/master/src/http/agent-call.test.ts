@@ -17,7 +17,8 @@ function subscribe(taskName = (k: number) => `task-${k}`, state = "TASK_RUNNING"
     info: { name: taskName(k), task_id: { value: `t-${k}` }, agent_id: { value: "S1" }, resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.1 } }] },
     state,
   }));
-  return Buffer.from(JSON.stringify({ type: "SUBSCRIBE", subscribe: { agent_info: { hostname: "h", port: 5051, resources: [], id: { value: "S1" } }, ip: "127.0.0.1", tasks } }));
+  const frameworks = [{ user: "root", name: "f", id: { value: "fw-1" }, checkpoint: true }];
+  return Buffer.from(JSON.stringify({ type: "SUBSCRIBE", subscribe: { agent_info: { hostname: "h", port: 5051, resources: [], id: { value: "S1" } }, ip: "127.0.0.1", tasks, frameworks } }));
 }
 
 /** A parsed call with its tasks' details as objects, however they came. */
@@ -64,6 +65,9 @@ describe("AgentCallParser", () => {
       expect(body.length).toBeGreaterThan(4096);
       // More than it holds at once: the rest wait, and it takes them in turn.
       const calls = await Promise.all(Array.from({ length: 300 }, () => parse(parser, body)));
+      // FrameworkInfos stay in the body until asked for.
+      expect(Object.getOwnPropertyDescriptor(calls[0]!.call.subscribe, "frameworks")?.get).toBeDefined();
+      expect(calls[0]!.call.subscribe!.frameworks[0]!.name).toBe("f");
       for (const call of calls) expect(call).toEqual(inline(body));
       expect(parser.parsedOffThread).toBe(300);
       // Alike resource lists arrive as one array, shared by the call's tasks.

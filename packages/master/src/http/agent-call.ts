@@ -272,38 +272,49 @@ export class AgentCallParser {
 
 /**
  * A call as the worker sends it to the main thread: the call without its tasks, a summary of each
- * task, and the resource lists of the tasks (alike lists once; usually one per agent), which the
- * tasks then share. As JSON text, unless text cannot carry it.
+ * task, and the framework ids and resource lists of the tasks (each once; resource lists are usually
+ * one per agent), which the tasks then share. The call's FrameworkInfos stay in the body: the main
+ * thread reads them only for frameworks it does not know yet, the first agent's. As JSON text, unless
+ * text cannot carry it.
  */
 export function encodeForMain({ call, tasks }: SummarizedCall): { json: string } | { clone: FromWorker } {
+  const frameworkIds: string[] = [];
   const resourceLists: Resource[][] = [];
   const summaries = tasks.map((t): SummaryTuple => {
+    let framework = frameworkIds.indexOf(t.frameworkId);
+    if (framework === -1) framework = frameworkIds.push(t.frameworkId) - 1;
     let list = resourceLists.indexOf(t.resources); // alike lists are one array already (summarizeTasks)
     if (list === -1) list = resourceLists.push(t.resources) - 1;
-    return [t.frameworkId, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
+    return [framework, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
   });
-  const clone: FromWorker = { call, summaries, resourceLists };
+  const frameworksInBody = call.subscribe?.frameworks.length ?? 0;
+  if (frameworksInBody > 0) call = { ...call, subscribe: { ...call.subscribe!, frameworks: [] } };
+  const clone: FromWorker = { call, frameworksInBody, summaries, frameworkIds, resourceLists };
   const json = JSON.stringify(clone);
   // Nulls were stripped on the way in: a "null" in the text is a value JSON cannot carry (±Infinity),
   // or text that merely contains the word.
   return json.includes("null") ? { clone } : { json };
 }
 
-/** A task summary as an array (0 where a field is absent), its resources an index into the call's lists. */
-type SummaryTuple = [frameworkId: string, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
+/** A task summary as an array (0 where a field is absent), its framework and resources indexes into the call's lists. */
+type SummaryTuple = [framework: number, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
 export interface FromWorker {
   call: AgentCall;
+  /** How many FrameworkInfos the call has, left in its body. */
+  frameworksInBody: number;
   summaries: SummaryTuple[];
+  frameworkIds: string[];
   resourceLists: Resource[][];
 }
 
 /** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body. */
-function decodeFromWorker({ call, summaries, resourceLists }: FromWorker, body: Buffer, unread: UnreadCalls): ParsedAgentCall {
+function decodeFromWorker({ call, frameworksInBody, summaries, frameworkIds, resourceLists }: FromWorker, body: Buffer, unread: UnreadCalls): ParsedAgentCall {
+  if (frameworksInBody > 0) frameworksFromBody(call.subscribe!, body);
   if (summaries.length === 0) return { call, tasks: [] };
   const text = new CallText(body, detailsOfCall, unread);
   const tasks = summaries.map(
-    ([frameworkId, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
-      frameworkId,
+    ([framework, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
+      frameworkId: frameworkIds[framework]!,
       taskId,
       state,
       executorId: executorId || undefined,
@@ -315,6 +326,19 @@ function decodeFromWorker({ call, summaries, resourceLists }: FromWorker, body: 
     }),
   );
   return { call, tasks };
+}
+
+/** Makes `subscribe.frameworks` read the call's FrameworkInfos from its body when first asked for. */
+function frameworksFromBody(subscribe: NonNullable<AgentCall["subscribe"]>, body: Buffer): void {
+  Object.defineProperty(subscribe, "frameworks", {
+    configurable: true,
+    enumerable: true,
+    get(): unknown {
+      const value = parseAgentCall(body).subscribe!.frameworks;
+      Object.defineProperty(subscribe, "frameworks", { value, configurable: true, enumerable: true, writable: true });
+      return value;
+    },
+  });
 }
 
 /**
