@@ -37,6 +37,16 @@ describe("AdmissionQueue", () => {
     expect(seen).toEqual(["first", "a", "b", "b, second step", "c"]);
   });
 
+  it("runs second steps in the order they came, however many jobs wait", async () => {
+    const queue = new AdmissionQueue(1000);
+    const seen: string[] = [];
+    for (let i = 0; i < 10_000; i++) queue.push(() => i === 0 && seen.push("job 0"));
+    queue.pushFirst(() => seen.push("x"));
+    queue.pushFirst(() => seen.push("y"));
+    while (queue.pending > 0) await turn();
+    expect(seen).toEqual(["x", "y", "job 0"]);
+  });
+
   it("keeps going after a job that throws", async () => {
     const queue = new AdmissionQueue(1000);
     const seen: string[] = [];

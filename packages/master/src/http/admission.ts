@@ -11,15 +11,44 @@ export const TURN_BUDGET_MS = 15;
 
 type Job = () => unknown;
 
-export class AdmissionQueue {
-  private jobs: Job[] = [];
+/** A first-in first-out list that takes from its head without shifting the array. */
+class Fifo {
+  private items: Job[] = [];
   private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(job: Job): void {
+    this.items.push(job);
+  }
+
+  take(): Job {
+    const job = this.items[this.head]!;
+    this.items[this.head++] = undefined as unknown as Job;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      // Compact now and then so that a long burst does not keep every finished slot.
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+}
+
+export class AdmissionQueue {
+  /** Second steps of admitted work (`pushFirst`), run before anything newly admitted. */
+  private readonly next = new Fifo();
+  private readonly jobs = new Fifo();
   private scheduled = false;
 
   constructor(private readonly budgetMs: number) {}
 
   get pending(): number {
-    return this.jobs.length - this.head;
+    return this.next.size + this.jobs.size;
   }
 
   push(job: Job): void {
@@ -27,10 +56,9 @@ export class AdmissionQueue {
     this.schedule();
   }
 
-  /** Queues `job` ahead of every waiting one (work that has already waited its turn once). */
+  /** Queues `job` ahead of the newly admitted ones (work that has already waited its turn once). */
   pushFirst(job: Job): void {
-    if (this.head > 0) this.jobs[--this.head] = job;
-    else this.jobs.unshift(job);
+    this.next.push(job);
     this.schedule();
   }
 
@@ -44,27 +72,16 @@ export class AdmissionQueue {
   private drain(): void {
     const started = performance.now();
     do {
-      const job = this.jobs[this.head]!;
-      this.jobs[this.head++] = undefined as unknown as Job;
+      const job = this.next.size > 0 ? this.next.take() : this.jobs.take();
       try {
         // Jobs report their own errors; an async one's rejection is theirs to handle too.
         void job();
       } catch {
         // A job that throws synchronously has answered its caller already (see agent-api.ts).
       }
-    } while (this.head < this.jobs.length && performance.now() - started < this.budgetMs);
-    if (this.head === this.jobs.length) {
-      this.jobs = [];
-      this.head = 0;
-      this.scheduled = false;
-    } else {
-      // Compact now and then so that a long burst does not keep every finished slot.
-      if (this.head > 4096) {
-        this.jobs = this.jobs.slice(this.head);
-        this.head = 0;
-      }
-      setImmediate(() => this.drain());
-    }
+    } while (this.pending > 0 && performance.now() - started < this.budgetMs);
+    if (this.pending === 0) this.scheduled = false;
+    else setImmediate(() => this.drain());
   }
 }
 
