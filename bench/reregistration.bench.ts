@@ -192,6 +192,7 @@ interface RunResult {
   recoveredMs: number;
   firstMs: number;
   cpuMs: number;
+  systemMs: number;
   retries: number;
   firstState: { ms: number; bytes: number };
   nextState: { ms: number; bytes: number };
@@ -222,7 +223,7 @@ async function measureOnce(zkUrl: string): Promise<RunResult> {
   const nextState = await readState(second);
   connections.forEach((c) => c.destroy());
   await second.close();
-  return { ms: last - electedAt, recoveredMs: recoveredAt - electedAt, firstMs: first - electedAt, cpuMs: (used.user + used.system) / 1000, retries, firstState, nextState };
+  return { ms: last - electedAt, recoveredMs: recoveredAt - electedAt, firstMs: first - electedAt, cpuMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, retries, firstState, nextState };
 }
 
 const total = AGENTS * TASKS_PER_AGENT;
@@ -250,7 +251,7 @@ for (let run = 0; run < RUNS; run++) {
   if (!line) throw new Error(`run ${run + 1} failed (exit ${child.status}): ${child.stdout.slice(-2000)}`);
   const r = JSON.parse(line.slice(RESULT.length)) as RunResult;
   results.push(r.ms);
-  console.log(`run ${run + 1}: election → every agent re-registered ${s(r.ms)} (registry recovered after ${r.recoveredMs.toFixed(0)} ms, first SUBSCRIBED after ${r.firstMs.toFixed(0)} ms); CPU ${s(r.cpuMs)} (both threads); ${r.retries} SUBSCRIBEs refused; load ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`run ${run + 1}: election → every agent re-registered ${s(r.ms)} (registry recovered after ${r.recoveredMs.toFixed(0)} ms, first SUBSCRIBED after ${r.firstMs.toFixed(0)} ms); CPU ${s(r.cpuMs)} (both threads; ${s(r.systemMs)} of it in the kernel); ${r.retries} SUBSCRIBEs refused; load ${loadavg()[0]!.toFixed(2)}`);
   const mb = (r.firstState.bytes / 1e6).toFixed(0);
   console.log(`       then /master/state (${mb} MB) read in ${s(r.firstState.ms)} the first time, ${s(r.nextState.ms)} the next`);
 }

@@ -11,6 +11,7 @@ import {
   subtractResources,
   toMesosJson,
   type AgentCall,
+  type FrameworkInfo,
   type MasterInfo,
   type Resource,
 } from "@caravel/api";
@@ -45,15 +46,22 @@ export function agentTotal(staticResources: Resource[], checkpointed: Resource[]
  * was the costliest step of a re-registration with many tasks.
  */
 function usedByFramework(tasks: TaskRecord[]) {
-  const used = new Map<string, { frameworkId: string; role: string; resources: Resource[] }>();
+  // By framework, then role: the records share their id and role strings, so no key is built per task.
+  const used = new Map<string, Map<string, { frameworkId: string; role: string; resources: Resource[] }>>();
+  const entries: Array<{ frameworkId: string; role: string; resources: Resource[] }> = [];
   for (const t of tasks) {
     if (t.released || isTerminalState(t.state) || t.state === "TASK_UNREACHABLE") continue;
-    const key = `${t.frameworkId}\u0000${t.role}`;
-    let entry = used.get(key);
-    if (!entry) used.set(key, (entry = { frameworkId: t.frameworkId, role: t.role, resources: [] }));
+    let roles = used.get(t.frameworkId);
+    if (!roles) used.set(t.frameworkId, (roles = new Map()));
+    let entry = roles.get(t.role);
+    if (!entry) {
+      entry = { frameworkId: t.frameworkId, role: t.role, resources: [] };
+      roles.set(t.role, entry);
+      entries.push(entry);
+    }
     for (const r of t.resources) entry.resources.push(r);
   }
-  return [...used.values()];
+  return entries;
 }
 
 /** What follows the agent id in SUBSCRIBED, per master, with the pid it was built for (setPort changes it). */
@@ -73,13 +81,17 @@ export function subscribedJson(ctx: MasterContext, agentId: string): string {
   return `{"type":"SUBSCRIBED","subscribed":{"agent_id":${toMesosJson({ value: agentId })},${tail!.text}}`;
 }
 
-/** Handles an agent's SUBSCRIBE (its tasks as `reported`); returns a reason to shut the agent down instead, if any. */
+/**
+ * Handles an agent's SUBSCRIBE (its tasks as `reported`, its FrameworkInfos from `frameworks` when
+ * they were left in the call's body); returns a reason to shut the agent down instead, if any.
+ */
 export async function subscribeAgent(
   ctx: MasterContext,
   sub: Subscribe,
   reported: ReportedTask[],
   stream: EventStream,
   streamId: string,
+  frameworks: () => FrameworkInfo[] = () => sub.frameworks,
 ): Promise<AgentRecord | { shutdown: string }> {
   const requestedId = sub.agent_info.id?.value;
   if (requestedId && ctx.goneAgents.has(requestedId)) return { shutdown: "Agent has been marked gone by an operator" };
@@ -125,7 +137,7 @@ export async function subscribeAgent(
   ctx.agents.set(id, agent);
   ctx.recoveredAgents.delete(id);
 
-  const { resurrected, tasks } = reconcileAgentTasks(ctx, agent, sub, reported);
+  const { resurrected, tasks } = reconcileAgentTasks(ctx, agent, frameworks, reported);
   if (wasInAllocator) {
     ctx.allocator.updateAgentTotal(id, agent.total);
     ctx.allocator.activateAgent(id);
@@ -159,7 +171,7 @@ export async function subscribeAgent(
 function reconcileAgentTasks(
   ctx: MasterContext,
   agent: AgentRecord,
-  sub: Subscribe,
+  frameworks: () => FrameworkInfo[],
   reported: ReportedTask[],
 ): { tasks: TaskRecord[]; resurrected: Array<{ fw: FrameworkRecord; task: TaskRecord }> } {
   // An agent this master has not seen since it started (every agent after a failover) has no tasks
@@ -179,7 +191,7 @@ function reconcileAgentTasks(
       continue;
     }
     if (!fw) {
-      const fwInfo = sub.frameworks.find((f) => f.id?.value === fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
+      const fwInfo = frameworks().find((f) => f.id?.value === fid) ?? { user: "root", name: fid, id: { value: fid }, failover_timeout: 0, checkpoint: true, roles: [], capabilities: [] };
       fw = recoverFramework(ctx, fwInfo);
     }
     // Keys and records hold the framework's own id string, not one copy per task.

@@ -96,12 +96,12 @@ function readAgentBody(req: IncomingMessage, limit: number, done: (error: unknow
 async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, read: ReadCall): Promise<void> {
   try {
     if (req.socket.destroyed) return; // the agent gave up while its call waited
-    const { call, tasks } = read();
+    const { call, tasks, frameworks } = read();
     if (call.type === "SUBSCRIBE") {
       requirePayload(call, "subscribe");
       const streamId = newStreamId();
       const stream = new EventStream(res, { "mesos-stream-id": streamId });
-      const result = await subscribeAgent(ctx, call.subscribe!, tasks, stream, streamId);
+      const result = await subscribeAgent(ctx, call.subscribe!, tasks, stream, streamId, frameworks);
       if ("shutdown" in result) {
         stream.send({ type: "SHUTDOWN", shutdown: { message: result.shutdown } });
         stream.end();

@@ -14,7 +14,7 @@
  * round trip to the worker would cost more than it saves.
  */
 import { Worker } from "node:worker_threads";
-import { AgentCall, AgentTask, CaravelError, quickAccept, type ErrorCode, type Resource, type TaskState } from "@caravel/api";
+import { AgentCall, AgentTask, CaravelError, quickAccept, TASK_STATES, type ErrorCode, type FrameworkInfo, type Resource, type TaskState } from "@caravel/api";
 import { CallText, reportTasks, summarizeTasks, UnreadCalls, type ReportedTask, type TaskDetails, type TaskSummary } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
@@ -47,10 +47,14 @@ function parseJson(text: string): unknown {
 /** Stripping nulls walks every object of the call; a body without the word has none to strip. */
 const schemaFor = (text: string) => (text.includes("null") ? AgentCall : AgentCall.out);
 
-/** An agent call as the master reads it: a SUBSCRIBE's tasks are moved out of it into `tasks`. */
+/**
+ * An agent call as the master reads it: a SUBSCRIBE's tasks are moved out of it into `tasks`. Its
+ * FrameworkInfos may have been left in the body, read by `frameworks` when first needed.
+ */
 export interface ParsedAgentCall {
   call: AgentCall;
   tasks: ReportedTask[];
+  frameworks?: () => FrameworkInfo[];
 }
 
 /** An agent call with what re-registration needs of a SUBSCRIBE's tasks, moved out of it. */
@@ -285,9 +289,10 @@ export function encodeForMain({ call, tasks }: SummarizedCall): { json: string }
     if (framework === -1) framework = frameworkIds.push(t.frameworkId) - 1;
     let list = resourceLists.indexOf(t.resources); // alike lists are one array already (summarizeTasks)
     if (list === -1) list = resourceLists.push(t.resources) - 1;
-    return [framework, t.taskId, t.state, list, t.executorId ?? 0, t.latestState ?? 0, t.pendingUuid ?? 0, t.allocationRole ?? 0];
+    const latestState = t.latestState ? TASK_STATES.indexOf(t.latestState) : -1;
+    return [framework, t.taskId, TASK_STATES.indexOf(t.state), list, t.executorId ?? 0, latestState, t.pendingUuid ?? 0, t.allocationRole ?? 0];
   });
-  const frameworksInBody = call.subscribe?.frameworks.length ?? 0;
+  const frameworksInBody = call.subscribe?.frameworks.length ?? 0; // (the main thread's ParsedAgentCall.frameworks)
   if (frameworksInBody > 0) call = { ...call, subscribe: { ...call.subscribe!, frameworks: [] } };
   const clone: FromWorker = { call, frameworksInBody, summaries, frameworkIds, resourceLists };
   const json = JSON.stringify(clone);
@@ -296,8 +301,11 @@ export function encodeForMain({ call, tasks }: SummarizedCall): { json: string }
   return json.includes("null") ? { clone } : { json };
 }
 
-/** A task summary as an array (0 where a field is absent), its framework and resources indexes into the call's lists. */
-type SummaryTuple = [framework: number, taskId: string, state: TaskState, resourceList: number, executorId: string | 0, latestState: TaskState | 0, pendingUuid: string | 0, allocationRole: string | 0];
+/**
+ * A task summary as an array (0 where a string is absent), its framework and resources indexes into
+ * the call's lists, its states indexes into TASK_STATES (-1: absent).
+ */
+type SummaryTuple = [framework: number, taskId: string, state: number, resourceList: number, executorId: string | 0, latestState: number, pendingUuid: string | 0, allocationRole: string | 0];
 export interface FromWorker {
   call: AgentCall;
   /** How many FrameworkInfos the call has, left in its body. */
@@ -309,36 +317,29 @@ export interface FromWorker {
 
 /** What `encodeForMain` gave, read on the main thread; the tasks' details stay in the body. */
 function decodeFromWorker({ call, frameworksInBody, summaries, frameworkIds, resourceLists }: FromWorker, body: Buffer, unread: UnreadCalls): ParsedAgentCall {
-  if (frameworksInBody > 0) frameworksFromBody(call.subscribe!, body);
-  if (summaries.length === 0) return { call, tasks: [] };
+  const frameworks = frameworksInBody > 0 ? frameworksIn(body) : undefined;
+  if (summaries.length === 0) return { call, tasks: [], frameworks };
   const text = new CallText(body, detailsOfCall, unread);
   const tasks = summaries.map(
     ([framework, taskId, state, list, executorId, latestState, pendingUuid, allocationRole], index): ReportedTask => ({
       frameworkId: frameworkIds[framework]!,
       taskId,
-      state,
+      state: TASK_STATES[state]!,
       executorId: executorId || undefined,
-      latestState: latestState || undefined,
+      latestState: TASK_STATES[latestState],
       pendingUuid: pendingUuid || undefined,
       allocationRole: allocationRole || undefined,
       resources: resourceLists[list]!,
       details: { call: text, index },
     }),
   );
-  return { call, tasks };
+  return { call, tasks, frameworks };
 }
 
-/** Makes `subscribe.frameworks` read the call's FrameworkInfos from its body when first asked for. */
-function frameworksFromBody(subscribe: NonNullable<AgentCall["subscribe"]>, body: Buffer): void {
-  Object.defineProperty(subscribe, "frameworks", {
-    configurable: true,
-    enumerable: true,
-    get(): unknown {
-      const value = parseAgentCall(body).subscribe!.frameworks;
-      Object.defineProperty(subscribe, "frameworks", { value, configurable: true, enumerable: true, writable: true });
-      return value;
-    },
-  });
+/** The FrameworkInfos of the call in `body`, parsed when first asked for. */
+function frameworksIn(body: Buffer): () => FrameworkInfo[] {
+  let frameworks: FrameworkInfo[] | undefined;
+  return () => (frameworks ??= parseAgentCall(body).subscribe!.frameworks);
 }
 
 /**
