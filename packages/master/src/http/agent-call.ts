@@ -14,7 +14,7 @@
  * round trip to the worker would cost more than it saves.
  */
 import { Worker } from "node:worker_threads";
-import { AgentCall, AgentTask, CaravelError, quickAccept, TASK_STATES, type ErrorCode, type FrameworkInfo, type Resource, type TaskState } from "@caravel/api";
+import { AgentCall, AgentTask, CaravelError, quickAccept, TASK_STATES, type ErrorCode, type FrameworkInfo, type Resource } from "@caravel/api";
 import { CallText, reportTasks, summarizeTasks, UnreadCalls, type ReportedTask, type TaskDetails, type TaskSummary } from "../state/reported-task.js";
 import { validateCall } from "./common.js";
 
