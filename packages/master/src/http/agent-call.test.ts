@@ -128,6 +128,21 @@ describe("AgentCallParser", () => {
     }
   });
 
+  it("leaves a call to the worker when it is about to reach it", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    try {
+      await parser.warmUp();
+      const parsed = new Promise<ParsedAgentCall>((resolve, reject) => {
+        const call = parser.submit(subscribe(), (error, read) => (error ? reject(error) : resolve(read!())));
+        parser.takeInline(call); // the worker has nothing else to do
+      });
+      expect(resolved(await parsed)).toEqual(inline(subscribe()));
+      expect(parser.parsedOffThread).toBe(1);
+    } finally {
+      await parser.close();
+    }
+  });
+
   it("accepts null as unset, with or without the word elsewhere", () => {
     const call = parseAgentCall('{"type":"PONG","agent_id":{"value":"a"},"update":null}');
     expect(call.type).toBe("PONG");

@@ -20,6 +20,12 @@ import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
 const OFF_THREAD_BYTES = 4096;
+/**
+ * The main thread parses a call itself only when the worker has more than this many calls to go
+ * before it: a worker about to reach a call answers it soon, at no cost to the main thread (which,
+ * taking calls as they trickled in over TCP, raced an idle worker and did most of the parsing).
+ */
+const WORKER_LEAD = 64;
 /** A call's claim (an Int32 in shared memory): who parses it, set once by whichever thread comes first. */
 export const UNCLAIMED = 0;
 export const WORKER = 1;
@@ -159,6 +165,8 @@ export class AgentCallParser {
   private worker: Worker | undefined;
   private failed: boolean;
   private nextId = 0;
+  /** The id of the last call the worker answered. */
+  private lastAnswered = -1;
   /** Calls the worker has parsed (for tests). */
   parsedOffThread = 0;
   /** Calls sent to the worker, by id, until it answers or the main thread claims them. */
@@ -191,9 +199,14 @@ export class AgentCallParser {
     return call;
   }
 
-  /** Parses the call on this thread unless the worker has started on it (its answer then calls `done`). */
+  /**
+   * Parses the call on this thread unless the worker has started on it or will soon (its answer then
+   * calls `done`).
+   */
   takeInline(call: PendingCall): void {
-    if (call.state !== "waiting" || !this.claim(call)) return;
+    if (call.state !== "waiting") return;
+    if (call.claim && this.worker && call.id! - this.lastAnswered <= WORKER_LEAD) return;
+    if (!this.claim(call)) return;
     call.state = "settled";
     call.done(undefined, () => readAgentCall(call.body, this.unread));
   }
@@ -263,6 +276,7 @@ export class AgentCallParser {
   }
 
   private answered(answer: WorkerAnswer): void {
+    this.lastAnswered = answer.id;
     const call = this.onWorker.get(answer.id);
     if (!call) return;
     this.onWorker.delete(answer.id);
