@@ -91,7 +91,7 @@ export async function subscribeAgent(
   reported: ReportedTask[],
   stream: EventStream,
   streamId: string,
-  frameworks: () => FrameworkInfo[] = () => sub.frameworks,
+  frameworks: () => FrameworkInfo[],
 ): Promise<AgentRecord | { shutdown: string }> {
   const requestedId = sub.agent_info.id?.value;
   if (requestedId && ctx.goneAgents.has(requestedId)) return { shutdown: "Agent has been marked gone by an operator" };

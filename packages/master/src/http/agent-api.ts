@@ -75,23 +75,24 @@ function readAgentBody(req: IncomingMessage, limit: number, done: (error: unknow
   }
   let chunks: Buffer[] = [];
   let size = 0;
-  let settled = false;
-  // The request stays open as the agent's event stream, and these listeners with it: the body is
-  // let go once read, or every agent's would stay in memory (55 MB after a failover at 10,000 agents).
-  const settle = (error: unknown, body?: Buffer): void => {
-    settled = true;
-    chunks = [];
-    done(error, body);
-  };
-  req.on("data", (chunk: Buffer) => {
-    if (settled) return;
+  const onData = (chunk: Buffer): void => {
     size += chunk.length;
     if (size > limit) settle(new CaravelError("PAYLOAD_TOO_LARGE", `request body exceeds the ${limit}-byte limit`));
     else chunks.push(chunk);
-  });
-  req.on("end", () => settled || settle(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-  req.on("error", (error) => settled || settle(error));
+  };
+  const onEnd = (): void => settle(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  const onError = (error: unknown): void => settle(error);
+  // The request stays open as the agent's event stream: its listeners go once the body is read, or
+  // they would keep the call (its body, 100 MB after a failover at 10,000 agents) as long as the agent.
+  const settle = (error: unknown, body?: Buffer): void => {
+    req.off("data", onData).off("end", onEnd).off("error", onError).on("error", ignore);
+    chunks = [];
+    done(error, body);
+  };
+  req.on("data", onData).on("end", onEnd).on("error", onError);
 }
+
+const ignore = (): void => undefined;
 
 async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerResponse, read: ReadCall): Promise<void> {
   try {
@@ -101,7 +102,9 @@ async function handle(ctx: MasterContext, req: IncomingMessage, res: ServerRespo
       requirePayload(call, "subscribe");
       const streamId = newStreamId();
       const stream = new EventStream(res, { "mesos-stream-id": streamId });
-      const result = await subscribeAgent(ctx, call.subscribe!, tasks, stream, streamId, frameworks);
+      const sub = call.subscribe!;
+      // (A closure made in subscribeAgent would keep the whole call for as long as the agent stays.)
+      const result = await subscribeAgent(ctx, sub, tasks, stream, streamId, frameworks ?? (() => sub.frameworks));
       if ("shutdown" in result) {
         stream.send({ type: "SHUTDOWN", shutdown: { message: result.shutdown } });
         stream.end();

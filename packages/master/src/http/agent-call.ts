@@ -245,6 +245,7 @@ export class AgentCallParser {
     if (!call.claim) return true;
     if (Atomics.compareExchange(call.claim, 0, UNCLAIMED, MAIN) !== UNCLAIMED) return false;
     this.onWorker.delete(call.id!);
+    call.claim = undefined;
     return true;
   }
 
@@ -280,6 +281,7 @@ export class AgentCallParser {
     const call = this.onWorker.get(answer.id);
     if (!call) return;
     this.onWorker.delete(answer.id);
+    call.claim = undefined;
     if (call.state !== "waiting") return; // dropped meanwhile
     call.state = "settled";
     this.parsedOffThread++;
