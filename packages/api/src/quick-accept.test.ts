@@ -105,4 +105,31 @@ describe("quickAccept", () => {
     expect(quickAccept(z.string().regex(/^a+$/))("ab")).toBe(false);
     expect(quickAccept(z.string().min(1))("")).toBe(false);
   });
+
+  it("never accepts what zod's finer rules reject", () => {
+    const cases: Array<[z.ZodType, unknown]> = [
+      [z.object({ a: z.unknown() }), {}], // a key that may not be absent
+      [z.object({ a: z.union([z.string(), z.undefined()]) }), {}],
+      [z.int(), 1.5], // schemas that are checks or formats
+      [z.int32(), 2 ** 40],
+      [z.email(), "not an email"],
+      [z.uuid(), "x"],
+      [z.string().min(2), "😀"], // lengths count code points
+      [z.string().max(1), "ab"],
+      [z.xor([z.string(), z.string().min(1)]), "a"], // exactly one option
+      [z.discriminatedUnion("k", [z.object({ k: z.literal("a").catch("a") })]), { k: "zzz" }],
+      [z.object({ a: z.string().exactOptional() }), { a: undefined }],
+    ];
+    for (const [schema, value] of cases) {
+      expect(schema.safeParse(value).success).toBe(false);
+      expect(quickAccept(schema)(value)).toBe(false);
+    }
+    enum Numeric {
+      A,
+      B,
+    }
+    expect(quickAccept(z.enum(Numeric))("A")).toBe(z.enum(Numeric).safeParse("A").success);
+    expect(quickAccept(z.string().min(2))("😀😀")).toBe(true);
+    expect(quickAccept(z.object({ a: z.unknown() }))({ a: undefined })).toBe(true);
+  });
 });

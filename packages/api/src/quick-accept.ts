@@ -6,8 +6,9 @@
  * report 100,000 tasks at once, and validating them took more CPU than parsing their JSON; where
  * only their validity is needed (their details are read later, through the schema), this check does
  * the same in a fraction of the time. It follows the schema's definition for the kinds below and hands
- * any other part (refinements, transforms, other checks) to the schema, so it never accepts what the
- * schema rejects.
+ * any other part (refinements, transforms, formats, other checks) to the schema, so it never accepts
+ * what the schema rejects. Values are plain JSON (JSON.parse's output): a getter could answer the
+ * check and the schema differently.
  */
 import type { z } from "zod";
 
@@ -21,16 +22,25 @@ export function quickAccept(schema: z.ZodType): Check {
   return check;
 }
 
-/** The parts of zod's definitions read here (zod 4's `_zod.def`). */
+/** The parts of zod's schemas read here (zod 4's `_zod`). */
+interface Internals {
+  def: Def;
+  traits: Set<string>;
+  /** Whether an absent key is allowed: "optional" or "defaulted"; undefined when it is not. */
+  optin?: string;
+  /** The values an enum or literal allows. */
+  values?: Set<unknown>;
+}
 interface Def {
   type: string;
+  format?: string;
+  inclusive?: boolean;
+  discriminator?: string;
   checks?: Array<{ _zod: { def: CheckDef } }>;
   shape?: Record<string, z.ZodType>;
   catchall?: z.ZodType;
   element?: z.ZodType;
   innerType?: z.ZodType;
-  entries?: Record<string, string | number>;
-  values?: unknown[];
   options?: z.ZodType[];
 }
 interface CheckDef {
@@ -41,7 +51,19 @@ interface CheckDef {
   pattern?: RegExp;
 }
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+const internals = (schema: z.ZodType): Internals => (schema as unknown as { _zod: Internals })._zod;
+
+/** Code points in a string, as zod's length checks count them (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let count = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
 
 /**
  * Generates one function per schema (shared parts once), with each field read by its name, so that
@@ -62,8 +84,10 @@ function compile(schema: z.ZodType): Check {
   };
   const bySchema = (part: z.ZodType): string => `return ${external(part)}.safeParse(v).success;`;
   const body = (part: z.ZodType): string => {
-    const def = defOf(part);
+    const { def, traits, values } = internals(part);
     const checked = (def.checks?.length ?? 0) > 0;
+    // A schema that is itself a check (z.int(), z.email(), …) or a variant with rules of its own.
+    if (traits.has("$ZodCheck") || def.format !== undefined || traits.has("$ZodExactOptional")) return bySchema(part);
     switch (def.type) {
       case "unknown":
       case "any":
@@ -77,23 +101,29 @@ function compile(schema: z.ZodType): Check {
       case "boolean":
         return checked ? bySchema(part) : `return typeof v === "boolean";`;
       case "string":
-        return stringBody(def.checks ?? [], external) ?? bySchema(part);
+        return stringBody(def.checks ?? [], external(codePoints), external) ?? bySchema(part);
       case "number":
         return numberBody(def.checks ?? []) ?? bySchema(part);
       case "enum":
-        return `return ${external(new Set(Object.values(def.entries!)))}.has(v);`;
       case "literal":
-        return `return ${external(new Set(def.values))}.has(v);`;
+        return values ? `return ${external(values)}.has(v);` : bySchema(part);
       case "array":
         if (checked) return bySchema(part);
         return `if (!Array.isArray(v)) return false; for (let i = 0; i < v.length; i++) if (!${fn(def.element!)}(v[i])) return false; return true;`;
       case "object": {
-        if (def.catchall || checked) return bySchema(part);
-        const fields = Object.entries(def.shape!).map(([key, field]) => `${fn(field)}(v[${JSON.stringify(key)}])`);
+        if (def.catchall || checked || Object.getOwnPropertySymbols(def.shape!).length > 0) return bySchema(part);
+        // A key whose schema does not allow it absent must be there (zod asks `key in value`).
+        const fields = Object.entries(def.shape!).map(([key, field]) => {
+          const name = JSON.stringify(key);
+          const present = internals(field).optin === undefined ? `${name} in v && ` : "";
+          return `${present}${fn(field)}(v[${name}])`;
+        });
         return `if (typeof v !== "object" || v === null || Array.isArray(v)) return false; return ${["true", ...fields].join(" && ")};`;
       }
       case "union":
-        return checked ? bySchema(part) : `return ${def.options!.map((option) => `${fn(option)}(v)`).join(" || ")};`;
+        // Exclusive (z.xor) and discriminated unions have rules of their own.
+        if (checked || def.inclusive === false || def.discriminator !== undefined) return bySchema(part);
+        return `return ${def.options!.map((option) => `${fn(option)}(v)`).join(" || ")};`;
       default:
         return bySchema(part);
     }
@@ -106,12 +136,13 @@ function compile(schema: z.ZodType): Check {
   }
 }
 
-function stringBody(checks: Array<{ _zod: { def: CheckDef } }>, external: (value: unknown) => string): string | undefined {
+/** Length checks count code points: UTF-16 units decide unless they are between one and two per point. */
+function stringBody(checks: Array<{ _zod: { def: CheckDef } }>, codePoints: string, external: (value: unknown) => string): string | undefined {
   const tests = [`typeof v === "string"`];
   for (const { _zod } of checks) {
     const c = _zod.def;
-    if (c.check === "min_length") tests.push(`v.length >= ${c.minimum!}`);
-    else if (c.check === "max_length") tests.push(`v.length <= ${c.maximum!}`);
+    if (c.check === "min_length") tests.push(`v.length >= ${c.minimum!} && (v.length >= ${2 * c.minimum!} || ${codePoints}(v) >= ${c.minimum!})`);
+    else if (c.check === "max_length") tests.push(`(v.length <= ${c.maximum!} || ${codePoints}(v) <= ${c.maximum!})`);
     else if (c.check === "string_format" && c.format === "regex" && !c.pattern!.global && !c.pattern!.sticky) tests.push(`${external(c.pattern)}.test(v)`);
     else return undefined;
   }

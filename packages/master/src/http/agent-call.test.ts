@@ -143,6 +143,13 @@ describe("AgentCallParser", () => {
     }
   });
 
+  it("settles a warm-up the parser is closed during", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    const ready = parser.warmUp();
+    await parser.close();
+    await ready;
+  });
+
   it("accepts null as unset, with or without the word elsewhere", () => {
     const call = parseAgentCall('{"type":"PONG","agent_id":{"value":"a"},"update":null}');
     expect(call.type).toBe("PONG");

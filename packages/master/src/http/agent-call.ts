@@ -173,8 +173,9 @@ export class AgentCallParser {
   private readonly onWorker = new Map<number, PendingCall>();
   /** Calls whose tasks' details are still text. */
   private readonly unread = new UnreadCalls();
-  /** Settles once the worker is ready to parse, or has failed. */
+  /** Settles once the worker is ready to parse, or has failed, or the parser is closed. */
   private ready = Promise.resolve();
+  private settleReady = (): void => undefined;
 
   constructor(private readonly workerUrl: URL | undefined = BUILT_WORKER) {
     this.failed = workerUrl === undefined;
@@ -192,9 +193,10 @@ export class AgentCallParser {
       call.id = this.nextId++;
       call.claim = new Int32Array(new SharedArrayBuffer(4));
       this.onWorker.set(call.id, call);
-      // A copy of its own: posting a view would copy all of the buffer it is a view of.
+      // A view is sent as a copy of its own (posting it would copy all of the buffer it is a view of), and moved.
       const exact = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-      worker.postMessage({ id: call.id, body: exact ? body : new Uint8Array(body), claim: call.claim } satisfies ToWorker);
+      const copy = exact ? undefined : new Uint8Array(body);
+      worker.postMessage({ id: call.id, body: copy ?? body, claim: call.claim } satisfies ToWorker, copy ? [copy.buffer] : []);
     }
     return call;
   }
@@ -230,9 +232,10 @@ export class AgentCallParser {
   /** Stops the worker; calls it still holds are dropped with the master's connections. */
   close(): Promise<number> | undefined {
     this.failed = true;
-    this.unread.clear();
+    this.unread.close();
     for (const call of this.onWorker.values()) call.state = "settled";
     this.onWorker.clear();
+    this.settleReady();
     const worker = this.worker;
     worker?.removeAllListeners();
     worker?.on("error", () => undefined);
@@ -259,7 +262,8 @@ export class AgentCallParser {
       return undefined;
     }
     worker.unref(); // an idle parser never keeps the process alive
-    this.ready = new Promise((resolve) => worker.once("exit", resolve).on("message", (message: WorkerMessage) => ("id" in message ? this.answered(message) : resolve())));
+    this.ready = new Promise((resolve) => (this.settleReady = resolve));
+    worker.once("exit", this.settleReady).on("message", (message: WorkerMessage) => ("id" in message ? this.answered(message) : this.settleReady()));
     // A worker that cannot start or dies: what it held is parsed inline, and so is every later call.
     const fail = (): void => {
       this.failed = true;

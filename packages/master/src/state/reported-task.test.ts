@@ -78,7 +78,7 @@ describe("reported tasks", () => {
   it("stops parsing in the background when its master closes", async () => {
     const unread = new UnreadCalls();
     const { tasks, counter } = deferred([agentTask(0)], unread);
-    unread.clear();
+    unread.close();
     await new Promise((resolve) => setTimeout(resolve, 1300));
     expect(counter.reads).toBe(0);
     expect(taskDetails(tasks[0]!).info.name).toBe("t0"); // still read when asked for

@@ -74,8 +74,10 @@ export class UnreadCalls {
   #first: number | undefined;
   #last = 0;
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   add(call: CallText): void {
+    if (this.#closed) return;
     this.#calls.add(call);
     this.#last = performance.now();
     this.#first ??= this.#last;
@@ -86,8 +88,9 @@ export class UnreadCalls {
     this.#calls.delete(call);
   }
 
-  /** Stops parsing in the background (the master closes; its tasks still parse their own when read). */
-  clear(): void {
+  /** Stops parsing in the background for good (the master closes; its tasks still parse their own when read). */
+  close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = this.#first = undefined;
     this.#calls.clear();
