@@ -27,6 +27,7 @@ import { startZooKeeperEnsemble } from "@caravel/coordination/testing";
 import { MASTER_NODE_FLAGS } from "@caravel/launcher";
 import { binPath, freePort, waitFor } from "@caravel/testing";
 import { record } from "./lib/record.js";
+import { AGENT_SHAPE } from "./lib/simulated-agent.js";
 
 const AGENTS = Number(process.env["AGENTS"] ?? 10_000);
 const TASKS_PER_AGENT = Number(process.env["TASKS_PER_AGENT"] ?? 10);
@@ -173,7 +174,7 @@ if (process.env["PROFILE"]) {
 }
 record({
   benchmark: `master failover at scale: ${AGENTS} agents / ${total} tasks re-registered with the new leader`,
-  settings: `3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol; each re-subscribes after a random [0, ${process.env["SPREAD_MS"] ?? 250} ms]; Caravel's agent waits up to 0.25 s, Mesos' up to 1 s), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
+  settings: `${AGENT_SHAPE}; 3-node ZK (tickTime 500), 2 masters --zk_session_timeout ${SESSION}, agents simulated in a child process (raw agent protocol; each re-subscribes after a random [0, ${process.env["SPREAD_MS"] ?? 250} ms]; Caravel's agent waits up to 0.25 s, Mesos' up to 1 s), 1 run${process.env["PROFILE"] === "1" ? ", new leader under --cpu-prof" : ""}`,
   caravel: `${s(reregisteredMs)} from election to every agent re-registered (SUBSCRIBED, tasks merged; counted in metrics ${s(doneAt - electedAt)}; kill → election ${s(electedAt - killedAt)}; total ${s(subscribedAt - killedAt)})`,
   peer: "Mesos 1.5 ≈4.5 s re-registration at 10k agents/100k tasks (published)",
   ratio: `${(reregisteredMs / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,

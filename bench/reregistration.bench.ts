@@ -15,7 +15,8 @@
  * process of its own, so that no run inherits another's heap.
  *
  * Each run: a leader (its registry on a real 3-node ZooKeeper) admits AGENTS agents with
- * TASKS_PER_AGENT running tasks each, then goes away; a new master is elected on the same registry
+ * TASKS_PER_AGENT running tasks each (shaped as in Mesos' benchmark: bench/lib/simulated-agent.ts),
+ * then goes away; a new master is elected on the same registry
  * and every agent re-subscribes after a random [0, SPREAD_MS] (Caravel's agent waits up to 0.25 s).
  * Measured from the election (the new master starts recovering its registry) until every agent has
  * its SUBSCRIBED and the new leader counts every task running.
@@ -29,7 +30,7 @@ import { MASTER_NODE_FLAGS } from "@caravel/launcher";
 import { createMaster, MasterConfig, openRegistryStore, type MasterServer } from "@caravel/master";
 import { silentLogger } from "@caravel/runtime";
 import { median, record } from "./lib/record.js";
-import { subscribeBody, subscribeRequest } from "./lib/simulated-agent.js";
+import { AGENT_SHAPE, subscribeBody, subscribeRequest } from "./lib/simulated-agent.js";
 
 const AGENTS = Number(process.env["AGENTS"] ?? 10_000);
 const TASKS_PER_AGENT = Number(process.env["TASKS_PER_AGENT"] ?? 10);
@@ -258,7 +259,7 @@ for (let run = 0; run < RUNS; run++) {
 
 record({
   benchmark: `re-registration after a master failover: ${AGENTS} agents / ${total} tasks, agents in the master's process (as Mesos measures it)`,
-  settings: `in-memory connections through the master's HTTP server (no TCP), registry on a 3-node ZK (tickTime 500), the new leader a warm standby (registry read ahead), each agent re-subscribes after a random [0, ${SPREAD_MS} ms] from the election; master node flags ${MASTER_NODE_FLAGS.join(" ")}; median of ${RUNS} runs, each in a fresh process`,
+  settings: `${AGENT_SHAPE}; in-memory connections through the master's HTTP server (no TCP), registry on a 3-node ZK (tickTime 500), the new leader a warm standby (registry read ahead), each agent re-subscribes after a random [0, ${SPREAD_MS} ms] from the election; master node flags ${MASTER_NODE_FLAGS.join(" ")}; median of ${RUNS} runs, each in a fresh process`,
   caravel: `${s(median(results))} from election to every agent re-registered (runs: ${results.map(s).join(", ")})`,
   peer: "Mesos 1.5 ≈4.5 s at 10k agents/100k tasks (published; agents as in-process actors, 2015 MacBook Pro 2.8 GHz i7)",
   ratio: `${(median(results) / 4500).toFixed(2)}× Mesos; goal ≤ 3 s`,

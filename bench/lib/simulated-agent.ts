@@ -8,8 +8,10 @@
  */
 import { AGENT_API_PATH, parseResources } from "@caravel/api";
 
-export const FRAMEWORKS_PER_AGENT = 5;
+const FRAMEWORKS_PER_AGENT = 5;
 const LABELS_PER_TASK = 10;
+/** The shape of the simulated agents' SUBSCRIBEs, for the benchmarks' records. */
+export const AGENT_SHAPE = `tasks as in Mesos' benchmark (${FRAMEWORKS_PER_AGENT} frameworks per agent, ${LABELS_PER_TASK} labels per task) plus a status each`;
 const frameworkId = (k: number): string => `failover-scale-framework-${k}`;
 const taskResources = parseResources("cpus:0.1;mem:5");
 const agentResources = parseResources("cpus:20;mem:10240");
