@@ -5,14 +5,16 @@ import { encodeForMain, summarizeAgentCall, UNCLAIMED, WORKER, type ToWorker, ty
 
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies WorkerMessage);
-port.on("message", ({ id, body, claim }: ToWorker) => {
-  if (Atomics.compareExchange(claim, 0, UNCLAIMED, WORKER) !== UNCLAIMED) return; // the main thread has it
-  let answer: WorkerAnswer;
-  try {
-    answer = { id, ...encodeForMain(summarizeAgentCall(Buffer.from(body.buffer, body.byteOffset, body.byteLength))) };
-  } catch (error) {
-    const e = error instanceof CaravelError ? error : new CaravelError("MALFORMED_JSON", (error as Error).message);
-    answer = { id, error: { code: e.code, message: e.message, path: e.path } };
+port.on("message", (calls: ToWorker[]) => {
+  for (const { id, body, claim } of calls) {
+    if (Atomics.compareExchange(claim, 0, UNCLAIMED, WORKER) !== UNCLAIMED) continue; // the main thread has it
+    let answer: WorkerAnswer;
+    try {
+      answer = { id, ...encodeForMain(summarizeAgentCall(Buffer.from(body.buffer, body.byteOffset, body.byteLength))) };
+    } catch (error) {
+      const e = error instanceof CaravelError ? error : new CaravelError("MALFORMED_JSON", (error as Error).message);
+      answer = { id, error: { code: e.code, message: e.message, path: e.path } };
+    }
+    port.postMessage(answer);
   }
-  port.postMessage(answer);
 });

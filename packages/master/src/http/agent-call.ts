@@ -26,6 +26,8 @@ const OFF_THREAD_BYTES = 4096;
  * taking calls as they trickled in over TCP, raced an idle worker and did most of the parsing).
  */
 const WORKER_LEAD = 64;
+/** Calls sent to the worker in one message at most (more are sent as they come). */
+const BATCH = 16;
 /** A call's claim (an Int32 in shared memory): who parses it, set once by whichever thread comes first. */
 export const UNCLAIMED = 0;
 export const WORKER = 1;
@@ -121,7 +123,11 @@ function detailsOfCall(body: Buffer | string): TaskDetails[] {
   return readAgentCall(body).tasks.map((t) => t.details as TaskDetails);
 }
 
-/** A call as the worker gets it: the body (its own copy) and the call's claim. */
+/**
+ * A call as the worker gets it: the body (its own copy) and the call's claim. Calls go to the worker
+ * in batches, at the end of a turn of the event loop or BATCH at a time: waking an idle worker for
+ * each call cost more than parsing it when calls trickled in over TCP.
+ */
 export interface ToWorker {
   id: number;
   body: Uint8Array;
@@ -173,6 +179,9 @@ export class AgentCallParser {
   private readonly onWorker = new Map<number, PendingCall>();
   /** Calls whose tasks' details are still text. */
   private readonly unread = new UnreadCalls();
+  /** Calls for the worker, sent together at the end of this turn of the event loop. */
+  private outbox: ToWorker[] = [];
+  private outboxMoves: ArrayBuffer[] = [];
   /** Settles once the worker is ready to parse, or has failed, or the parser is closed. */
   private ready = Promise.resolve();
   private settleReady = (): void => undefined;
@@ -196,7 +205,10 @@ export class AgentCallParser {
       // A view is sent as a copy of its own (posting it would copy all of the buffer it is a view of), and moved.
       const exact = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
       const copy = exact ? undefined : new Uint8Array(body);
-      worker.postMessage({ id: call.id, body: copy ?? body, claim: call.claim } satisfies ToWorker, copy ? [copy.buffer] : []);
+      if (copy) this.outboxMoves.push(copy.buffer);
+      const waiting = this.outbox.push({ id: call.id, body: copy ?? body, claim: call.claim });
+      if (waiting === 1) setImmediate(() => this.send());
+      else if (waiting === BATCH) this.send(); // a long turn (thousands of calls read at once) keeps the worker fed
     }
     return call;
   }
@@ -236,11 +248,20 @@ export class AgentCallParser {
     for (const call of this.onWorker.values()) call.state = "settled";
     this.onWorker.clear();
     this.settleReady();
+    this.outbox = [];
+    this.outboxMoves = [];
     const worker = this.worker;
     worker?.removeAllListeners();
     worker?.on("error", () => undefined);
     this.worker = undefined;
     return worker?.terminate();
+  }
+
+  private send(): void {
+    if (this.outbox.length === 0) return;
+    this.worker?.postMessage(this.outbox, this.outboxMoves);
+    this.outbox = [];
+    this.outboxMoves = [];
   }
 
   /** Claims a call for this thread: false if the worker has it. */
