@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CaravelError } from "@caravel/api";
-import { taskDetails, UnreadCalls } from "../state/reported-task.js";
+import { taskDetails, UnreadCalls, type DeferredDetails, type TaskDetails } from "../state/reported-task.js";
 import { AgentCallParser, parseAgentCall, readAgentCall, type ParsedAgentCall, type PendingCall, type ReadCall } from "./agent-call.js";
 
 // Tests run from source, where the parser works inline; the worker is the built one.
@@ -138,6 +138,25 @@ describe("AgentCallParser", () => {
       });
       expect(resolved(await parsed)).toEqual(inline(subscribe()));
       expect(parser.parsedOffThread).toBe(1);
+    } finally {
+      await parser.close();
+    }
+  });
+
+  it("has the worker parse the tasks' details the main thread has not read, once calls stop coming", async () => {
+    const parser = new AgentCallParser(BUILT_WORKER);
+    try {
+      await parser.warmUp();
+      const body = subscribe();
+      const parsed = await new Promise<ParsedAgentCall>((resolve, reject) => parser.submit(body, (error, read) => (error ? reject(error) : resolve(read!()))));
+      const { call } = parsed.tasks[0]!.details as DeferredDetails;
+      expect(call.text).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 1600)); // a second without calls, then the worker's answer
+      expect(call.text).toBeUndefined();
+      const details = resolved(parsed);
+      expect(details).toEqual(inline(body));
+      const info = (k: number) => (details.tasks[k]!.details as TaskDetails).info;
+      expect(info(0).resources).toBe(info(1).resources); // alike lists one array, as when parsed here
     } finally {
       await parser.close();
     }

@@ -16,6 +16,7 @@
 import { Worker } from "node:worker_threads";
 import { AgentCall, AgentTask, CaravelError, quickAccept, TASK_STATES, type ErrorCode, type FrameworkInfo, type Resource } from "@caravel/api";
 import { CallText, reportTasks, summarizeTasks, UnreadCalls, type ReportedTask, type TaskDetails, type TaskSummary } from "../state/reported-task.js";
+import { sameJson } from "../state/same-json.js";
 import { validateCall } from "./common.js";
 
 /** Bodies from this size on are parsed by the worker. */
@@ -119,7 +120,7 @@ function withDetailsIn(body: Buffer | string, tasks: TaskSummary[], unread: Unre
   return tasks.map((task, index) => ({ ...task, details: { call, index } }));
 }
 
-function detailsOfCall(body: Buffer | string): TaskDetails[] {
+export function detailsOfCall(body: Buffer | string): TaskDetails[] {
   return readAgentCall(body).tasks.map((t) => t.details as TaskDetails);
 }
 
@@ -135,10 +136,21 @@ export interface ToWorker {
 }
 
 /**
+ * What the main thread sends the worker: calls to parse, or the bodies of calls whose tasks' details
+ * it parses in the background after a burst (answered with `detailsOf`).
+ */
+export type ToWorkerMessage = { parse: ToWorker[] } | { details: Array<{ id: number; body: Uint8Array }> };
+
+/**
  * What the worker sends: that it is ready (once, when loaded), or its answer to a call: the call as
  * JSON text (`encodeForMain`), as a structured clone, or the error.
  */
-export type WorkerMessage = { ready: true } | WorkerAnswer;
+export type WorkerMessage = { ready: true } | WorkerAnswer | DetailsAnswer;
+/** A call's tasks' details as JSON text (TaskDetails[]); absent when text cannot carry them. */
+export interface DetailsAnswer {
+  detailsOf: number;
+  json?: string;
+}
 export type WorkerAnswer =
   | { id: number; json: string }
   | { id: number; clone: FromWorker }
@@ -177,8 +189,11 @@ export class AgentCallParser {
   parsedOffThread = 0;
   /** Calls sent to the worker, by id, until it answers or the main thread claims them. */
   private readonly onWorker = new Map<number, PendingCall>();
-  /** Calls whose tasks' details are still text. */
-  private readonly unread = new UnreadCalls();
+  /** Calls whose tasks' details are still text; after a burst the worker parses them. */
+  private readonly unread = new UnreadCalls((calls) => this.prepareDetails(calls));
+  /** Calls whose details the worker is parsing, by id, and those waiting for their turn. */
+  private readonly preparing = new Map<number, CallText>();
+  private toPrepare: CallText[] = [];
   /** Calls for the worker, sent together at the end of this turn of the event loop. */
   private outbox: ToWorker[] = [];
   private outboxMoves: ArrayBuffer[] = [];
@@ -250,6 +265,8 @@ export class AgentCallParser {
     this.settleReady();
     this.outbox = [];
     this.outboxMoves = [];
+    this.preparing.clear();
+    this.toPrepare = [];
     const worker = this.worker;
     worker?.removeAllListeners();
     worker?.on("error", () => undefined);
@@ -259,9 +276,43 @@ export class AgentCallParser {
 
   private send(): void {
     if (this.outbox.length === 0) return;
-    this.worker?.postMessage(this.outbox, this.outboxMoves);
+    this.worker?.postMessage({ parse: this.outbox } satisfies ToWorkerMessage, this.outboxMoves);
     this.outbox = [];
     this.outboxMoves = [];
+  }
+
+  /** Has the worker parse the details of `calls` (false without one: this thread does). */
+  private prepareDetails(calls: ReadonlySet<CallText>): boolean {
+    if (!this.worker) return false;
+    for (const call of calls) this.toPrepare.push(call);
+    this.sendDetails();
+    return true;
+  }
+
+  /** Sends calls for their details a batch at a time, a batch or two at most on the worker. */
+  private sendDetails(): void {
+    while (this.worker && this.preparing.size < BATCH && this.toPrepare.length > 0) {
+      const batch: Array<{ id: number; body: Uint8Array }> = [];
+      const moves: ArrayBuffer[] = [];
+      while (batch.length < BATCH && this.toPrepare.length > 0) {
+        const call = this.toPrepare.pop()!;
+        const text = call.text;
+        if (text === undefined) continue; // read meanwhile
+        const body = typeof text === "string" ? new TextEncoder().encode(text) : new Uint8Array(text); // a copy of its own, to move
+        const id = this.nextId++;
+        this.preparing.set(id, call);
+        batch.push({ id, body });
+        moves.push(body.buffer as ArrayBuffer);
+      }
+      if (batch.length > 0) this.worker.postMessage({ details: batch } satisfies ToWorkerMessage, moves);
+    }
+  }
+
+  private detailsPrepared({ detailsOf, json }: DetailsAnswer): void {
+    const call = this.preparing.get(detailsOf);
+    this.preparing.delete(detailsOf);
+    if (call && json !== undefined) call.prepared(withSharedResources(JSON.parse(json) as TaskDetails[]));
+    this.sendDetails();
   }
 
   /** Claims a call for this thread: false if the worker has it. */
@@ -284,11 +335,17 @@ export class AgentCallParser {
     }
     worker.unref(); // an idle parser never keeps the process alive
     this.ready = new Promise((resolve) => (this.settleReady = resolve));
-    worker.once("exit", this.settleReady).on("message", (message: WorkerMessage) => ("id" in message ? this.answered(message) : this.settleReady()));
+    worker.once("exit", this.settleReady).on("message", (message: WorkerMessage) => {
+      if ("id" in message) this.answered(message);
+      else if ("detailsOf" in message) this.detailsPrepared(message);
+      else this.settleReady();
+    });
     // A worker that cannot start or dies: what it held is parsed inline, and so is every later call.
     const fail = (): void => {
       this.failed = true;
       this.worker = undefined;
+      this.preparing.clear(); // their details are parsed when read
+      this.toPrepare = [];
       const orphans = [...this.onWorker.values()];
       this.onWorker.clear();
       for (const call of orphans) {
@@ -375,6 +432,17 @@ function decodeFromWorker({ call, frameworksInBody, summaries, frameworkIds, res
     }),
   );
   return { call, tasks, frameworks };
+}
+
+/** Makes alike resource lists of a call's tasks one array again (as when parsed here): JSON carries copies. */
+function withSharedResources(details: TaskDetails[]): TaskDetails[] {
+  const lists: Resource[][] = [];
+  for (const { info } of details) {
+    const same = lists.find((list) => sameJson(list, info.resources));
+    if (same) info.resources = same;
+    else lists.push(info.resources);
+  }
+  return details;
 }
 
 /** The FrameworkInfos of the call in `body`, parsed when first asked for. */

@@ -48,6 +48,20 @@ export class CallText {
     this.#text = undefined;
   }
 
+  /** The text, while it is not parsed. */
+  get text(): Buffer | string | undefined {
+    return this.#text;
+  }
+
+  /** Takes details parsed elsewhere (the worker) from this text, unless it was parsed meanwhile. */
+  prepared(details: TaskDetails[]): void {
+    if (this.#text === undefined) return;
+    this.unread.delete(this);
+    this.#details = details;
+    this.#untaken = details.length;
+    this.#text = undefined;
+  }
+
   /** Hands over the details of the task at `index` (each task takes its own once). */
   take(index: number): TaskDetails {
     this.parse();
@@ -66,8 +80,9 @@ const PAUSE_MS = 10;
 
 /**
  * One master's calls whose texts nobody has read yet. They are parsed in the background once agents
- * have stopped coming in for QUIET_MS (or MAX_DEFER_MS after the first at most), SLICE_MS of work
- * every PAUSE_MS, so that the first `/master/state` after a failover does not parse them all.
+ * have stopped coming in for QUIET_MS (or MAX_DEFER_MS after the first at most), so that the first
+ * `/master/state` after a failover does not parse them all: by `elsewhere` (the worker, which answers
+ * through CallText.prepared) when it takes them, else here, SLICE_MS of work every PAUSE_MS.
  */
 export class UnreadCalls {
   readonly #calls = new Set<CallText>();
@@ -75,6 +90,9 @@ export class UnreadCalls {
   #last = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+
+  /** `elsewhere` takes the calls (true), or leaves them to this thread (false). */
+  constructor(private readonly elsewhere?: (calls: ReadonlySet<CallText>) => boolean) {}
 
   add(call: CallText): void {
     if (this.#closed) return;
@@ -101,6 +119,11 @@ export class UnreadCalls {
     const wait = Math.min(QUIET_MS - (now - this.#last), MAX_DEFER_MS - (now - this.#first!));
     if (wait > 0) {
       this.#timer = setTimeout(this.#slice, wait).unref();
+      return;
+    }
+    if (this.elsewhere?.(this.#calls)) {
+      this.#calls.clear();
+      this.#timer = this.#first = undefined;
       return;
     }
     for (const call of this.#calls) {
