@@ -311,7 +311,8 @@ export class AgentCallParser {
   private detailsPrepared({ detailsOf, json }: DetailsAnswer): void {
     const call = this.preparing.get(detailsOf);
     this.preparing.delete(detailsOf);
-    if (call && json !== undefined) call.prepared(withSharedResources(JSON.parse(json) as TaskDetails[]));
+    // (A call read meanwhile has its details already: its answer is not parsed.)
+    if (call?.text !== undefined && json !== undefined) call.prepared(withSharedResources(JSON.parse(json) as TaskDetails[]));
     this.sendDetails();
   }
 
