@@ -43,36 +43,46 @@ it("reads a call's tasks the same whether their details are parsed at once or le
 });
 
 it("leaves a worker-parsed SUBSCRIBE's FrameworkInfos in its body until asked for", async () => {
-  const parser = new AgentCallParser(BUILT_WORKER);
-  try {
-    const parsed = await new Promise<ParsedAgentCall>((resolve, reject) => parser.submit(subscribe(), (error, read) => (error ? reject(error) : resolve(read!()))));
+  await withParser(async (parser) => {
+    const parsed = await submitted(parser, subscribe());
     expect(parsed.call.subscribe!.frameworks).toEqual([]);
     expect(parsed.frameworks!()).toEqual(inline(subscribe()).call.subscribe!.frameworks);
     expect(parsed.frameworks!()[0]!.name).toBe("f");
+  });
+});
+
+/** Runs `test` with a parser on `worker` (the built one), closed afterwards. */
+async function withParser(test: (parser: AgentCallParser) => Promise<void>, worker = BUILT_WORKER): Promise<void> {
+  const parser = new AgentCallParser(worker);
+  try {
+    await test(parser);
   } finally {
     await parser.close();
   }
-});
+}
 
-function parse(parser: AgentCallParser, body: Buffer): Promise<ParsedAgentCall> {
+/** The call as its reader gives it (its tasks' details not read); `then` gets the pending call. */
+function submitted(parser: AgentCallParser, body: Buffer, then?: (call: PendingCall) => void): Promise<ParsedAgentCall> {
   return new Promise((resolve, reject) => {
-    parser.submit(body, (error, read?: ReadCall) => {
+    const call = parser.submit(body, (error, read?: ReadCall) => {
       if (error) reject(error);
       else {
         try {
-          resolve(resolved(read!()));
+          resolve(read!());
         } catch (invalid) {
           reject(invalid);
         }
       }
     });
+    then?.(call);
   });
 }
 
+const parse = (parser: AgentCallParser, body: Buffer): Promise<ParsedAgentCall> => submitted(parser, body).then(resolved);
+
 describe("AgentCallParser", () => {
   it("parses a large SUBSCRIBE on the worker into exactly the inline result", async () => {
-    const parser = new AgentCallParser(BUILT_WORKER);
-    try {
+    await withParser(async (parser) => {
       await parser.warmUp(); // started ahead, as a standby master does
       const body = subscribe();
       expect(body.length).toBeGreaterThan(4096);
@@ -85,28 +95,22 @@ describe("AgentCallParser", () => {
       // Text JSON would mangle travels as a structured clone, still equal.
       const nullish = subscribe((k) => `null-${k}`);
       expect(await parse(parser, nullish)).toEqual(inline(nullish));
-    } finally {
-      await parser.close();
-    }
+    });
   });
 
   it("answers a large invalid call with the 400 that names the field", async () => {
-    const parser = new AgentCallParser(BUILT_WORKER);
-    try {
+    await withParser(async (parser) => {
       const error = await parse(parser, subscribe(undefined, "TASK_SLEEPING")).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CaravelError);
       expect((error as CaravelError).code).toBe("INVALID_REQUEST");
       expect((error as CaravelError).message).toMatch(/subscribe\.tasks\.0\.state/);
       const malformed = await parse(parser, Buffer.from(`{"type":"SUBSCRIBE",${" ".repeat(5000)}`)).catch((e: unknown) => e);
       expect((malformed as CaravelError).code).toBe("MALFORMED_JSON");
-    } finally {
-      await parser.close();
-    }
+    });
   });
 
   it("lets the main thread take calls still waiting for the worker, and forgets dropped ones", async () => {
-    const parser = new AgentCallParser(BUILT_WORKER);
-    try {
+    await withParser(async (parser) => {
       const body = subscribe();
       const results: Array<Promise<ParsedAgentCall>> = [];
       const calls = Array.from({ length: 600 }, () => {
@@ -123,32 +127,23 @@ describe("AgentCallParser", () => {
       expect(parser.parsedOffThread).toBeLessThan(599);
       expect(parser.parsedOffThread).toBeGreaterThanOrEqual(299);
       expect(dropped).toBe(false);
-    } finally {
-      await parser.close();
-    }
+    });
   });
 
   it("leaves a call to the worker when it is about to reach it", async () => {
-    const parser = new AgentCallParser(BUILT_WORKER);
-    try {
+    await withParser(async (parser) => {
       await parser.warmUp();
-      const parsed = new Promise<ParsedAgentCall>((resolve, reject) => {
-        const call = parser.submit(subscribe(), (error, read) => (error ? reject(error) : resolve(read!())));
-        parser.takeInline(call); // the worker has nothing else to do
-      });
+      const parsed = submitted(parser, subscribe(), (call) => parser.takeInline(call)); // the worker has nothing else to do
       expect(resolved(await parsed)).toEqual(inline(subscribe()));
       expect(parser.parsedOffThread).toBe(1);
-    } finally {
-      await parser.close();
-    }
+    });
   });
 
   it("has the worker parse the tasks' details the main thread has not read, once calls stop coming", async () => {
-    const parser = new AgentCallParser(BUILT_WORKER);
-    try {
+    await withParser(async (parser) => {
       await parser.warmUp();
       const body = subscribe();
-      const parsed = await new Promise<ParsedAgentCall>((resolve, reject) => parser.submit(body, (error, read) => (error ? reject(error) : resolve(read!()))));
+      const parsed = await submitted(parser, body);
       const { call } = parsed.tasks[0]!.details as DeferredDetails;
       expect(call.text).toBeDefined();
       await new Promise((resolve) => setTimeout(resolve, 1600)); // a second without calls, then the worker's answer
@@ -157,9 +152,7 @@ describe("AgentCallParser", () => {
       expect(details).toEqual(inline(body));
       const info = (k: number) => (details.tasks[k]!.details as TaskDetails).info;
       expect(info(0).resources).toBe(info(1).resources); // alike lists one array, as when parsed here
-    } finally {
-      await parser.close();
-    }
+    });
   });
 
   it("settles a warm-up the parser is closed during", async () => {
@@ -177,8 +170,7 @@ describe("AgentCallParser", () => {
   });
 
   it("parses inline when the worker cannot start", async () => {
-    const parser = new AgentCallParser(new URL("./no-such-worker.js", BUILT_WORKER));
-    try {
+    await withParser(async (parser) => {
       const body = subscribe();
       const calls = await Promise.all([parse(parser, body), parse(parser, body)]);
       for (const call of calls) expect(call).toEqual(inline(body));
@@ -190,8 +182,6 @@ describe("AgentCallParser", () => {
       expect(read).toBeUndefined();
       parser.takeInline(call);
       expect(resolved(read!())).toEqual(inline(body));
-    } finally {
-      await parser.close();
-    }
+    }, new URL("./no-such-worker.js", BUILT_WORKER));
   });
 });
