@@ -217,11 +217,9 @@ export class AgentCallParser {
       call.id = this.nextId++;
       call.claim = new Int32Array(new SharedArrayBuffer(4));
       this.onWorker.set(call.id, call);
-      // A view is sent as a copy of its own (posting it would copy all of the buffer it is a view of), and moved.
-      const exact = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-      const copy = exact ? undefined : new Uint8Array(body);
-      if (copy) this.outboxMoves.push(copy.buffer);
-      const waiting = this.outbox.push({ id: call.id, body: copy ?? body, claim: call.claim });
+      const bytes = movableCopy(body);
+      this.outboxMoves.push(bytes.buffer as ArrayBuffer);
+      const waiting = this.outbox.push({ id: call.id, body: bytes, claim: call.claim });
       if (waiting === 1) setImmediate(() => this.send());
       else if (waiting === BATCH) this.send(); // a long turn (thousands of calls read at once) keeps the worker fed
     }
@@ -298,7 +296,7 @@ export class AgentCallParser {
         const call = this.toPrepare.pop()!;
         const text = call.text;
         if (text === undefined) continue; // read meanwhile
-        const body = typeof text === "string" ? new TextEncoder().encode(text) : new Uint8Array(text); // a copy of its own, to move
+        const body = movableCopy(text);
         const id = this.nextId++;
         this.preparing.set(id, call);
         batch.push({ id, body });
@@ -433,6 +431,14 @@ function decodeFromWorker({ call, frameworksInBody, summaries, frameworkIds, res
     }),
   );
   return { call, tasks, frameworks };
+}
+
+/**
+ * A body's bytes in a buffer of their own, to move to the worker (posting a Buffer would copy all of
+ * the pooled or socket buffer it is a view of; one copy here, none when posting).
+ */
+function movableCopy(body: Buffer | string): Uint8Array {
+  return typeof body === "string" ? new TextEncoder().encode(body) : new Uint8Array(body);
 }
 
 /** Makes alike resource lists of a call's tasks one array again (as when parsed here): JSON carries copies. */

@@ -41,11 +41,7 @@ export class CallText {
 
   /** Parses the text (once). */
   parse(): void {
-    if (this.#text === undefined) return;
-    this.unread.delete(this);
-    this.#details = this.read(this.#text);
-    this.#untaken = this.#details.length;
-    this.#text = undefined;
+    if (this.#text !== undefined) this.prepared(this.read(this.#text));
   }
 
   /** The text, while it is not parsed. */
@@ -53,7 +49,7 @@ export class CallText {
     return this.#text;
   }
 
-  /** Takes details parsed elsewhere (the worker) from this text, unless it was parsed meanwhile. */
+  /** Takes the details parsed from this text (here or by the worker), unless it was parsed meanwhile. */
   prepared(details: TaskDetails[]): void {
     if (this.#text === undefined) return;
     this.unread.delete(this);
